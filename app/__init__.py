@@ -1,0 +1,1 @@
+"""garden-api: a live HTTP service for agent-readable articles."""

@@ -1,0 +1,75 @@
+"""The database engine and sessions. Everything dialect-specific about connecting lives here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends
+import orjson
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlmodel import Session
+
+from app.settings import get_settings
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL: readers keep reading the previous corpus while an ingest writes the next one, and a killed
+    # ingest leaves uncommitted frames that recovery ignores.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets WAL and may be shared across FastAPI's worker threads."""
+    json = {"json_serializer": _json_text, "json_deserializer": orjson.loads}
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **json)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **json)
+
+
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def tune_for_bulk_write(conn: Connection) -> None:
+    """Give an ingest transaction room: a large SQLite page cache keeps index pages out of the WAL until commit."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA cache_size=-262144")  # 256 MiB, this connection only
+
+
+@lru_cache
+def get_engine() -> Engine:
+    """The process-wide engine for GARDEN_DATABASE_URL."""
+    return make_engine(get_settings().database_url)
+
+
+def get_session() -> Iterator[Session]:
+    with Session(get_engine()) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def upgrade_to_head(engine: Engine) -> None:
+    """Apply every Alembic migration not yet applied; a database already at head is left untouched."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")

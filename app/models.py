@@ -1,0 +1,261 @@
+"""The tables, one SQLModel class each, normalised so that every API filter is an indexed query.
+
+An article owns every other row (claims, evidence, sources, topics, …) and each child carries
+``article_id``, so replacing an article is a delete by that key followed by inserts. Surrogate integer keys
+are assigned by ingest inside its transaction. Source rows are keyed on (article, sourceId) because source
+ids are only article-scoped (DATA-CONTRACT §6). There is deliberately no unique (series, order): archived
+members collide with published ones (§3).
+
+The raw files live apart in ``article_document`` so that list queries never page through them; keys the
+publisher's schema does not name (kept and served back in their original order, §0) are read from there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def _article_fk(primary_key: bool = False) -> Any:
+    return Field(
+        sa_column=Column(Integer, ForeignKey("article.id", ondelete="CASCADE"), primary_key=primary_key,
+                         nullable=False, index=not primary_key),
+    )
+
+
+class Corpus(SQLModel, table=True):
+    """One row: the version of the stored corpus, bumped by every ingest that changes anything."""
+
+    __tablename__ = "corpus"
+
+    id: int = Field(default=1, primary_key=True)
+    version: int = Field(description="Increases by one with every ingest that changes the stored corpus.")
+    derivation: int = Field(description="The derivation rules' version the stored rows were computed with.")
+    ingested_at: dt.datetime = Field(description="When the last changing ingest committed (UTC).")
+
+
+class Article(SQLModel, table=True):
+    """An article: front matter (source layout), artifact fields, series membership and derived values."""
+
+    __tablename__ = "article"
+    __table_args__ = (
+        Index("ix_article_public_published", "is_public", "published_at", "id"),
+        Index("ix_article_public_updated", "is_public", "updated_at", "id"),
+        Index("ix_article_series", "series_slug", "series_order"),
+    )
+
+    id: int = Field(primary_key=True)
+    slug: str = Field(unique=True)
+    dir_key: str = Field(unique=True, description="year/slug: the publisher's dir order")
+    year: str
+    layout: str = Field(description="source or packet")
+    fingerprint: str = Field(description="sha256 over the input files; unchanged input is skipped")
+    title: str
+    dek: str | None = None
+    summary: str | None = None
+    reading_time: str | None = None
+    date: str | None = Field(default=None, description="front matter date")
+    updated: str | None = Field(default=None, description="front matter updated")
+    fm_status: str
+    status: str = Field(index=True, description="artifact status")
+    is_public: bool = Field(description="published in front matter and artifact (P)")
+    maturity: str = Field(index=True)
+    topic: str | None = Field(default=None, description="front matter primary topic")
+    published_at: str
+    updated_at: str
+    thesis: str
+    canonical_path: str
+    content_hash: str
+    token_estimate: int
+    token_budget: int | None = None
+    brief_updated: str | None = None
+    section_outline: list[dict[str, str]] = Field(sa_column=Column(JSON, nullable=False))
+    series_slug: str | None = None
+    series_title: str | None = None
+    series_season: str | None = None
+    series_order: int | None = None
+    series_role: str | None = None
+    series_arc: str | None = None
+    claim_count: int
+    source_count: int
+    trusted: bool = Field(description="latest human approval carries the current contentHash")
+    ingested_at: dt.datetime
+
+
+class ArticleDocument(SQLModel, table=True):
+    """The input files as they were read, so that nothing is lost: artifact/packet JSON keeps its key order."""
+
+    __tablename__ = "article_document"
+
+    article_id: int = _article_fk(primary_key=True)
+    artifact_json: str = Field(sa_column=Column(Text, nullable=False))
+    article_md: str | None = Field(default=None, sa_column=Column(Text))
+    agent_md: str | None = Field(default=None, sa_column=Column(Text))
+    front_matter: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    brief_front_matter: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class ArticleTopic(SQLModel, table=True):
+    """artifact.topics in order; a topic repeated in one article is kept (the index repeats it too)."""
+
+    __tablename__ = "article_topic"
+    __table_args__ = (Index("ix_article_topic_topic", "topic", "article_id"),)
+
+    article_id: int = _article_fk(primary_key=True)
+    position: int = Field(primary_key=True)
+    topic: str
+
+
+class ArticleTag(SQLModel, table=True):
+    __tablename__ = "article_tag"
+    __table_args__ = (Index("ix_article_tag_tag", "tag", "article_id"),)
+
+    article_id: int = _article_fk(primary_key=True)
+    position: int = Field(primary_key=True)
+    tag: str
+
+
+class ArticleAudience(SQLModel, table=True):
+    __tablename__ = "article_audience"
+    __table_args__ = (Index("ix_article_audience_audience", "audience", "article_id"),)
+
+    article_id: int = _article_fk(primary_key=True)
+    position: int = Field(primary_key=True)
+    audience: str
+
+
+class RelatedLink(SQLModel, table=True):
+    """artifact.related: ``type`` is the target kind (article, topic, …), taken verbatim."""
+
+    __tablename__ = "related_link"
+    __table_args__ = (Index("ix_related_link_target", "target", "article_id"),)
+
+    article_id: int = _article_fk(primary_key=True)
+    position: int = Field(primary_key=True)
+    type: str
+    target: str
+
+
+class Claim(SQLModel, table=True):
+    """A claim with its global id ``article:<slug>:claim-NNN`` and its stored state (see app.derive)."""
+
+    __tablename__ = "claim"
+    __table_args__ = (
+        Index("ix_claim_confidence", "confidence_rank", "article_id"),
+        Index("ix_claim_state", "state_base", "stale_from"),
+    )
+
+    id: int = Field(primary_key=True)
+    article_id: int = _article_fk()
+    position: int
+    local_id: str
+    claim_id: str = Field(unique=True)
+    text: str
+    confidence: str
+    confidence_rank: int = Field(description="low 0 < medium 1 < medium-high 2 < high 3")
+    kind: str = Field(index=True, description="the claim's status field: core, argument, …")
+    verification_status: str | None = Field(default=None, index=True)
+    verification_reviewer: str | None = None
+    verification_reviewed_at: str | None = None
+    state_base: str = Field(description="§2.7 state, except the date-bound stale-source rule")
+    stale_from: str | None = Field(default=None, description="the state is 'stale' from this date on")
+    evidence_count: int
+    counterevidence_count: int
+    as_of: str | None = Field(default=None, description="max evidence assessedAt")
+
+
+class Evidence(SQLModel, table=True):
+    __tablename__ = "evidence"
+    __table_args__ = (Index("ix_evidence_source", "source_id", "claim_id"),)
+
+    id: int = Field(primary_key=True)
+    claim_id: int = Field(sa_column=Column(Integer, ForeignKey("claim.id", ondelete="CASCADE"), nullable=False,
+                                           index=True))
+    article_id: int = _article_fk()
+    position: int
+    source_id: str
+    snippet: str
+    supports: str = Field(index=True)
+    location: str | None = None
+    assessed_at: str | None = None
+    notes: str | None = None
+
+
+class Counterevidence(SQLModel, table=True):
+    __tablename__ = "counterevidence"
+
+    id: int = Field(primary_key=True)
+    claim_id: int = Field(sa_column=Column(Integer, ForeignKey("claim.id", ondelete="CASCADE"), nullable=False,
+                                           index=True))
+    article_id: int = _article_fk()
+    position: int
+    summary: str
+    source_id: str | None = None
+    snippet: str | None = None
+    assessed_at: str | None = None
+    notes: str | None = None
+
+
+class Source(SQLModel, table=True):
+    """A source as one article lists it; the same sourceId may name other documents in other articles."""
+
+    __tablename__ = "source"
+    __table_args__ = (
+        UniqueConstraint("article_id", "source_id"),
+        Index("ix_source_source_id", "source_id"),
+        Index("ix_source_type", "type"),
+        Index("ix_source_url", "url"),
+    )
+
+    id: int = Field(primary_key=True)
+    article_id: int = _article_fk()
+    position: int
+    source_id: str
+    title: str
+    url: str
+    type: str
+    accessed: str
+    cited_by: int = Field(description="how many of the article's claims cite it as evidence")
+
+
+class ProvenanceReview(SQLModel, table=True):
+    __tablename__ = "provenance_review"
+
+    article_id: int = _article_fk(primary_key=True)
+    position: int = Field(primary_key=True)
+    reviewer: str
+    reviewed_at: str
+    status: str
+    content_hash: str | None = None
+
+
+class ProvenanceAgent(SQLModel, table=True):
+    __tablename__ = "provenance_agent"
+
+    article_id: int = _article_fk(primary_key=True)
+    position: int = Field(primary_key=True)
+    role: str
+    model: str
+    invoked_at: str
+    input_hash: str
+    output_hash: str
+
+
+class Diagnostic(SQLModel, table=True):
+    """A finding (app.derive.Finding) in the publisher's order for its article."""
+
+    __tablename__ = "diagnostic"
+    __table_args__ = (Index("ix_diagnostic_rule", "rule", "severity"),)
+
+    id: int = Field(primary_key=True)
+    article_id: int = _article_fk()
+    position: int
+    rule: str
+    severity: str
+    claim_local_id: str | None = None
+    message: str
+    active_from: str | None = None
+    origin: str = Field(description="generator (§2.6) or ingest (cross-file checks kept as diagnostics)")

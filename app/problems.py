@@ -1,0 +1,47 @@
+"""One error shape for every 4xx and 5xx: RFC 9457 ``application/problem+json``, built here and nowhere else."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("garden.api")
+PROBLEM = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    """A problem+json response; ``extra`` adds members such as ``parameter`` or ``requestId``."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Route every error FastAPI or Starlette raises, and every unexpected one, into ``problem()``."""
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        titles = {404: "Not Found", 405: "Method Not Allowed", 410: "Gone"}
+        response = problem(exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail))
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0]
+        parameter = ".".join(str(part) for part in first["loc"][1:]) or str(first["loc"][0])
+        return problem(422, "Invalid request", f"{parameter}: {first['msg']}", parameter=parameter)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        request_id = uuid.uuid4().hex
+        log.error("unexpected error on %s %s (request %s)", request.method, request.url.path, request_id,
+                  exc_info=exc)
+        return problem(500, "Internal Server Error", "The server failed to answer; the error was logged.",
+                       requestId=request_id)

@@ -1,0 +1,52 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+from sqlalchemy import func
+from sqlmodel import select
+
+from app import models
+from app.db import SessionDep
+
+router = APIRouter(tags=["health"])
+
+
+class Health(BaseModel):
+    status: str = "ok"
+
+
+class CorpusSummary(BaseModel):
+    version: int
+    ingestedAt: dt.datetime | None
+    articles: int
+    publicArticles: int
+    claims: int
+
+
+class Ready(BaseModel):
+    status: str
+    database: str
+    corpus: CorpusSummary
+
+
+@router.get("/healthz", response_model=Health, summary="The process is up (answers without the database)")
+def healthz() -> Health:
+    return Health()
+
+
+@router.get("/readyz", response_model=Ready, summary="The database answers; the loaded corpus")
+def readyz(session: SessionDep) -> Ready:
+    corpus = session.exec(select(models.Corpus)).first()
+    article = models.Article
+    articles = session.scalar(select(func.count()).select_from(article)) or 0
+    public = session.scalar(select(func.count()).select_from(article).where(article.is_public)) or 0  # type: ignore[arg-type]
+    claims = session.scalar(select(func.count()).select_from(models.Claim)) or 0
+    summary = CorpusSummary(
+        version=corpus.version if corpus else 0, ingestedAt=corpus.ingested_at if corpus else None,
+        articles=articles, publicArticles=public, claims=claims,
+    )
+    return Ready(status="ready", database=session.get_bind().dialect.name, corpus=summary)

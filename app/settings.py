@@ -1,0 +1,46 @@
+"""Settings read from the environment (prefix ``GARDEN_``); one flat model, no per-environment classes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob garden-api reads. Each field is ``GARDEN_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="GARDEN_", extra="ignore")
+
+    database_url: str = Field(
+        "sqlite:///./garden.db",
+        description="SQLAlchemy URL: sqlite:///path for the embedded default, postgresql+psycopg://… for several servers.",
+    )
+    content_dir: Path = Field(Path("./content"), description="What `garden serve` ingests into an empty database.")
+    site_url: str = Field(
+        "https://aura-knowledge.github.io",
+        description="Base of every articleUrl, pageUrl and other absolute URL in the agent files.",
+    )
+    preview_token: SecretStr | None = Field(
+        None, description="Bearer token that shows drafts, review and archived articles. Unset: no preview access."
+    )
+    today: dt.date | None = Field(
+        None, description="Fixes the date of the stale-source rule (tests only). Unset: today in UTC."
+    )
+    max_file_bytes: int = Field(
+        8 * 1024 * 1024,
+        description="Ingest refuses any input file larger than this, before reading it.",
+    )
+
+    def effective_today(self) -> dt.date:
+        """The date the stale-source rule compares against: GARDEN_TODAY, else today in UTC."""
+        return self.today or dt.datetime.now(dt.UTC).date()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,75 @@
+"""Shared fixtures: the publisher's data in ../shared (skipped with a reason where absent) and fresh databases."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from app.db import make_engine, upgrade_to_head
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("GARDEN_SHARED_DIR", ROOT.parent / "shared"))
+CORPUS = SHARED / "corpus"
+EXPECTED = CORPUS / "expected"
+SEEDS = SHARED / "seeds"
+SCHEMAS = SHARED / "schemas"
+CONTENT = ROOT / "content"
+
+
+def need_shared(path: Path) -> Path:
+    """``path`` inside ../shared, or skip the test saying what is missing."""
+    if not path.exists():
+        pytest.skip(f"the publisher's data is not at {path} (tests read it from ../shared beside the checkout)")
+    return path
+
+
+@pytest.fixture
+def corpus_dir() -> Path:
+    return need_shared(CORPUS)
+
+
+@pytest.fixture
+def seeds_dir() -> Path:
+    return need_shared(SEEDS)
+
+
+@pytest.fixture
+def expected_dir() -> Path:
+    return need_shared(EXPECTED)
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'garden.db'}"
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    engine = make_engine(db_url)
+    upgrade_to_head(engine)
+    yield engine
+    engine.dispose()
+
+
+def run_garden(*args: str, db_url: str, env: dict[str, str] | None = None,
+               timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run the real ``garden`` command line in a subprocess against ``db_url``."""
+    environment = {**os.environ, "GARDEN_DATABASE_URL": db_url, "GARDEN_TODAY": "2026-11-22", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], capture_output=True, text=True,
+                          env=environment, timeout=timeout, cwd=ROOT, check=False)
+
+
+def ingest_json(*paths: Path | str, db_url: str, flags: tuple[str, ...] = ()) -> tuple[int, dict]:
+    """``garden ingest --json`` over ``paths``: (exit code, the parsed report)."""
+    result = run_garden("ingest", "--json", *flags, *map(str, paths), db_url=db_url)
+    try:
+        return result.returncode, json.loads(result.stdout)
+    except json.JSONDecodeError:
+        raise AssertionError(f"no JSON report; stdout={result.stdout!r} stderr={result.stderr[-2000:]!r}") from None

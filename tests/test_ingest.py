@@ -1,0 +1,134 @@
+"""The ingest job end to end through the real ``garden ingest`` command, on the publisher's corpus and our own."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sqlite3
+from pathlib import Path
+
+from tests.conftest import CONTENT, ingest_json, run_garden
+
+
+def db_file_digest(db_url: str) -> str:
+    path = Path(db_url.removeprefix("sqlite:///"))
+    wal = path.with_name(path.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0, "the WAL still holds data after the command ended"
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def rows(db_url: str, sql: str, *params: object) -> list[tuple]:
+    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def line_count(path: Path) -> int:
+    return len(path.read_text(encoding="utf-8").splitlines())
+
+
+def test_corpus_counts_match_the_publishers_feeds(corpus_dir: Path, expected_dir: Path, db_url: str) -> None:
+    code, report = ingest_json(corpus_dir, db_url=db_url)
+    assert code == 0, report["errors"]
+    assert report["articles"] == {"added": 74, "updated": 0, "unchanged": 0, "removed": 0, "invalid": 0}
+    counts = report["counts"]
+    assert counts["articles"] == 74
+    assert counts["public_articles"] == 73
+    assert counts["public_claims"] == line_count(expected_dir / "agents/feeds/claims.jsonl")
+    assert counts["public_sources"] == line_count(expected_dir / "agents/feeds/sources.jsonl")
+    assert report["errors"] == []
+
+
+def test_second_run_changes_nothing_not_even_the_file(corpus_dir: Path, db_url: str) -> None:
+    assert ingest_json(corpus_dir, db_url=db_url)[0] == 0
+    before = db_file_digest(db_url)
+    code, report = ingest_json(corpus_dir, db_url=db_url)
+    assert code == 0
+    assert report["articles"] == {"added": 0, "updated": 0, "unchanged": 74, "removed": 0, "invalid": 0}
+    assert db_file_digest(db_url) == before
+
+
+def test_seed_packet_loads_with_claims_sources_and_brief(seeds_dir: Path, db_url: str) -> None:
+    code, report = ingest_json(seeds_dir, db_url=db_url)
+    assert code == 0, report["errors"]
+    assert report["counts"]["articles"] == 1
+    [(layout, claims, sources, brief, packet)] = rows(
+        db_url, "SELECT layout, claim_count, source_count, d.agent_md, d.artifact_json FROM article "
+                "JOIN article_document d ON d.article_id = article.id WHERE slug = 'fine-tuning'")
+    assert (layout, claims, sources) == ("packet", 4, 5)
+    assert rows(db_url, "SELECT count(*) FROM claim")[0][0] == 4
+    assert rows(db_url, "SELECT count(*) FROM source")[0][0] == 5
+    assert brief == (seeds_dir / "fine-tuning.md").read_text(encoding="utf-8")
+    assert packet == (seeds_dir / "fine-tuning.json").read_text(encoding="utf-8")
+
+
+def test_changed_article_is_replaced_whole(tmp_path: Path, db_url: str) -> None:
+    tree = tmp_path / "repo"
+    shutil.copytree(CONTENT, tree / "content")
+    assert ingest_json(tree, db_url=db_url)[0] == 0
+    artifact = next((tree / "content/articles").glob("*/*/artifact.json"))
+    slug = artifact.parent.name
+    claims_before = rows(db_url, "SELECT count(*) FROM claim JOIN article a ON a.id = claim.article_id "
+                                 "WHERE a.slug = ?", slug)[0][0]
+    import json
+
+    data = json.loads(artifact.read_text(encoding="utf-8"))
+    data["title"] = "A Replaced Title For This Article"
+    data["claims"] = data["claims"][:1]
+    artifact.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    code, report = ingest_json(tree, db_url=db_url)
+    assert code == 0, report["errors"]
+    assert report["articles"]["updated"] == 1
+    assert report["changes"]["updated"] == [slug]
+    assert rows(db_url, "SELECT title, claim_count FROM article WHERE slug = ?", slug) == [
+        ("A Replaced Title For This Article", 1)]
+    assert claims_before > 1
+    assert rows(db_url, "SELECT count(*) FROM claim JOIN article a ON a.id = claim.article_id "
+                        "WHERE a.slug = ?", slug)[0][0] == 1
+
+
+def test_missing_articles_stay_unless_pruned(tmp_path: Path, db_url: str) -> None:
+    tree = tmp_path / "repo"
+    shutil.copytree(CONTENT, tree / "content")
+    total = ingest_json(tree, db_url=db_url)[1]["counts"]["articles"]
+    gone = sorted((tree / "content/articles").glob("*/*"))[0]
+    shutil.rmtree(gone)
+    code, report = ingest_json(tree, db_url=db_url)
+    assert code == 0
+    assert report["changes"]["missing"] == [gone.name]
+    assert report["counts"]["articles"] == total
+    code, report = ingest_json(tree, db_url=db_url, flags=("--prune",))
+    assert code == 0
+    assert report["articles"]["removed"] == 1
+    assert report["changes"]["removed"] == [gone.name]
+    assert report["counts"]["articles"] == total - 1
+    assert rows(db_url, "SELECT count(*) FROM claim JOIN article a ON a.id = claim.article_id "
+                        "WHERE a.slug = ?", gone.name)[0][0] == 0
+
+
+def test_dry_run_validates_and_writes_nothing(corpus_dir: Path, db_url: str, tmp_path: Path) -> None:
+    code, report = ingest_json(corpus_dir, db_url=db_url, flags=("--dry-run",))
+    assert code == 0
+    assert report["articles"]["added"] == 74
+    assert report["counts"]["articles"] == 0
+    assert not (tmp_path / "garden.db").exists() or rows(db_url, "SELECT name FROM sqlite_master") == []
+
+
+def test_human_summary_names_counts_and_severities(db_url: str) -> None:
+    result = run_garden("ingest", str(CONTENT), db_url=db_url)
+    assert result.returncode == 0, result.stderr
+    for word in ("added", "updated", "unchanged", "removed", "invalid", "public", "warnings"):
+        assert word in result.stdout
+
+
+def test_sample_content_ingests_cleanly(db_url: str) -> None:
+    code, report = ingest_json(CONTENT, db_url=db_url)
+    assert code == 0, report["errors"]
+    counts = report["counts"]
+    assert counts["articles"] >= 8
+    assert counts["public_articles"] < counts["articles"]  # the draft and the archived article are stored too
+    statuses = {status for (status,) in rows(db_url, "SELECT DISTINCT status FROM article")}
+    assert {"published", "draft", "archived"} <= statuses
+    confidences = {c for (c,) in rows(db_url, "SELECT DISTINCT confidence FROM claim")}
+    assert confidences == {"low", "medium", "medium-high", "high"}
+    states = {s for (s,) in rows(db_url, "SELECT DISTINCT state_base FROM claim")}
+    assert {"contested", "stale"} <= states
