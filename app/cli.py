@@ -12,15 +12,19 @@ from typing import Annotated
 import orjson
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from app.db import get_engine, upgrade_to_head
 from app.ingest import IngestReport, ingest
 from app.settings import get_settings
 
-cli = typer.Typer(help="garden-api: agent-readable articles over HTTP.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
+cli = typer.Typer(
+    help="garden-api: agent-readable articles over HTTP.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
 out = Console()
 err = Console(stderr=True)
 
@@ -34,13 +38,23 @@ def migrate_command() -> None:
 
 @cli.command("ingest")
 def ingest_command(
-    paths: Annotated[list[Path] | None, typer.Argument(
-        help="Content repository roots, content/articles directories or packet directories. "
-             "Default: GARDEN_CONTENT_DIR.", show_default=False)] = None,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Content repository roots, content/articles directories or packet directories. "
+            "Default: GARDEN_CONTENT_DIR.",
+            show_default=False,
+        ),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; write nothing.")] = False,
-    keep_going: Annotated[bool, typer.Option(
-        "--keep-going", help="Load the valid articles and keep the stored version of invalid ones (still exits 1).")] = False,
+    keep_going: Annotated[
+        bool,
+        typer.Option(
+            "--keep-going",
+            help="Load the valid articles and keep the stored version of invalid ones (still exits 1).",
+        ),
+    ] = False,
     prune: Annotated[bool, typer.Option("--prune", help="Remove stored articles that are not in the input.")] = False,
 ) -> None:
     """Validate article files and load them into the database in one transaction."""
@@ -50,7 +64,7 @@ def ingest_command(
         upgrade_to_head(engine)
     show_progress = not json_output and err.is_terminal
     with _progress(show_progress) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def advance(phase: str, done: int, total: int) -> None:
             if phase not in tasks:
@@ -58,9 +72,16 @@ def ingest_command(
             bar.update(tasks[phase], completed=done)
 
         try:
-            report = ingest(engine, paths or [settings.content_dir], today=settings.effective_today(),
-                            dry_run=dry_run, keep_going=keep_going, prune=prune,
-                            max_file_bytes=settings.max_file_bytes, progress=advance if show_progress else None)
+            report = ingest(
+                engine,
+                paths or [settings.content_dir],
+                today=settings.effective_today(),
+                dry_run=dry_run,
+                keep_going=keep_going,
+                prune=prune,
+                max_file_bytes=settings.max_file_bytes,
+                progress=advance if show_progress else None,
+            )
         finally:
             engine.dispose()  # the last connection out checkpoints SQLite's WAL into the database file
     if json_output:
@@ -85,8 +106,12 @@ def serve_command(
     engine = get_engine()
     upgrade_to_head(engine)
     if stored_article_count(engine) == 0:
-        report = ingest(engine, [settings.content_dir], today=settings.effective_today(),
-                        max_file_bytes=settings.max_file_bytes)
+        report = ingest(
+            engine,
+            [settings.content_dir],
+            today=settings.effective_today(),
+            max_file_bytes=settings.max_file_bytes,
+        )
         if not report.ok:
             _print_report(report)
             err.print(f"Error: {settings.content_dir} did not ingest cleanly; nothing was loaded.")
@@ -103,24 +128,35 @@ def _safe_url() -> str:
 
 
 def _progress(enabled: bool) -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=err, disable=not enabled, transient=True)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not enabled,
+        transient=True,
+    )
 
 
 def _print_report(report: IngestReport) -> None:
     summary = Table(title="Dry run: nothing written" if report.dry_run else "Ingest", title_justify="left")
     for name in ("added", "updated", "unchanged", "removed", "invalid"):
         summary.add_column(name, justify="right")
-    summary.add_row(*(str(len(getattr(report, name))) for name in ("added", "updated", "unchanged", "removed", "invalid")))
+    summary.add_row(
+        *(str(len(getattr(report, name))) for name in ("added", "updated", "unchanged", "removed", "invalid"))
+    )
     out.print(summary)
     stored = Table(title="Stored corpus", title_justify="left")
     for name in ("articles", "claims", "sources", "diagnostics"):
         stored.add_column(name, justify="right")
     counts = report.counts
-    stored.add_row(f"{counts['articles']} ({counts['public_articles']} public)",
-                   f"{counts['claims']} ({counts['public_claims']} public)",
-                   f"{counts['sources']} ({counts['public_sources']} public)",
-                   f"{report.diagnostics['error']} errors, {report.diagnostics['warning']} warnings")
+    stored.add_row(
+        f"{counts['articles']} ({counts['public_articles']} public)",
+        f"{counts['claims']} ({counts['public_claims']} public)",
+        f"{counts['sources']} ({counts['public_sources']} public)",
+        f"{report.diagnostics['error']} errors, {report.diagnostics['warning']} warnings",
+    )
     out.print(stored)
     if report.missing:
         out.print(f"Kept, not in the input ({len(report.missing)}; --prune removes them): {', '.join(report.missing)}")

@@ -7,8 +7,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends
 import orjson
+from fastapi import Depends
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlmodel import Session
 

@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.content.schema import Artifact, Claim
+from app.content.schema import Artifact, Claim, Counterevidence, Evidence
 
 # JavaScript's \s, which the publisher's word count splits on (Python's str.split() differs at the edges).
 _JS_WHITESPACE = re.compile(r"[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+")
@@ -91,23 +91,45 @@ def _provenance_findings(artifact: Artifact, prefix: str, public: bool, current_
     findings: list[Finding] = []
     for index, agent in enumerate(artifact.provenance.agents):
         if ZERO_HASH in (agent.inputHash, agent.outputHash):
-            findings.append(Finding("provenance-hash-zero", severity,
-                                    f"{prefix}: provenance agent {index} ({agent.role}) has an all-zero hash."))
+            findings.append(
+                Finding(
+                    "provenance-hash-zero",
+                    severity,
+                    f"{prefix}: provenance agent {index} ({agent.role}) has an all-zero hash.",
+                )
+            )
         if agent.inputHash == agent.outputHash:
-            findings.append(Finding("provenance-hash-equal", severity,
-                                    f"{prefix}: provenance agent {index} ({agent.role}) has inputHash equal to outputHash."))
+            findings.append(
+                Finding(
+                    "provenance-hash-equal",
+                    severity,
+                    f"{prefix}: provenance agent {index} ({agent.role}) has inputHash equal to outputHash.",
+                )
+            )
     approvals = [r for r in artifact.provenance.reviews if r.reviewer == "human" and r.status == "approved"]
     if public and not approvals:
-        findings.append(Finding("unapproved-publication", severity,
-                                f"{prefix}: published without a human approved review."))
+        findings.append(
+            Finding("unapproved-publication", severity, f"{prefix}: published without a human approved review.")
+        )
     if approvals:
         latest = sorted(approvals, key=lambda review: review.reviewedAt, reverse=True)[0]
         if latest.contentHash is None:
-            findings.append(Finding("provenance-contentHash-missing", severity,
-                                    f"{prefix}: the latest human approval ({latest.reviewedAt}) has no contentHash."))
+            findings.append(
+                Finding(
+                    "provenance-contentHash-missing",
+                    severity,
+                    f"{prefix}: the latest human approval ({latest.reviewedAt}) has no contentHash.",
+                )
+            )
         elif latest.contentHash != current_hash:
-            findings.append(Finding("provenance-contentHash-mismatch", "error",
-                                    f"{prefix}: the latest human approval ({latest.reviewedAt}) does not match the current article.md hash."))
+            findings.append(
+                Finding(
+                    "provenance-contentHash-mismatch",
+                    "error",
+                    f"{prefix}: the latest human approval ({latest.reviewedAt}) does not match the current "
+                    "article.md hash.",
+                )
+            )
     return findings
 
 
@@ -116,10 +138,16 @@ def _orphan_findings(artifact: Artifact, prefix: str, markers: Sequence[str] | N
         return []
     claim_ids = [claim.id for claim in artifact.claims]
     marker_set, claim_set = set(markers), set(claim_ids)
-    findings = [Finding("orphan-claim", "error", f"{prefix}: {cid} has no claim marker in article.md.")
-                for cid in claim_ids if cid not in marker_set]
-    findings += [Finding("orphan-claim", "error", f"{prefix}: claim marker {cid} has no matching artifact claim.")
-                 for cid in dict.fromkeys(markers) if cid not in claim_set]
+    findings = [
+        Finding("orphan-claim", "error", f"{prefix}: {cid} has no claim marker in article.md.")
+        for cid in claim_ids
+        if cid not in marker_set
+    ]
+    findings += [
+        Finding("orphan-claim", "error", f"{prefix}: claim marker {cid} has no matching artifact claim.")
+        for cid in dict.fromkeys(markers)
+        if cid not in claim_set
+    ]
     return findings
 
 
@@ -135,19 +163,36 @@ def _claim_findings(artifact: Artifact, claim: Claim, prefix: str, public: bool)
     if not claim.evidence:
         add("empty-evidence", "error", "has no evidence.")
     if (claim.confidence == "high" or claim.status == "risk") and not claim.counterevidence:
-        add("missing-counterevidence", "warning", f"is {claim.confidence}-confidence {claim.status} with no counterevidence.")
+        add(
+            "missing-counterevidence",
+            "warning",
+            f"is {claim.confidence}-confidence {claim.status} with no counterevidence.",
+        )
     if verification == "draft" and artifact.status == "published":
         add("published-article-with-draft-claim", "warning", "is still draft in a published article.")
     if public and claim.verification is None:
         add("published-claim-missing-verification", "error", "is published without verification.")
     if verification == "verified" and claim.evidence and all(_PLACEHOLDER.search(e.snippet) for e in claim.evidence):
-        add("verified-claim-placeholder-evidence", "error", "is verified but its evidence is only placeholder snippets.")
-    for packet in [*claim.evidence, *claim.counterevidence]:
+        add(
+            "verified-claim-placeholder-evidence",
+            "error",
+            "is verified but its evidence is only placeholder snippets.",
+        )
+    packets: list[Evidence | Counterevidence] = [*claim.evidence, *claim.counterevidence]
+    for packet in packets:
         if packet.sourceId is not None and packet.sourceId not in sources:
-            add("dangling-graph-edge", "error", f"cites {packet.sourceId}, which is not in this article's sources.")
+            add(
+                "dangling-graph-edge",
+                "error",
+                f"cites {packet.sourceId}, which is not in this article's sources.",
+            )
     for evidence in claim.evidence:
         if len(evidence.snippet.strip()) < 12:
-            add("missing-evidence-snippet", "warning", f"evidence from {evidence.sourceId} has no usable snippet.")
+            add(
+                "missing-evidence-snippet",
+                "warning",
+                f"evidence from {evidence.sourceId} has no usable snippet.",
+            )
     for evidence in claim.evidence:
         if utf16_length(evidence.snippet) > 300:
             add("snippet-too-long", "warning", "evidence snippet exceeds 300 characters.")
@@ -158,20 +203,31 @@ def _claim_findings(artifact: Artifact, claim: Claim, prefix: str, public: bool)
     resolved = [sources[sid] for sid in dict.fromkeys(cited) if sid in sources]
     old = [s for s in resolved if days_between(s.accessed, artifact.updatedAt) > 365]
     if old:
-        add("stale-source", "warning",
-            f"cites {', '.join(s.id for s in old)}, accessed more than 365 days before the article's update.")
+        add(
+            "stale-source",
+            "warning",
+            f"cites {', '.join(s.id for s in old)}, accessed more than 365 days before the article's update.",
+        )
     if resolved:
         oldest = min(resolved, key=lambda s: s.accessed)
         stale_from = (dt.date.fromisoformat(oldest.accessed) + dt.timedelta(days=731)).isoformat()
-        add("stale-source", "warning",
-            f"cites {oldest.id}, accessed {oldest.accessed}, more than 730 days ago.", active_from=stale_from)
+        add(
+            "stale-source",
+            "warning",
+            f"cites {oldest.id}, accessed {oldest.accessed}, more than 730 days ago.",
+            active_from=stale_from,
+        )
     if claim.evidence and len(set(cited)) == 1:
         add("low-source-diversity", "warning", "relies on a single source for evidence.")
     if claim.evidence and len({s.type for s in resolved}) == 1:
         add("low-source-diversity", "warning", "relies on a single source type for evidence.")
     for counter in claim.counterevidence:
         if len(counter.summary.strip()) < 12:
-            add("counterevidence-missing-qualification", "warning", "has counterevidence without a usable summary.")
+            add(
+                "counterevidence-missing-qualification",
+                "warning",
+                "has counterevidence without a usable summary.",
+            )
     return found
 
 
@@ -188,7 +244,13 @@ def _accepted(artifact: Artifact) -> set[str]:
 
 
 def diagnose(
-    artifact: Artifact, *, year: str, slug: str, public: bool, current_hash: str, markers: Sequence[str] | None
+    artifact: Artifact,
+    *,
+    year: str,
+    slug: str,
+    public: bool,
+    current_hash: str,
+    markers: Sequence[str] | None,
 ) -> list[Finding]:
     """Every finding for one article in the publisher's order, accepted warnings removed (§2.6)."""
     prefix = f"{year}/{slug}"
@@ -257,29 +319,58 @@ def consistency_findings(
     findings: list[Finding] = []
     if len(set(statuses.values())) > 1:
         said = ", ".join(f"{name} says {value}" for name, value in statuses.items())
-        findings.append(Finding("status-mismatch", "error", f"{prefix}: the files disagree on status ({said}).",
-                                origin="ingest"))
+        findings.append(
+            Finding(
+                "status-mismatch",
+                "error",
+                f"{prefix}: the files disagree on status ({said}).",
+                origin="ingest",
+            )
+        )
     if stored_hash != current_hash:
-        findings.append(Finding("content-hash-rewritten", "warning",
-                                f"{prefix}: artifact contentHash {stored_hash[:12]}… is stale; served as {current_hash[:12]}….",
-                                origin="ingest"))
+        findings.append(
+            Finding(
+                "content-hash-rewritten",
+                "warning",
+                f"{prefix}: artifact contentHash {stored_hash[:12]}… is stale; served as {current_hash[:12]}….",
+                origin="ingest",
+            )
+        )
     if token_budget is not None and tokens > token_budget:
-        findings.append(Finding("brief-over-budget", "error",
-                                f"{prefix}: agent.md is about {tokens} tokens, over its tokenBudget of {token_budget}.",
-                                origin="ingest"))
+        findings.append(
+            Finding(
+                "brief-over-budget",
+                "error",
+                f"{prefix}: agent.md is about {tokens} tokens, over its tokenBudget of {token_budget}.",
+                origin="ingest",
+            )
+        )
     if brief_body is not None:
         listed = {cid: text for cid, text in _BRIEF_CLAIM_LINE.findall(brief_body)}
         claims = {claim.id: claim.claim for claim in artifact.claims}
         for cid, text in listed.items():
             if cid in claims and _normalise_space(text) != _normalise_space(claims[cid]):
-                findings.append(Finding("brief-claim-mismatch", "error",
-                                        f"{prefix}: agent.md states {cid} differently from artifact.json.",
-                                        claim_id=cid, origin="ingest"))
+                findings.append(
+                    Finding(
+                        "brief-claim-mismatch",
+                        "error",
+                        f"{prefix}: agent.md states {cid} differently from artifact.json.",
+                        claim_id=cid,
+                        origin="ingest",
+                    )
+                )
         if listed:
             for cid in claims:
                 if cid not in listed:
-                    findings.append(Finding("brief-claim-omitted", "warning",
-                                            f"{prefix}: agent.md does not list {cid}.", claim_id=cid, origin="ingest"))
+                    findings.append(
+                        Finding(
+                            "brief-claim-omitted",
+                            "warning",
+                            f"{prefix}: agent.md does not list {cid}.",
+                            claim_id=cid,
+                            origin="ingest",
+                        )
+                    )
     return findings
 
 

@@ -23,29 +23,30 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, delete, func, insert, inspect, select, update
 
 from app import derive, models
-from app.db import tune_for_bulk_write
 from app.content.errors import ContentError, InvalidContent
-from app.content.reader import InputArticle, ParsedArticle, discover, parse
+from app.content.reader import ParsedArticle, discover, parse
 from app.content.schema import CONFIDENCE_RANK
+from app.db import tune_for_bulk_write
+from app.models import table
 
 Progress = Callable[[str, int, int], None]
 """Called as (phase, done, total) while validating and writing."""
 
 # Child tables first, so that deleting an article never leaves a dangling row, whatever the dialect.
 _OWNED_TABLES: list[Table] = [
-    models.Evidence.__table__,  # type: ignore[list-item]
-    models.Counterevidence.__table__,  # type: ignore[list-item]
-    models.Claim.__table__,  # type: ignore[list-item]
-    models.Source.__table__,  # type: ignore[list-item]
-    models.ArticleTopic.__table__,  # type: ignore[list-item]
-    models.ArticleTag.__table__,  # type: ignore[list-item]
-    models.ArticleAudience.__table__,  # type: ignore[list-item]
-    models.RelatedLink.__table__,  # type: ignore[list-item]
-    models.ProvenanceReview.__table__,  # type: ignore[list-item]
-    models.ProvenanceAgent.__table__,  # type: ignore[list-item]
-    models.Diagnostic.__table__,  # type: ignore[list-item]
-    models.ArticleDocument.__table__,  # type: ignore[list-item]
-    models.Article.__table__,  # type: ignore[list-item]
+    table(models.Evidence),
+    table(models.Counterevidence),
+    table(models.Claim),
+    table(models.Source),
+    table(models.ArticleTopic),
+    table(models.ArticleTag),
+    table(models.ArticleAudience),
+    table(models.RelatedLink),
+    table(models.ProvenanceReview),
+    table(models.ProvenanceAgent),
+    table(models.Diagnostic),
+    table(models.ArticleDocument),
+    table(models.Article),
 ]
 _ID_TABLES = ("article", "claim", "evidence", "counterevidence", "source", "diagnostic")
 _CHUNK = 500
@@ -85,8 +86,13 @@ class IngestReport:
             "counts": self.counts,
             "errors": [error.as_dict() for error in self.errors],
             "diagnostics": self.diagnostics,
-            "changes": {"added": self.added, "updated": self.updated, "removed": self.removed,
-                        "missing": self.missing, "invalid": self.invalid},
+            "changes": {
+                "added": self.added,
+                "updated": self.updated,
+                "removed": self.removed,
+                "missing": self.missing,
+                "invalid": self.invalid,
+            },
             "dryRun": self.dry_run,
             "corpusVersion": self.corpus_version,
             "notes": self.notes,
@@ -152,9 +158,10 @@ def _stored_articles(engine: Engine) -> tuple[dict[str, tuple[int, str]], int | 
     with engine.connect() as conn:
         if not inspect(conn).has_table("corpus"):
             return {}, None
-        rows = conn.execute(select(models.Article.id, models.Article.slug, models.Article.fingerprint))  # type: ignore[call-overload]
+        article = table(models.Article)
+        rows = conn.execute(select(article.c.id, article.c.slug, article.c.fingerprint))
         articles = {slug: (pk, fingerprint) for pk, slug, fingerprint in rows}
-        derivation = conn.execute(select(models.Corpus.derivation)).scalar()
+        derivation = conn.execute(select(table(models.Corpus).c.derivation)).scalar()
     return articles, derivation
 
 
@@ -166,13 +173,14 @@ def _write(
     progress: Progress | None,
 ) -> None:
     now = dt.datetime.now(dt.UTC)
-    corpus = models.Corpus.__table__
+    corpus = table(models.Corpus)
     with engine.begin() as conn:
         tune_for_bulk_write(conn)
         # Bumping the version first takes the write lock (SQLite) or the row lock (PostgreSQL), so the
         # id allocation below cannot race another ingest.
-        bumped = conn.execute(update(corpus).values(version=corpus.c.version + 1, derivation=derive.DERIVATION_VERSION,
-                                                    ingested_at=now))
+        bumped = conn.execute(
+            update(corpus).values(version=corpus.c.version + 1, derivation=derive.DERIVATION_VERSION, ingested_at=now)
+        )
         if bumped.rowcount == 0:
             conn.execute(insert(corpus).values(id=1, version=1, derivation=derive.DERIVATION_VERSION, ingested_at=now))
         replaced = [stored[slug][0] for slug in removed] + [stored[p.slug][0] for p in parsed if p.slug in stored]
@@ -188,22 +196,22 @@ def _write(
 
 
 def _table(name: str) -> Table:
-    return next(table for table in _OWNED_TABLES if table.name == name)
+    return next(owned for owned in _OWNED_TABLES if owned.name == name)
 
 
 def _delete_articles(conn: Connection, article_ids: list[int]) -> None:
     for start in range(0, len(article_ids), _CHUNK):
         chunk = article_ids[start : start + _CHUNK]
-        for table in _OWNED_TABLES:
-            key = table.c.id if table.name == "article" else table.c.article_id
-            conn.execute(delete(table).where(key.in_(chunk)))
+        for owned in _OWNED_TABLES:
+            key = owned.c.id if owned.name == "article" else owned.c.article_id
+            conn.execute(delete(owned).where(key.in_(chunk)))
 
 
 def _flush(conn: Connection, rows: dict[str, list[dict[str, Any]]]) -> None:
-    for table in reversed(_OWNED_TABLES):  # parents before children
-        if rows[table.name]:
-            conn.execute(insert(table), rows[table.name])
-            rows[table.name] = []
+    for owned in reversed(_OWNED_TABLES):  # parents before children
+        if rows[owned.name]:
+            conn.execute(insert(owned), rows[owned.name])
+            rows[owned.name] = []
 
 
 def _next(ids: dict[str, int], name: str) -> int:
@@ -211,115 +219,227 @@ def _next(ids: dict[str, int], name: str) -> int:
     return ids[name] - 1
 
 
-def _article_rows(record: ParsedArticle, ids: dict[str, int], rows: dict[str, list[dict[str, Any]]],
-                  now: dt.datetime) -> None:
+def _article_rows(
+    record: ParsedArticle, ids: dict[str, int], rows: dict[str, list[dict[str, Any]]], now: dt.datetime
+) -> None:
     """Append the rows of one article to ``rows``, assigning surrogate ids from ``ids``."""
     artifact, fm, brief_fm = record.artifact, record.front_matter or {}, record.brief_front_matter or {}
     article_id = _next(ids, "article")
     series = artifact.series
     approvals = [r for r in artifact.provenance.reviews if r.reviewer == "human" and r.status == "approved"]
     latest = sorted(approvals, key=lambda review: review.reviewedAt, reverse=True)[0] if approvals else None
-    rows["article"].append({
-        "id": article_id, "slug": record.slug, "dir_key": record.source.dir_key, "year": record.source.year,
-        "layout": record.source.layout, "fingerprint": record.source.fingerprint, "title": artifact.title,
-        "dek": fm.get("dek"), "summary": fm.get("summary"), "reading_time": fm.get("readingTime"),
-        "date": fm.get("date"), "updated": fm.get("updated"), "fm_status": record.fm_status,
-        "status": artifact.status, "is_public": record.is_public, "maturity": artifact.maturity,
-        "topic": fm.get("topic"), "published_at": artifact.publishedAt, "updated_at": artifact.updatedAt,
-        "thesis": artifact.thesis, "canonical_path": artifact.canonicalPath, "content_hash": record.content_hash,
-        "token_estimate": record.token_estimate, "token_budget": brief_fm.get("tokenBudget"),
-        "brief_updated": brief_fm.get("updated"), "section_outline": record.section_outline,
-        "series_slug": series.slug if series else None, "series_title": series.title if series else None,
-        "series_season": series.season if series else None, "series_order": series.order if series else None,
-        "series_role": series.role if series else None, "series_arc": series.arc if series else None,
-        "claim_count": len(artifact.claims), "source_count": len(artifact.sources),
-        "trusted": latest is not None and latest.contentHash == record.content_hash, "ingested_at": now,
-    })
+    rows["article"].append(
+        {
+            "id": article_id,
+            "slug": record.slug,
+            "dir_key": record.source.dir_key,
+            "year": record.source.year,
+            "layout": record.source.layout,
+            "fingerprint": record.source.fingerprint,
+            "title": artifact.title,
+            "dek": fm.get("dek"),
+            "summary": fm.get("summary"),
+            "reading_time": fm.get("readingTime"),
+            "date": fm.get("date"),
+            "updated": fm.get("updated"),
+            "fm_status": record.fm_status,
+            "status": artifact.status,
+            "is_public": record.is_public,
+            "maturity": artifact.maturity,
+            "topic": fm.get("topic"),
+            "published_at": artifact.publishedAt,
+            "updated_at": artifact.updatedAt,
+            "thesis": artifact.thesis,
+            "canonical_path": artifact.canonicalPath,
+            "content_hash": record.content_hash,
+            "token_estimate": record.token_estimate,
+            "token_budget": brief_fm.get("tokenBudget"),
+            "brief_updated": brief_fm.get("updated"),
+            "section_outline": record.section_outline,
+            "series_slug": series.slug if series else None,
+            "series_title": series.title if series else None,
+            "series_season": series.season if series else None,
+            "series_order": series.order if series else None,
+            "series_role": series.role if series else None,
+            "series_arc": series.arc if series else None,
+            "claim_count": len(artifact.claims),
+            "source_count": len(artifact.sources),
+            "trusted": latest is not None and latest.contentHash == record.content_hash,
+            "ingested_at": now,
+        }
+    )
     raw = record.source.raw
-    rows["article_document"].append({
-        "article_id": article_id, "artifact_json": raw["artifact"].decode(),
-        "article_md": raw["article"].decode() if "article" in raw else None,
-        "agent_md": raw["brief"].decode() if "brief" in raw else None,
-        "front_matter": record.front_matter, "brief_front_matter": record.brief_front_matter,
-    })
-    for table, column, values in (("article_topic", "topic", artifact.topics), ("article_tag", "tag", fm.get("tags", [])),
-                                  ("article_audience", "audience", artifact.audiences)):
-        rows[table] += [{"article_id": article_id, "position": i, column: v} for i, v in enumerate(values)]
-    rows["related_link"] += [{"article_id": article_id, "position": i, "type": r.type, "target": r.id}
-                             for i, r in enumerate(artifact.related)]
+    rows["article_document"].append(
+        {
+            "article_id": article_id,
+            "artifact_json": raw["artifact"].decode(),
+            "article_md": raw["article"].decode() if "article" in raw else None,
+            "agent_md": raw["brief"].decode() if "brief" in raw else None,
+            "front_matter": record.front_matter,
+            "brief_front_matter": record.brief_front_matter,
+        }
+    )
+    for name, column, values in (
+        ("article_topic", "topic", artifact.topics),
+        ("article_tag", "tag", fm.get("tags", [])),
+        ("article_audience", "audience", artifact.audiences),
+    ):
+        rows[name] += [{"article_id": article_id, "position": i, column: v} for i, v in enumerate(values)]
+    rows["related_link"] += [
+        {"article_id": article_id, "position": i, "type": r.type, "target": r.id}
+        for i, r in enumerate(artifact.related)
+    ]
     rows["provenance_review"] += [
-        {"article_id": article_id, "position": i, "reviewer": r.reviewer, "reviewed_at": r.reviewedAt,
-         "status": r.status, "content_hash": r.contentHash} for i, r in enumerate(artifact.provenance.reviews)]
+        {
+            "article_id": article_id,
+            "position": i,
+            "reviewer": r.reviewer,
+            "reviewed_at": r.reviewedAt,
+            "status": r.status,
+            "content_hash": r.contentHash,
+        }
+        for i, r in enumerate(artifact.provenance.reviews)
+    ]
     rows["provenance_agent"] += [
-        {"article_id": article_id, "position": i, "role": a.role, "model": a.model, "invoked_at": a.invokedAt,
-         "input_hash": a.inputHash, "output_hash": a.outputHash} for i, a in enumerate(artifact.provenance.agents)]
+        {
+            "article_id": article_id,
+            "position": i,
+            "role": a.role,
+            "model": a.model,
+            "invoked_at": a.invokedAt,
+            "input_hash": a.inputHash,
+            "output_hash": a.outputHash,
+        }
+        for i, a in enumerate(artifact.provenance.agents)
+    ]
     citations = Counter(sid for claim in artifact.claims for sid in {e.sourceId for e in claim.evidence})
     rows["source"] += [
-        {"id": _next(ids, "source"), "article_id": article_id, "position": i, "source_id": s.id, "title": s.title,
-         "url": s.url, "type": s.type, "accessed": s.accessed, "cited_by": citations[s.id]}
-        for i, s in enumerate(artifact.sources)]
+        {
+            "id": _next(ids, "source"),
+            "article_id": article_id,
+            "position": i,
+            "source_id": s.id,
+            "title": s.title,
+            "url": s.url,
+            "type": s.type,
+            "accessed": s.accessed,
+            "cited_by": citations[s.id],
+        }
+        for i, s in enumerate(artifact.sources)
+    ]
     for position, claim in enumerate(artifact.claims):
         claim_pk = _next(ids, "claim")
         state = record.states[claim.id]
         verification = claim.verification
         assessed = [e.assessedAt for e in claim.evidence if e.assessedAt]
-        rows["claim"].append({
-            "id": claim_pk, "article_id": article_id, "position": position, "local_id": claim.id,
-            "claim_id": f"article:{record.slug}:{claim.id}", "text": claim.claim, "confidence": claim.confidence,
-            "confidence_rank": CONFIDENCE_RANK[claim.confidence], "kind": claim.status,
-            "verification_status": verification.status if verification else None,
-            "verification_reviewer": verification.reviewer if verification else None,
-            "verification_reviewed_at": verification.reviewedAt if verification else None,
-            "state_base": state.base, "stale_from": state.stale_from, "evidence_count": len(claim.evidence),
-            "counterevidence_count": len(claim.counterevidence), "as_of": max(assessed) if assessed else None,
-        })
+        rows["claim"].append(
+            {
+                "id": claim_pk,
+                "article_id": article_id,
+                "position": position,
+                "local_id": claim.id,
+                "claim_id": f"article:{record.slug}:{claim.id}",
+                "text": claim.claim,
+                "confidence": claim.confidence,
+                "confidence_rank": CONFIDENCE_RANK[claim.confidence],
+                "kind": claim.status,
+                "verification_status": verification.status if verification else None,
+                "verification_reviewer": verification.reviewer if verification else None,
+                "verification_reviewed_at": verification.reviewedAt if verification else None,
+                "state_base": state.base,
+                "stale_from": state.stale_from,
+                "evidence_count": len(claim.evidence),
+                "counterevidence_count": len(claim.counterevidence),
+                "as_of": max(assessed) if assessed else None,
+            }
+        )
         rows["evidence"] += [
-            {"id": _next(ids, "evidence"), "claim_id": claim_pk, "article_id": article_id, "position": i,
-             "source_id": e.sourceId, "snippet": e.snippet, "supports": e.supports, "location": e.location,
-             "assessed_at": e.assessedAt, "notes": e.notes} for i, e in enumerate(claim.evidence)]
+            {
+                "id": _next(ids, "evidence"),
+                "claim_id": claim_pk,
+                "article_id": article_id,
+                "position": i,
+                "source_id": e.sourceId,
+                "snippet": e.snippet,
+                "supports": e.supports,
+                "location": e.location,
+                "assessed_at": e.assessedAt,
+                "notes": e.notes,
+            }
+            for i, e in enumerate(claim.evidence)
+        ]
         rows["counterevidence"] += [
-            {"id": _next(ids, "counterevidence"), "claim_id": claim_pk, "article_id": article_id, "position": i,
-             "summary": c.summary, "source_id": c.sourceId, "snippet": c.snippet, "assessed_at": c.assessedAt,
-             "notes": c.notes} for i, c in enumerate(claim.counterevidence)]
+            {
+                "id": _next(ids, "counterevidence"),
+                "claim_id": claim_pk,
+                "article_id": article_id,
+                "position": i,
+                "summary": c.summary,
+                "source_id": c.sourceId,
+                "snippet": c.snippet,
+                "assessed_at": c.assessedAt,
+                "notes": c.notes,
+            }
+            for i, c in enumerate(claim.counterevidence)
+        ]
     rows["diagnostic"] += [
-        {"id": _next(ids, "diagnostic"), "article_id": article_id, "position": i, "rule": f.rule,
-         "severity": f.severity, "claim_local_id": f.claim_id, "message": f.message, "active_from": f.active_from,
-         "origin": f.origin} for i, f in enumerate(record.findings)]
+        {
+            "id": _next(ids, "diagnostic"),
+            "article_id": article_id,
+            "position": i,
+            "rule": f.rule,
+            "severity": f.severity,
+            "claim_local_id": f.claim_id,
+            "message": f.message,
+            "active_from": f.active_from,
+            "origin": f.origin,
+        }
+        for i, f in enumerate(record.findings)
+    ]
 
 
 def _corpus_counts(engine: Engine) -> tuple[dict[str, int], int]:
     """The promised counts of the whole stored corpus, and its version (0: nothing stored yet)."""
-    article, claim, source = models.Article.__table__, models.Claim.__table__, models.Source.__table__
+    article, claim, source = table(models.Article), table(models.Claim), table(models.Source)
     with engine.connect() as conn:
         if not inspect(conn).has_table("corpus"):
-            return dict.fromkeys(("articles", "public_articles", "claims", "public_claims", "sources",
-                                  "public_sources"), 0), 0
+            return dict.fromkeys(
+                ("articles", "public_articles", "claims", "public_claims", "sources", "public_sources"), 0
+            ), 0
 
-        def count(table: Table, public_only: bool) -> int:
-            query = select(func.count()).select_from(table)
+        def count(target: Table, public_only: bool) -> int:
+            query = select(func.count()).select_from(target)
             if public_only:
-                query = (query.where(article.c.is_public) if table is article
-                         else query.join(article, article.c.id == table.c.article_id).where(article.c.is_public))
+                query = (
+                    query.where(article.c.is_public)
+                    if target is article
+                    else query.join(article, article.c.id == target.c.article_id).where(article.c.is_public)
+                )
             return int(conn.execute(query).scalar_one())
 
         counts = {
-            "articles": count(article, False), "public_articles": count(article, True),
-            "claims": count(claim, False), "public_claims": count(claim, True),
-            "sources": count(source, False), "public_sources": count(source, True),
+            "articles": count(article, False),
+            "public_articles": count(article, True),
+            "claims": count(claim, False),
+            "public_claims": count(claim, True),
+            "sources": count(source, False),
+            "public_sources": count(source, True),
         }
-        version = conn.execute(select(models.Corpus.__table__.c.version)).scalar() or 0
+        version = conn.execute(select(table(models.Corpus).c.version)).scalar() or 0
     return counts, int(version)
 
 
-def _diagnostic_totals(engine: Engine, parsed: list[ParsedArticle], unchanged: list[str],
-                       today: dt.date) -> dict[str, int]:
+def _diagnostic_totals(
+    engine: Engine, parsed: list[ParsedArticle], unchanged: list[str], today: dt.date
+) -> dict[str, int]:
     """Findings by severity over this run's valid input: fresh ones from parsing, the rest as stored."""
     totals = Counter(f.severity for record in parsed for f in record.findings if f.is_active(today))
     if unchanged:
-        diagnostic, article = models.Diagnostic.__table__, models.Article.__table__
+        diagnostic, article = table(models.Diagnostic), table(models.Article)
         wanted = set(unchanged)
-        query = (select(article.c.slug, diagnostic.c.severity, diagnostic.c.active_from)
-                 .join(article, article.c.id == diagnostic.c.article_id))
+        query = select(article.c.slug, diagnostic.c.severity, diagnostic.c.active_from).join(
+            article, article.c.id == diagnostic.c.article_id
+        )
         with engine.connect() as conn:
             for slug, severity, active_from in conn.execute(query):
                 if slug in wanted and (active_from is None or active_from <= today.isoformat()):

@@ -15,14 +15,25 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+
+def table(model: type[SQLModel]) -> Table:
+    """The Core table behind a model, for bulk statements where the ORM would cost a factor."""
+    found: Table = model.__table__  # type: ignore[attr-defined]
+    return found
 
 
 def _article_fk(primary_key: bool = False) -> Any:
     return Field(
-        sa_column=Column(Integer, ForeignKey("article.id", ondelete="CASCADE"), primary_key=primary_key,
-                         nullable=False, index=not primary_key),
+        sa_column=Column(
+            Integer,
+            ForeignKey("article.id", ondelete="CASCADE"),
+            primary_key=primary_key,
+            nullable=False,
+            index=not primary_key,
+        ),
     )
 
 
@@ -172,8 +183,9 @@ class Evidence(SQLModel, table=True):
     __table_args__ = (Index("ix_evidence_source", "source_id", "claim_id"),)
 
     id: int = Field(primary_key=True)
-    claim_id: int = Field(sa_column=Column(Integer, ForeignKey("claim.id", ondelete="CASCADE"), nullable=False,
-                                           index=True))
+    claim_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("claim.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
     article_id: int = _article_fk()
     position: int
     source_id: str
@@ -188,8 +200,9 @@ class Counterevidence(SQLModel, table=True):
     __tablename__ = "counterevidence"
 
     id: int = Field(primary_key=True)
-    claim_id: int = Field(sa_column=Column(Integer, ForeignKey("claim.id", ondelete="CASCADE"), nullable=False,
-                                           index=True))
+    claim_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("claim.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
     article_id: int = _article_fk()
     position: int
     summary: str

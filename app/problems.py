@@ -41,7 +41,16 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         request_id = uuid.uuid4().hex
-        log.error("unexpected error on %s %s (request %s)", request.method, request.url.path, request_id,
-                  exc_info=exc)
-        return problem(500, "Internal Server Error", "The server failed to answer; the error was logged.",
-                       requestId=request_id)
+        log.error(
+            "unexpected error on %s %s (request %s)",
+            request.method,
+            request.url.path,
+            request_id,
+            exc_info=exc,
+        )
+        return problem(
+            500,
+            "Internal Server Error",
+            "The server failed to answer; the error was logged.",
+            requestId=request_id,
+        )

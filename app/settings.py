@@ -17,7 +17,7 @@ class Settings(BaseSettings):
 
     database_url: str = Field(
         "sqlite:///./garden.db",
-        description="SQLAlchemy URL: sqlite:///path for the embedded default, postgresql+psycopg://… for several servers.",
+        description="SQLAlchemy URL: sqlite:///path (embedded) or postgresql+psycopg://… (several servers).",
     )
     content_dir: Path = Field(Path("./content"), description="What `garden serve` ingests into an empty database.")
     site_url: str = Field(
@@ -25,7 +25,8 @@ class Settings(BaseSettings):
         description="Base of every articleUrl, pageUrl and other absolute URL in the agent files.",
     )
     preview_token: SecretStr | None = Field(
-        None, description="Bearer token that shows drafts, review and archived articles. Unset: no preview access."
+        None,
+        description="Bearer token that shows drafts, review and archived articles. Unset: no preview access.",
     )
     today: dt.date | None = Field(
         None, description="Fixes the date of the stale-source rule (tests only). Unset: today in UTC."

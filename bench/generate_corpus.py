@@ -126,9 +126,7 @@ def identity_template(text: str, identity: dict[str, str], year: str, slug: str,
             key = key_line.group(2)
             expected = identity[key].format(slug=slug, year=year)
             if _scalar(key_line.group(3)) != expected:
-                raise CorpusError(
-                    f"{name}: front matter `{key}` is {key_line.group(3)!r}, expected {expected!r}"
-                )
+                raise CorpusError(f"{name}: front matter `{key}` is {key_line.group(3)!r}, expected {expected!r}")
             start = offset + key_line.start(3) + key_line.group(3).index(expected)
             spans[key].append((start, start + len(expected)))
         offset += len(line) + 1
@@ -191,12 +189,8 @@ def load_article(directory: Path) -> SourceArticle:
     return SourceArticle(
         year=year,
         slug=slug,
-        article_md=identity_template(
-            texts["article.md"], ARTICLE_IDENTITY, year, slug, str(directory / "article.md")
-        ),
-        agent_md=identity_template(
-            texts["agent.md"], AGENT_IDENTITY, year, slug, str(directory / "agent.md")
-        ),
+        article_md=identity_template(texts["article.md"], ARTICLE_IDENTITY, year, slug, str(directory / "article.md")),
+        agent_md=identity_template(texts["agent.md"], AGENT_IDENTITY, year, slug, str(directory / "agent.md")),
         artifact_json=texts["artifact.json"],
         status=str(artifact.get("status")),
         series_slug=series["slug"] if series else None,
@@ -375,22 +369,16 @@ def generate(source: Path, out: Path, count: int, *, force: bool = False) -> dic
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; returns the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--source", type=Path, required=True, help="repo root holding content/articles, or that dir"
-    )
+    parser.add_argument("--source", type=Path, required=True, help="repo root holding content/articles, or that dir")
     parser.add_argument("--count", type=int, required=True, help="number of articles to write")
-    parser.add_argument(
-        "--out", type=Path, required=True, help="output dir; gets content/articles/<year>/<slug>/"
-    )
+    parser.add_argument("--out", type=Path, required=True, help="output dir; gets content/articles/<year>/<slug>/")
     parser.add_argument(
         "--seed",
         type=int,
         default=1,
         help="accepted for symmetry with the other bench scripts; the output does not depend on it",
     )
-    parser.add_argument(
-        "--force", action="store_true", help="write into a non-empty --out, replacing its content/"
-    )
+    parser.add_argument("--force", action="store_true", help="write into a non-empty --out, replacing its content/")
     args = parser.parse_args(argv)
     try:
         summary = generate(args.source, args.out, args.count, force=args.force)

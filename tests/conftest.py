@@ -58,12 +58,20 @@ def engine(db_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def run_garden(*args: str, db_url: str, env: dict[str, str] | None = None,
-               timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_garden(
+    *args: str, db_url: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     """Run the real ``garden`` command line in a subprocess against ``db_url``."""
     environment = {**os.environ, "GARDEN_DATABASE_URL": db_url, "GARDEN_TODAY": "2026-11-22", **(env or {})}
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], capture_output=True, text=True,
-                          env=environment, timeout=timeout, cwd=ROOT, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=timeout,
+        cwd=ROOT,
+        check=False,
+    )
 
 
 def ingest_json(*paths: Path | str, db_url: str, flags: tuple[str, ...] = ()) -> tuple[int, dict]:

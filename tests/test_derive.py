@@ -18,41 +18,86 @@ def test_token_estimate_uses_float_arithmetic() -> None:
 
 def test_section_outline_reads_only_raw_h2_tags() -> None:
     body = '<h2 id="a">First &amp; best</h2>\n## Markdown heading\n<h2 id="b" class="x">Skipped</h2><h2 id="c">C</h2>'
-    assert derive.section_outline(body) == [{"id": "a", "title": "First &amp; best"}, {"id": "c", "title": "C"}]
+    assert derive.section_outline(body) == [
+        {"id": "a", "title": "First &amp; best"},
+        {"id": "c", "title": "C"},
+    ]
 
 
 def test_claim_markers_accept_either_attribute_order() -> None:
-    body = ('<span id="claim-001" class="claim-marker">C1</span> <span class="x claim-marker" id="claim-003">C3</span>'
-            '<span id="claim-002" class="other">no</span>')
+    body = (
+        '<span id="claim-001" class="claim-marker">C1</span> <span class="x claim-marker" id="claim-003">C3</span>'
+        '<span id="claim-002" class="other">no</span>'
+    )
     assert derive.claim_markers(body) == ["claim-001", "claim-003"]
 
 
 def _artifact(**changes: object) -> Artifact:
     data: dict = {
-        "schemaVersion": 3, "id": "article:x", "slug": "x", "title": "An Article Title",
-        "canonicalPath": "/articles/x/", "sourcePath": "content/articles/2026/x/article.md",
-        "agentBriefPath": "content/articles/2026/x/agent.md", "thesis": "t" * 80, "status": "published",
-        "maturity": "seed", "publishedAt": "2026-01-01", "updatedAt": "2026-06-01", "audiences": ["a"],
-        "topics": ["t"], "related": [], "agentInstructions": [], "contentHash": "0" * 64,
-        "sources": [{"id": "source-a", "title": "Source A", "url": "https://a.example", "type": "paper",
-                     "accessed": "2026-01-01"},
-                    {"id": "source-b", "title": "Source B", "url": "https://b.example", "type": "report",
-                     "accessed": "2024-01-01"}],
+        "schemaVersion": 3,
+        "id": "article:x",
+        "slug": "x",
+        "title": "An Article Title",
+        "canonicalPath": "/articles/x/",
+        "sourcePath": "content/articles/2026/x/article.md",
+        "agentBriefPath": "content/articles/2026/x/agent.md",
+        "thesis": "t" * 80,
+        "status": "published",
+        "maturity": "seed",
+        "publishedAt": "2026-01-01",
+        "updatedAt": "2026-06-01",
+        "audiences": ["a"],
+        "topics": ["t"],
+        "related": [],
+        "agentInstructions": [],
+        "contentHash": "0" * 64,
+        "sources": [
+            {
+                "id": "source-a",
+                "title": "Source A",
+                "url": "https://a.example",
+                "type": "paper",
+                "accessed": "2026-01-01",
+            },
+            {
+                "id": "source-b",
+                "title": "Source B",
+                "url": "https://b.example",
+                "type": "report",
+                "accessed": "2024-01-01",
+            },
+        ],
         "claims": [],
-        "provenance": {"createdAt": "2026-01-01", "createdBy": "human", "agents": [], "policy":
-                       {"id": "policy:default", "version": "1.0.0"},
-                       "reviews": [{"reviewer": "human", "reviewedAt": "2026-01-01", "status": "approved",
-                                    "scope": [], "notes": "ok", "contentHash": "0" * 64}]},
+        "provenance": {
+            "createdAt": "2026-01-01",
+            "createdBy": "human",
+            "agents": [],
+            "policy": {"id": "policy:default", "version": "1.0.0"},
+            "reviews": [
+                {
+                    "reviewer": "human",
+                    "reviewedAt": "2026-01-01",
+                    "status": "approved",
+                    "scope": [],
+                    "notes": "ok",
+                    "contentHash": "0" * 64,
+                }
+            ],
+        },
     }
     data.update(changes)
     return Artifact.model_validate(data)
 
 
 def _claim(**changes: object) -> dict:
-    claim = {"id": "claim-001", "claim": "A claim long enough to pass.", "confidence": "medium",
-             "status": "core", "evidence": [{"sourceId": "source-a", "snippet": "a snippet of evidence",
-                                             "supports": "direct"}],
-             "counterevidence": [{"summary": "a counterpoint to it"}]}
+    claim = {
+        "id": "claim-001",
+        "claim": "A claim long enough to pass.",
+        "confidence": "medium",
+        "status": "core",
+        "evidence": [{"sourceId": "source-a", "snippet": "a snippet of evidence", "supports": "direct"}],
+        "counterevidence": [{"summary": "a counterpoint to it"}],
+    }
     claim.update(changes)
     return claim
 
@@ -72,8 +117,9 @@ def test_high_confidence_without_counterevidence_is_flagged_and_sets_state() -> 
 
 
 def test_stale_source_has_a_fixed_part_and_a_date_bound_part() -> None:
-    artifact = _artifact(claims=[_claim(evidence=[{"sourceId": "source-b", "snippet": "old but gold snippet",
-                                                   "supports": "direct"}])])
+    artifact = _artifact(
+        claims=[_claim(evidence=[{"sourceId": "source-b", "snippet": "old but gold snippet", "supports": "direct"}])]
+    )
     rules = _rules(artifact)
     # (a) accessed 2024-01-01, more than 365 days before updatedAt 2026-06-01: fires now.
     assert ("stale-source", None) in rules
@@ -82,8 +128,10 @@ def test_stale_source_has_a_fixed_part_and_a_date_bound_part() -> None:
 
 
 def test_date_bound_staleness_turns_a_draft_claim_stale_on_the_day() -> None:
-    artifact = _artifact(claims=[_claim(verification={"status": "draft", "reviewer": "h", "reviewedAt": "2026-01-01"})],
-                         updatedAt="2026-01-02")
+    artifact = _artifact(
+        claims=[_claim(verification={"status": "draft", "reviewer": "h", "reviewedAt": "2026-01-01"})],
+        updatedAt="2026-01-02",
+    )
     findings = derive.diagnose(artifact, year="2026", slug="x", public=True, current_hash="0" * 64, markers=None)
     state = derive.claim_state("draft", [f for f in findings if f.claim_id])
     assert state.base == "draft"
@@ -94,9 +142,17 @@ def test_date_bound_staleness_turns_a_draft_claim_stale_on_the_day() -> None:
 
 def test_accepted_warnings_are_suppressed_but_errors_are_not() -> None:
     claim = _claim(evidence=[], counterevidence=[])
-    accepted = {"accepted": [{"rule": "empty-evidence", "rationale": "r", "documentedAt": "2026-01-01"},
-                             {"rule": "missing-counterevidence", "rationale": "r", "documentedAt": "2026-01-01",
-                              "scope": ["claim-001"]}]}
+    accepted = {
+        "accepted": [
+            {"rule": "empty-evidence", "rationale": "r", "documentedAt": "2026-01-01"},
+            {
+                "rule": "missing-counterevidence",
+                "rationale": "r",
+                "documentedAt": "2026-01-01",
+                "scope": ["claim-001"],
+            },
+        ]
+    }
     rules = [r for r, _ in _rules(_artifact(claims=[{**claim, "confidence": "high"}], diagnostics=accepted))]
     assert "empty-evidence" in rules  # an error: never suppressed
     assert "missing-counterevidence" not in rules

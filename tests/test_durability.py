@@ -29,9 +29,7 @@ def _snapshot(db_path: Path) -> dict[str, object]:
         }
 
 
-def test_sigkill_halfway_through_a_large_ingest_leaves_the_previous_corpus(
-    corpus_dir: Path, tmp_path: Path
-) -> None:
+def test_sigkill_halfway_through_a_large_ingest_leaves_the_previous_corpus(corpus_dir: Path, tmp_path: Path) -> None:
     db_path = tmp_path / "garden.db"
     db_url = f"sqlite:///{db_path}"
     code, report = ingest_json(CONTENT, db_url=db_url)
@@ -41,8 +39,13 @@ def test_sigkill_halfway_through_a_large_ingest_leaves_the_previous_corpus(
     generate = runpy.run_path(str(ROOT / "bench/generate_corpus.py"))["generate"]
     generate(corpus_dir, tmp_path / "large", 3000)
     env = {**os.environ, "GARDEN_DATABASE_URL": db_url}
-    process = subprocess.Popen([sys.executable, "-m", "app.cli", "ingest", "--json", str(tmp_path / "large")],
-                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "ingest", "--json", str(tmp_path / "large")],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wal = db_path.with_name("garden.db-wal")
     deadline = time.monotonic() + 120
     # The write transaction spills pages into the WAL as it goes; 8 MB in is well before the commit.

@@ -52,8 +52,10 @@ def test_seed_packet_loads_with_claims_sources_and_brief(seeds_dir: Path, db_url
     assert code == 0, report["errors"]
     assert report["counts"]["articles"] == 1
     [(layout, claims, sources, brief, packet)] = rows(
-        db_url, "SELECT layout, claim_count, source_count, d.agent_md, d.artifact_json FROM article "
-                "JOIN article_document d ON d.article_id = article.id WHERE slug = 'fine-tuning'")
+        db_url,
+        "SELECT layout, claim_count, source_count, d.agent_md, d.artifact_json FROM article "
+        "JOIN article_document d ON d.article_id = article.id WHERE slug = 'fine-tuning'",
+    )
     assert (layout, claims, sources) == ("packet", 4, 5)
     assert rows(db_url, "SELECT count(*) FROM claim")[0][0] == 4
     assert rows(db_url, "SELECT count(*) FROM source")[0][0] == 5
@@ -67,8 +69,9 @@ def test_changed_article_is_replaced_whole(tmp_path: Path, db_url: str) -> None:
     assert ingest_json(tree, db_url=db_url)[0] == 0
     artifact = next((tree / "content/articles").glob("*/*/artifact.json"))
     slug = artifact.parent.name
-    claims_before = rows(db_url, "SELECT count(*) FROM claim JOIN article a ON a.id = claim.article_id "
-                                 "WHERE a.slug = ?", slug)[0][0]
+    claims_before = rows(
+        db_url, "SELECT count(*) FROM claim JOIN article a ON a.id = claim.article_id WHERE a.slug = ?", slug
+    )[0][0]
     import json
 
     data = json.loads(artifact.read_text(encoding="utf-8"))
@@ -80,10 +83,17 @@ def test_changed_article_is_replaced_whole(tmp_path: Path, db_url: str) -> None:
     assert report["articles"]["updated"] == 1
     assert report["changes"]["updated"] == [slug]
     assert rows(db_url, "SELECT title, claim_count FROM article WHERE slug = ?", slug) == [
-        ("A Replaced Title For This Article", 1)]
+        ("A Replaced Title For This Article", 1)
+    ]
     assert claims_before > 1
-    assert rows(db_url, "SELECT count(*) FROM claim JOIN article a ON a.id = claim.article_id "
-                        "WHERE a.slug = ?", slug)[0][0] == 1
+    assert (
+        rows(
+            db_url,
+            "SELECT count(*) FROM claim JOIN article a ON a.id = claim.article_id WHERE a.slug = ?",
+            slug,
+        )[0][0]
+        == 1
+    )
 
 
 def test_missing_articles_stay_unless_pruned(tmp_path: Path, db_url: str) -> None:
@@ -101,8 +111,14 @@ def test_missing_articles_stay_unless_pruned(tmp_path: Path, db_url: str) -> Non
     assert report["articles"]["removed"] == 1
     assert report["changes"]["removed"] == [gone.name]
     assert report["counts"]["articles"] == total - 1
-    assert rows(db_url, "SELECT count(*) FROM claim JOIN article a ON a.id = claim.article_id "
-                        "WHERE a.slug = ?", gone.name)[0][0] == 0
+    assert (
+        rows(
+            db_url,
+            "SELECT count(*) FROM claim JOIN article a ON a.id = claim.article_id WHERE a.slug = ?",
+            gone.name,
+        )[0][0]
+        == 0
+    )
 
 
 def test_dry_run_validates_and_writes_nothing(corpus_dir: Path, db_url: str, tmp_path: Path) -> None:

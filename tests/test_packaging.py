@@ -20,8 +20,12 @@ def _hadolint() -> str:
 
 
 def test_dockerfile_passes_hadolint_at_the_strictest_threshold() -> None:
-    result = subprocess.run([_hadolint(), "--failure-threshold", "info", str(ROOT / "Dockerfile")],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [_hadolint(), "--failure-threshold", "info", str(ROOT / "Dockerfile")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

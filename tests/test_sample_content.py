@@ -29,9 +29,11 @@ def _validator(name: str) -> jsonschema.Draft202012Validator:
 
 @pytest.mark.parametrize("article_dir", ARTICLE_DIRS, ids=lambda p: p.name)
 def test_every_file_passes_the_publishers_schema(article_dir: Path) -> None:
-    checks = [("article.schema.json", _front_matter(article_dir / "article.md")),
-              ("agent.schema.json", _front_matter(article_dir / "agent.md")),
-              ("artifact.schema.json", json.loads((article_dir / "artifact.json").read_text(encoding="utf-8")))]
+    checks = [
+        ("article.schema.json", _front_matter(article_dir / "article.md")),
+        ("agent.schema.json", _front_matter(article_dir / "agent.md")),
+        ("artifact.schema.json", json.loads((article_dir / "artifact.json").read_text(encoding="utf-8"))),
+    ]
     for schema, data in checks:
         problems = [f"{'/'.join(map(str, e.path))}: {e.message}" for e in _validator(schema).iter_errors(data)]
         assert problems == [], f"{article_dir.name} fails {schema}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -33,7 +33,7 @@ class FrontMatterError(ValueError):
 class Yaml12Loader(_Loader):  # type: ignore[misc, valid-type]
     """Safe YAML loader with the YAML 1.2 core schema (plus timestamps, as js-yaml has them)."""
 
-    yaml_implicit_resolvers: dict[Any, Any] = {}
+    yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {}
 
 
 def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
@@ -75,6 +75,8 @@ _RESOLVERS: list[tuple[str, str, str]] = [
 ]
 for _tag, _pattern, _first in _RESOLVERS:
     Yaml12Loader.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
+
+
 def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
     # An impossible date (2026-02-30) stays a string, so the schema can name the field it sits in.
     try:
@@ -111,7 +113,7 @@ def _refuse_aliases(value: Any, seen: set[int]) -> None:
 def load_front_matter(yaml_text: str) -> dict[str, Any]:
     """Load front matter as a mapping of plain data, with the top-level dates normalised to YYYY-MM-DD."""
     try:
-        data = yaml.load(yaml_text, Loader=Yaml12Loader)  # noqa: S506 - a safe loader, see the class
+        data = yaml.load(yaml_text, Loader=Yaml12Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f" at line {mark.line + 2}, column {mark.column + 1}" if mark is not None else ""

@@ -22,7 +22,13 @@ import orjson
 from app import derive
 from app.content.errors import WHOLE_FILE, ContentError, InvalidContent
 from app.content.frontmatter import FrontMatterError, load_front_matter, split_front_matter, to_json_value
-from app.content.schema import SCHEMA_VERSION_HISTORY, Artifact, ArticleFrontMatter, BriefFrontMatter, validate
+from app.content.schema import (
+    SCHEMA_VERSION_HISTORY,
+    ArticleFrontMatter,
+    Artifact,
+    BriefFrontMatter,
+    validate,
+)
 
 Layout = Literal["source", "packet"]
 SOURCE_FILES = {"article": "article.md", "brief": "agent.md", "artifact": "artifact.json"}
@@ -107,8 +113,13 @@ def _read(path: Path, shown: str, root: Path, max_bytes: int, errors: list[Conte
         return None
     size = real.stat().st_size
     if size > max_bytes:
-        errors.append(ContentError(shown, WHOLE_FILE,
-                                   f"is {size:,} bytes, over the {max_bytes:,}-byte limit (GARDEN_MAX_FILE_BYTES)"))
+        errors.append(
+            ContentError(
+                shown,
+                WHOLE_FILE,
+                f"is {size:,} bytes, over the {max_bytes:,}-byte limit (GARDEN_MAX_FILE_BYTES)",
+            )
+        )
         return None
     try:
         return real.read_bytes()
@@ -124,8 +135,10 @@ def _discover_source(articles_dir: Path, shown_root: str, max_bytes: int, found:
             location = f"{shown_root}/{year_dir.name}/{article_dir.name}"
             paths = {role: f"{location}/{name}" for role, name in SOURCE_FILES.items()}
             errors: list[ContentError] = []
-            raw = {role: _read(article_dir / name, paths[role], root, max_bytes, errors)
-                   for role, name in SOURCE_FILES.items()}
+            raw = {
+                role: _read(article_dir / name, paths[role], root, max_bytes, errors)
+                for role, name in SOURCE_FILES.items()
+            }
             if errors:
                 found.errors.extend(errors)
                 found.invalid_slugs.add(article_dir.name)
@@ -155,7 +168,9 @@ def _discover_packets(packet_dir: Path, shown_root: str, max_bytes: int, found: 
             found.invalid_slugs.add(slug)
             continue
         # The year of a packet is the one in its sourcePath; parse() checks the path itself.
-        found.articles.append(InputArticle(slug, _packet_year(raw["artifact"]), "packet", paths["artifact"], paths, raw))
+        found.articles.append(
+            InputArticle(slug, _packet_year(raw["artifact"]), "packet", paths["artifact"], paths, raw)
+        )
 
 
 def _packet_year(artifact: bytes) -> str:
@@ -174,8 +189,13 @@ def discover(paths: list[Path], max_bytes: int) -> Discovery:
         if not path.is_dir():
             what = "does not exist" if not path.exists() else "is not a directory"
             found.unreadable_paths.append(shown)
-            found.errors.append(ContentError(shown, WHOLE_FILE, f"{what}; expected a content repository, "
-                                             "a content/articles directory or a directory of packets"))
+            found.errors.append(
+                ContentError(
+                    shown,
+                    WHOLE_FILE,
+                    f"{what}; expected a content repository, a content/articles directory or a directory of packets",
+                )
+            )
         elif (path / "content" / "articles").is_dir():
             _discover_source(path / "content" / "articles", f"{shown}/content/articles", max_bytes, found)
         elif (path / "articles").is_dir():  # a content directory, like GARDEN_CONTENT_DIR
@@ -186,8 +206,14 @@ def discover(paths: list[Path], max_bytes: int) -> Discovery:
             _discover_source(path, shown, max_bytes, found)
         else:
             found.unreadable_paths.append(shown)
-            found.errors.append(ContentError(shown, WHOLE_FILE, "holds no articles: expected content/articles/"
-                                             "<year>/<slug>/, a content/articles directory or <slug>.json packets"))
+            found.errors.append(
+                ContentError(
+                    shown,
+                    WHOLE_FILE,
+                    "holds no articles: expected content/articles/"
+                    "<year>/<slug>/, a content/articles directory or <slug>.json packets",
+                )
+            )
     by_slug: dict[str, list[InputArticle]] = {}
     for article in found.articles:
         by_slug.setdefault(article.slug, []).append(article)
@@ -196,7 +222,9 @@ def discover(paths: list[Path], max_bytes: int) -> Discovery:
             for copy in copies:
                 others = [other.location for other in copies if other is not copy]
                 where = f"also at {', '.join(others)}" if others else "also in an unreadable entry"
-                found.errors.append(ContentError(copy.paths["artifact"], "slug", f"slug '{slug}' is used twice ({where})"))
+                found.errors.append(
+                    ContentError(copy.paths["artifact"], "slug", f"slug '{slug}' is used twice ({where})")
+                )
             found.invalid_slugs.add(slug)
     found.articles = [a for a in found.articles if a.slug not in found.invalid_slugs]
     for article in found.articles:
@@ -235,7 +263,9 @@ def _json(raw: bytes, shown: str, errors: list[ContentError]) -> dict[str, Any] 
     try:
         data = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
-        errors.append(ContentError(shown, WHOLE_FILE, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"))
+        errors.append(
+            ContentError(shown, WHOLE_FILE, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")
+        )
         return None
     if not isinstance(data, dict):
         errors.append(ContentError(shown, WHOLE_FILE, f"must hold a JSON object, not {type(data).__name__}"))
@@ -263,14 +293,20 @@ def parse(source: InputArticle) -> ParsedArticle:
     assert data is not None
 
     if data.get("schemaVersion") in (1, 2):
-        raise InvalidContent([ContentError(paths["artifact"], "schemaVersion",
-                                           f"is {data['schemaVersion']}, which is not supported. {SCHEMA_VERSION_HISTORY}")])
+        raise InvalidContent(
+            [
+                ContentError(
+                    paths["artifact"],
+                    "schemaVersion",
+                    f"is {data['schemaVersion']}, which is not supported. {SCHEMA_VERSION_HISTORY}",
+                )
+            ]
+        )
     artifact, problems = validate(Artifact, data, paths["artifact"])
     errors += problems
-    fm = brief_fm = None
+    brief_fm = None
     if article is not None:
-        fm, problems = validate(ArticleFrontMatter, article[1], paths["article"])
-        errors += problems
+        errors += validate(ArticleFrontMatter, article[1], paths["article"])[1]
     if brief is not None:
         brief_fm, problems = validate(BriefFrontMatter, brief[1], paths["brief"])
         errors += problems
@@ -286,15 +322,41 @@ def parse(source: InputArticle) -> ParsedArticle:
         if source.layout == "source":
             _expect(errors, file, "sourcePath", payload.get("sourcePath"), source_path, "the file's own location")
     if source.layout == "source":
-        _expect(errors, paths["artifact"], "agentBriefPath", data.get("agentBriefPath"),
-                f"content/articles/{year}/{slug}/agent.md", "the brief's own location")
+        _expect(
+            errors,
+            paths["artifact"],
+            "agentBriefPath",
+            data.get("agentBriefPath"),
+            f"content/articles/{year}/{slug}/agent.md",
+            "the brief's own location",
+        )
         if article is not None:
-            _expect(errors, paths["article"], "agentArtifact", article[1].get("agentArtifact"),
-                    f"/agents/articles/{slug}.json", "the packet path of this slug")
+            _expect(
+                errors,
+                paths["article"],
+                "agentArtifact",
+                article[1].get("agentArtifact"),
+                f"/agents/articles/{slug}.json",
+                "the packet path of this slug",
+            )
     if brief is not None:
         _expect(errors, paths["brief"], "slug", brief[1].get("slug"), slug, f"the slug comes from {where}")
-        _expect(errors, paths["brief"], "articleId", brief[1].get("articleId"), article_id, f"the id comes from {where}")
-        _expect(errors, paths["brief"], "id", brief[1].get("id"), f"agent-brief:{slug}", f"the id comes from {where}")
+        _expect(
+            errors,
+            paths["brief"],
+            "articleId",
+            brief[1].get("articleId"),
+            article_id,
+            f"the id comes from {where}",
+        )
+        _expect(
+            errors,
+            paths["brief"],
+            "id",
+            brief[1].get("id"),
+            f"agent-brief:{slug}",
+            f"the id comes from {where}",
+        )
     if artifact is not None:
         _check_unique_ids(artifact, paths["artifact"], errors)
     if errors:
@@ -304,13 +366,13 @@ def parse(source: InputArticle) -> ParsedArticle:
 
 
 def _check_unique_ids(artifact: Artifact, file: str, errors: list[ContentError]) -> None:
-    for kind, items in (("claims", artifact.claims), ("sources", artifact.sources)):
+    for kind, ids in (("claims", [c.id for c in artifact.claims]), ("sources", [s.id for s in artifact.sources])):
         seen: dict[str, int] = {}
-        for index, item in enumerate(items):
-            if item.id in seen:
-                errors.append(ContentError(file, f"{kind}[{index}].id",
-                                           f"{item.id!r} is used twice (also {kind}[{seen[item.id]}])"))
-            seen.setdefault(item.id, index)
+        for index, item_id in enumerate(ids):
+            if item_id in seen:
+                message = f"{item_id!r} is used twice (also {kind}[{seen[item_id]}])"
+                errors.append(ContentError(file, f"{kind}[{index}].id", message))
+            seen.setdefault(item_id, index)
 
 
 def _derive(
@@ -322,7 +384,7 @@ def _derive(
     brief_fm: BriefFrontMatter | None,
 ) -> ParsedArticle:
     brief_body = brief[2] if brief else None
-    statuses = {"artifact.json": artifact.status}
+    statuses: dict[str, str] = {"artifact.json": artifact.status}
     if article is not None:
         # The source layout: everything is derived from the files (§2.1).
         current_hash = derive.content_hash(source.raw["article"])
@@ -336,18 +398,31 @@ def _derive(
         current_hash = artifact.contentHash
         given = data.get("tokenEstimate")
         tokens = given if isinstance(given, int) else derive.token_estimate(brief_body or "")
-        outline = data.get("sectionOutline") if isinstance(data.get("sectionOutline"), list) else []
+        given_outline = data.get("sectionOutline")
+        outline = given_outline if isinstance(given_outline, list) else []
         markers = None
         fm_status = artifact.status
     if brief_fm is not None:
         statuses["agent.md"] = brief_fm.status
     public = fm_status == "published" and artifact.status == "published"
-    findings = derive.diagnose(artifact, year=source.year, slug=source.slug, public=public,
-                               current_hash=current_hash, markers=markers)
+    findings = derive.diagnose(
+        artifact,
+        year=source.year,
+        slug=source.slug,
+        public=public,
+        current_hash=current_hash,
+        markers=markers,
+    )
     findings += derive.consistency_findings(
-        artifact, year=source.year, slug=source.slug, statuses=statuses, brief_body=brief_body,
-        token_budget=brief_fm.tokenBudget if brief_fm else None, tokens=tokens,
-        stored_hash=artifact.contentHash, current_hash=current_hash,
+        artifact,
+        year=source.year,
+        slug=source.slug,
+        statuses=statuses,
+        brief_body=brief_body,
+        token_budget=brief_fm.tokenBudget if brief_fm else None,
+        tokens=tokens,
+        stored_hash=artifact.contentHash,
+        current_hash=current_hash,
     )
     states = {}
     for claim in artifact.claims:

@@ -45,22 +45,14 @@ def _http_url(value: str) -> str:
     return value
 
 
-def _pattern(regex: str, min_length: int | None = None) -> Any:
-    return Annotated[str, StringConstraints(pattern=regex, min_length=min_length)]
-
-
-def _text(min_length: int, max_length: int | None = None) -> Any:
-    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length)]
-
-
 IsoDate = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$"), AfterValidator(_real_date)]
-Slug = _pattern(r"^[a-z0-9-]+$")
-ArticleId = _pattern(r"^article:[a-z0-9-]+$")
-SourceId = _pattern(r"^source-[a-z0-9-]+$")
-SourceRepoPath = _pattern(r"^content/articles/\d{4}/[a-z0-9-]+/article\.md$")
-BriefRepoPath = _pattern(r"^content/articles/\d{4}/[a-z0-9-]+/agent\.md$")
-Sha256Hex = _pattern(r"^[a-f0-9]{64}$")
-PrefixedSha256 = _pattern(r"^sha256:[a-f0-9]{64}$")
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+$")]
+ArticleId = Annotated[str, StringConstraints(pattern=r"^article:[a-z0-9-]+$")]
+SourceId = Annotated[str, StringConstraints(pattern=r"^source-[a-z0-9-]+$")]
+SourceRepoPath = Annotated[str, StringConstraints(pattern=r"^content/articles/\d{4}/[a-z0-9-]+/article\.md$")]
+BriefRepoPath = Annotated[str, StringConstraints(pattern=r"^content/articles/\d{4}/[a-z0-9-]+/agent\.md$")]
+Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[a-f0-9]{64}$")]
+PrefixedSha256 = Annotated[str, StringConstraints(pattern=r"^sha256:[a-f0-9]{64}$")]
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
 
 
@@ -78,17 +70,17 @@ class ArticleFrontMatter(_Open):
     schemaVersion: Literal[1]
     id: ArticleId
     slug: Slug
-    title: _text(8)  # type: ignore[valid-type]
-    dek: _text(16, 220)  # type: ignore[valid-type]
+    title: Annotated[str, StringConstraints(min_length=8)]
+    dek: Annotated[str, StringConstraints(min_length=16, max_length=220)]
     date: IsoDate
     updated: IsoDate
     status: Status
     maturity: Maturity
     topic: Slug
     tags: Annotated[list[Slug], Field(min_length=1)]
-    summary: _text(40, 280)  # type: ignore[valid-type]
-    readingTime: _pattern(r"^[0-9]+ min$")  # type: ignore[valid-type]
-    agentArtifact: _pattern(r"^/agents/articles/[a-z0-9-]+\.json$")  # type: ignore[valid-type]
+    summary: Annotated[str, StringConstraints(min_length=40, max_length=280)]
+    readingTime: Annotated[str, StringConstraints(pattern=r"^[0-9]+ min$")]
+    agentArtifact: Annotated[str, StringConstraints(pattern=r"^/agents/articles/[a-z0-9-]+\.json$")]
     sourcePath: SourceRepoPath
 
 
@@ -96,10 +88,10 @@ class BriefFrontMatter(_Open):
     """agent.md front matter (agent.schema.json)."""
 
     schemaVersion: Literal[1]
-    id: _pattern(r"^agent-brief:[a-z0-9-]+$")  # type: ignore[valid-type]
+    id: Annotated[str, StringConstraints(pattern=r"^agent-brief:[a-z0-9-]+$")]
     articleId: ArticleId
     slug: Slug
-    title: _text(8)  # type: ignore[valid-type]
+    title: Annotated[str, StringConstraints(min_length=8)]
     tokenBudget: Annotated[int, Field(ge=100)]
     status: Status
     updated: IsoDate
@@ -107,8 +99,8 @@ class BriefFrontMatter(_Open):
 
 class Series(_Closed):
     slug: Slug
-    title: _text(8)  # type: ignore[valid-type]
-    season: _text(3, 80) | None = None  # type: ignore[valid-type]
+    title: Annotated[str, StringConstraints(min_length=8)]
+    season: Annotated[str, StringConstraints(min_length=3, max_length=80)] | None = None
     order: Annotated[int, Field(ge=0)]
     role: SeriesRole
     arc: Slug | None = None
@@ -122,7 +114,7 @@ class Verification(_Open):
 
 class Evidence(_Open):
     sourceId: SourceId
-    snippet: _text(12)  # type: ignore[valid-type]
+    snippet: Annotated[str, StringConstraints(min_length=12)]
     supports: Supports
     location: str | None = None
     assessedAt: IsoDate | None = None
@@ -130,7 +122,7 @@ class Evidence(_Open):
 
 
 class Counterevidence(_Open):
-    summary: _text(12)  # type: ignore[valid-type]
+    summary: Annotated[str, StringConstraints(min_length=12)]
     sourceId: SourceId | None = None
     snippet: str | None = None
     assessedAt: IsoDate | None = None
@@ -138,8 +130,8 @@ class Counterevidence(_Open):
 
 
 class Claim(_Open):
-    id: _pattern(r"^claim-[0-9]{3}$")  # type: ignore[valid-type]
-    claim: _text(24)  # type: ignore[valid-type]
+    id: Annotated[str, StringConstraints(pattern=r"^claim-[0-9]{3}$")]
+    claim: Annotated[str, StringConstraints(min_length=24)]
     confidence: Confidence
     status: ClaimKind
     verification: Verification | None = None
@@ -149,7 +141,7 @@ class Claim(_Open):
 
 class Source(_Open):
     id: SourceId
-    title: _text(4)  # type: ignore[valid-type]
+    title: Annotated[str, StringConstraints(min_length=4)]
     url: HttpUrl
     type: str
     accessed: IsoDate
@@ -157,12 +149,12 @@ class Source(_Open):
 
 class Related(_Closed):
     type: Slug
-    id: _pattern(r"^((article|topic):[a-z0-9-]+|claim-[0-9]{3}|source-[a-z0-9-]+)$")  # type: ignore[valid-type]
+    id: Annotated[str, StringConstraints(pattern=r"^((article|topic):[a-z0-9-]+|claim-[0-9]{3}|source-[a-z0-9-]+)$")]
 
 
 class Disclosure(_Open):
     aiAssistance: bool
-    note: _text(12)  # type: ignore[valid-type]
+    note: Annotated[str, StringConstraints(min_length=12)]
 
 
 class AcceptedDiagnostic(_Open):
@@ -194,8 +186,8 @@ class Review(_Open):
 
 
 class Policy(_Open):
-    id: _pattern(r"^policy:[a-z0-9-]+$")  # type: ignore[valid-type]
-    version: _pattern(r"^\d+\.\d+\.\d+$")  # type: ignore[valid-type]
+    id: Annotated[str, StringConstraints(pattern=r"^policy:[a-z0-9-]+$")]
+    version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]
 
 
 class Provenance(_Open):
@@ -212,11 +204,11 @@ class Artifact(_Open):
     schemaVersion: Literal[3]
     id: ArticleId
     slug: Slug
-    title: _text(8)  # type: ignore[valid-type]
-    canonicalPath: _pattern(r"^/articles/[a-z0-9-]+/$")  # type: ignore[valid-type]
+    title: Annotated[str, StringConstraints(min_length=8)]
+    canonicalPath: Annotated[str, StringConstraints(pattern=r"^/articles/[a-z0-9-]+/$")]
     sourcePath: SourceRepoPath
     agentBriefPath: BriefRepoPath
-    thesis: _text(80)  # type: ignore[valid-type]
+    thesis: Annotated[str, StringConstraints(min_length=80)]
     status: Status
     maturity: Maturity
     publishedAt: IsoDate

@@ -43,10 +43,13 @@ def readyz(session: SessionDep) -> Ready:
     corpus = session.exec(select(models.Corpus)).first()
     article = models.Article
     articles = session.scalar(select(func.count()).select_from(article)) or 0
-    public = session.scalar(select(func.count()).select_from(article).where(article.is_public)) or 0  # type: ignore[arg-type]
+    public = session.scalar(select(func.count()).select_from(article).where(article.is_public)) or 0
     claims = session.scalar(select(func.count()).select_from(models.Claim)) or 0
     summary = CorpusSummary(
-        version=corpus.version if corpus else 0, ingestedAt=corpus.ingested_at if corpus else None,
-        articles=articles, publicArticles=public, claims=claims,
+        version=corpus.version if corpus else 0,
+        ingestedAt=corpus.ingested_at if corpus else None,
+        articles=articles,
+        publicArticles=public,
+        claims=claims,
     )
     return Ready(status="ready", database=session.get_bind().dialect.name, corpus=summary)
