@@ -66,6 +66,14 @@ def days_between(start: str, end: str) -> int:
     return (dt.date.fromisoformat(end) - dt.date.fromisoformat(start)).days
 
 
+def _days_after(day: str, days: int) -> str | None:
+    """The ISO date ``days`` after ``day``, or None past the end of the calendar (year 9999)."""
+    try:
+        return (dt.date.fromisoformat(day) + dt.timedelta(days=days)).isoformat()
+    except OverflowError:
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One diagnostic finding. ``active_from`` set: the finding applies only from that date on.
@@ -208,9 +216,9 @@ def _claim_findings(artifact: Artifact, claim: Claim, prefix: str, public: bool)
             "warning",
             f"cites {', '.join(s.id for s in old)}, accessed more than 365 days before the article's update.",
         )
-    if resolved:
-        oldest = min(resolved, key=lambda s: s.accessed)
-        stale_from = (dt.date.fromisoformat(oldest.accessed) + dt.timedelta(days=731)).isoformat()
+    oldest = min(resolved, key=lambda s: s.accessed) if resolved else None
+    stale_from = _days_after(oldest.accessed, 731) if oldest else None
+    if oldest and stale_from:
         add(
             "stale-source",
             "warning",

@@ -121,6 +121,7 @@ def ingest(
         previous = stored.get(article.slug)
         if previous is not None and previous[1] == article.fingerprint and derivation == derive.DERIVATION_VERSION:
             report.unchanged.append(article.slug)
+            article.raw.clear()  # stored already; no need to hold the bytes
         else:
             try:
                 parsed.append(parse(article))

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 class ContentError:
     """One problem with one input file, in words a content author understands.
 
-    ``field`` is a path into the file's data (``claims[2].confidence``, ``front matter.status``) or
+    ``field`` is a path into the file's data (``claims[2].confidence``, ``status``), ``front matter`` when the
+    front matter as a whole cannot be read, or
     ``(file)`` when the problem concerns the file as a whole (encoding, syntax, size, location).
     """
 

@@ -3,8 +3,9 @@
 The publisher parses front matter with js-yaml 4 (YAML 1.2 core schema plus timestamps). PyYAML alone is
 YAML 1.1, where ``yes``/``off`` become booleans and ``1:20`` an integer, so the loader here keeps
 libyaml's fast parser but swaps in the YAML 1.2 core resolvers. It is built on the safe loader, so tags
-such as ``!!python/object`` are refused, and any alias is refused too: front matter has no use for
-anchors, and refusing them defuses alias bombs before anything walks the data.
+such as ``!!python/object`` are refused. Aliased lists and mappings are refused too (front matter has no
+use for them, and that defuses alias bombs before anything walks the data; an alias of a plain string is
+harmless and allowed), and so is anything JSON cannot carry: ``!!binary``, ``!!set``, huge integers.
 """
 
 from __future__ import annotations
@@ -27,7 +28,14 @@ DATE_KEYS = ("date", "updated", "publishedAt", "updatedAt", "accessed", "reviewe
 
 
 class FrontMatterError(ValueError):
-    """Raised when front matter is absent, is not valid YAML, or is not a mapping of plain data."""
+    """Raised when front matter is absent, is not valid YAML, or is not a mapping of plain data.
+
+    ``field`` names the offending key path when the problem is one value, else it is ``None``.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class Yaml12Loader(_Loader):  # type: ignore[misc, valid-type]
@@ -100,14 +108,31 @@ def split_front_matter(text: str) -> tuple[str, str]:
     return match.group(1), text[match.end() :]
 
 
-def _refuse_aliases(value: Any, seen: set[int]) -> None:
-    # An alias makes the loader hand back the very same container twice; a second sighting means one.
+_INT64 = 2**63
+
+
+def _check_plain(value: Any, seen: set[int], path: str = "") -> None:
+    """Refuse what JSON cannot carry (bytes, sets, huge or non-finite numbers) and aliased containers."""
     if isinstance(value, dict | list):
+        # An alias makes the loader hand back the very same container twice; a second sighting means one.
         if id(value) in seen:
             raise FrontMatterError("YAML anchors and aliases are not allowed in front matter")
         seen.add(id(value))
-        for item in value.values() if isinstance(value, dict) else value:
-            _refuse_aliases(item, seen)
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            _check_plain(item, seen, f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if path else key)
+    elif isinstance(value, bool) or value is None or isinstance(value, str | dt.date):
+        return
+    elif isinstance(value, int):
+        if not -_INT64 <= value < _INT64:
+            raise FrontMatterError(f"the number {value} is too large to store (limit: 64-bit integers)", path)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise FrontMatterError(f"{value} is not a number JSON can carry", path)
+    else:
+        names: dict[type, str] = {bytes: "!!binary", set: "!!set", tuple: "!!pairs"}
+        kind = names.get(type(value)) or type(value).__name__
+        raise FrontMatterError(f"{kind} values are not supported: front matter must be plain data", path)
 
 
 def load_front_matter(yaml_text: str) -> dict[str, Any]:
@@ -120,16 +145,16 @@ def load_front_matter(yaml_text: str) -> dict[str, Any]:
         raise FrontMatterError(f"invalid YAML{where}: {exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
         raise FrontMatterError(f"invalid YAML: {exc}") from None
-    except (ValueError, OverflowError) as exc:
-        raise FrontMatterError(f"invalid YAML value: {exc}") from None
+    except Exception as exc:  # PyYAML's constructors raise anything on odd explicit tags
+        raise FrontMatterError(f"invalid YAML value ({type(exc).__name__}: {exc})") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise FrontMatterError(f"front matter must be a mapping of keys to values, not {type(data).__name__}")
-    _refuse_aliases(data, set())
     for key in data:
         if not isinstance(key, str):
             raise FrontMatterError(f"front matter keys must be strings, found {key!r}")
+    _check_plain(data, set())
     for key in DATE_KEYS:
         if key in data:
             data[key] = normalise_date(data[key])

@@ -252,7 +252,7 @@ def _markdown(raw: bytes, shown: str, errors: list[ContentError]) -> tuple[str, 
         yaml_text, body = split_front_matter(text)
         return text, load_front_matter(yaml_text), body
     except FrontMatterError as exc:
-        errors.append(ContentError(shown, "front matter", str(exc)))
+        errors.append(ContentError(shown, exc.field or "front matter", str(exc)))
         return None
 
 

@@ -27,6 +27,9 @@ Supports = Literal["direct", "indirect", "analogous", "background"]
 ReviewStatus = Literal["approved", "requested-changes", "commented", "rejected"]
 SeriesRole = Literal["guide", "chapter", "companion", "appendix"]
 
+# Integers land in INTEGER columns, 32-bit on PostgreSQL: the schema's open-ended integers stop there.
+INT32_MAX = 2**31 - 1
+
 CONFIDENCE_RANK: dict[str, int] = {"low": 0, "medium": 1, "medium-high": 2, "high": 3}
 
 
@@ -92,7 +95,7 @@ class BriefFrontMatter(_Open):
     articleId: ArticleId
     slug: Slug
     title: Annotated[str, StringConstraints(min_length=8)]
-    tokenBudget: Annotated[int, Field(ge=100)]
+    tokenBudget: Annotated[int, Field(ge=100, le=INT32_MAX)]
     status: Status
     updated: IsoDate
 
@@ -101,7 +104,7 @@ class Series(_Closed):
     slug: Slug
     title: Annotated[str, StringConstraints(min_length=8)]
     season: Annotated[str, StringConstraints(min_length=3, max_length=80)] | None = None
-    order: Annotated[int, Field(ge=0)]
+    order: Annotated[int, Field(ge=0, le=INT32_MAX)]
     role: SeriesRole
     arc: Slug | None = None
 
