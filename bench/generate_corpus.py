@@ -372,12 +372,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--source", type=Path, required=True, help="repo root holding content/articles, or that dir")
     parser.add_argument("--count", type=int, required=True, help="number of articles to write")
     parser.add_argument("--out", type=Path, required=True, help="output dir; gets content/articles/<year>/<slug>/")
-    parser.add_argument(
-        "--seed",
-        type=int,
-        default=1,
-        help="accepted for symmetry with the other bench scripts; the output does not depend on it",
-    )
     parser.add_argument("--force", action="store_true", help="write into a non-empty --out, replacing its content/")
     args = parser.parse_args(argv)
     try:
