@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from app.db import get_engine, upgrade_to_head
 from app.ingest import IngestReport, ingest
@@ -176,7 +177,12 @@ def _print_report(report: IngestReport) -> None:
 
 
 def main() -> None:
-    cli()
+    """The ``garden`` console script."""
+    try:
+        cli()
+    except SQLAlchemyError as exc:
+        err.print(f"Error: the database at {_safe_url()} failed: {exc.orig if isinstance(exc, DBAPIError) else exc}")
+        sys.exit(1)
 
 
 if __name__ == "__main__":

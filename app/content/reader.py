@@ -68,11 +68,8 @@ class ParsedArticle:
 
     source: InputArticle
     artifact: Artifact
-    artifact_data: dict[str, Any]
     front_matter: dict[str, Any] | None
-    article_body: str | None
     brief_front_matter: dict[str, Any] | None
-    brief_body: str | None
     fm_status: str
     content_hash: str
     token_estimate: int
@@ -431,11 +428,8 @@ def _derive(
     return ParsedArticle(
         source=source,
         artifact=artifact,
-        artifact_data=data,
         front_matter=to_json_value(article[1]) if article else None,
-        article_body=article[2] if article else None,
         brief_front_matter=to_json_value(brief[1]) if brief else None,
-        brief_body=brief_body,
         fm_status=fm_status,
         content_hash=current_hash,
         token_estimate=tokens,
