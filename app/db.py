@@ -24,6 +24,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+    # pysqlite opens transactions only before writes, so two SELECTs could see two corpora. Take BEGIN away
+    # from it and emit it on SQLAlchemy's begin (_begin below): every transaction reads one snapshot.
+    dbapi_connection.isolation_level = None
+
+
+def _begin(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
 
 
 def make_engine(url: str) -> Engine:
@@ -32,6 +39,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **json)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _begin)
         return engine
     return create_engine(url, pool_pre_ping=True, **json)
 

@@ -382,5 +382,13 @@ def consistency_findings(
     return findings
 
 
+def keyword_text(artifact: Artifact, summary: str | None, tags: Sequence[str]) -> str:
+    """What the "keyword" dimension matches (§2.8): title, summary, thesis, topics, tags, claims and source
+    titles joined with spaces, lowercased so that a lowercased query matches case-insensitively."""
+    parts = [artifact.title, summary or "", artifact.thesis, *artifact.topics, *tags]
+    parts += [claim.claim for claim in artifact.claims] + [source.title for source in artifact.sources]
+    return " ".join(parts).lower()
+
+
 # Bump when a rule above changes what is stored: the next ingest then re-derives every article.
-DERIVATION_VERSION = 1
+DERIVATION_VERSION = 2

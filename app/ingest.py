@@ -46,6 +46,7 @@ _OWNED_TABLES: list[Table] = [
     table(models.ProvenanceAgent),
     table(models.Diagnostic),
     table(models.ArticleDocument),
+    table(models.ArticleKeyword),
     table(models.Article),
 ]
 _ID_TABLES = ("article", "claim", "evidence", "counterevidence", "source", "diagnostic")
@@ -279,6 +280,9 @@ def _article_rows(
             "front_matter": record.front_matter,
             "brief_front_matter": record.brief_front_matter,
         }
+    )
+    rows["article_keyword"].append(
+        {"article_id": article_id, "text": derive.keyword_text(artifact, fm.get("summary"), fm.get("tags", []))}
     )
     for name, column, values in (
         ("article_topic", "topic", artifact.topics),

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
+from app.http import HeadAsGet
 from app.problems import install_problem_handlers
-from app.routers import health
+from app.routers import articles, health
+from app.settings import get_settings
 
 
 def create_app() -> FastAPI:
@@ -16,7 +19,17 @@ def create_app() -> FastAPI:
         summary="Agent-readable articles: claims, evidence, sources, briefs, series and topics.",
     )
     install_problem_handlers(app)
-    app.include_router(health.router)
+    for router in (articles.router, health.router):
+        app.include_router(router)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=get_settings().cors_origins,
+        allow_methods=["GET", "HEAD"],
+        allow_headers=["Authorization", "If-None-Match", "If-Modified-Since"],
+        expose_headers=["ETag", "Link", "X-Corpus-Version", "X-Token-Estimate"],
+        max_age=600,
+    )
+    app.add_middleware(HeadAsGet)
     return app
 
 

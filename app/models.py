@@ -109,6 +109,15 @@ class ArticleDocument(SQLModel, table=True):
     brief_front_matter: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
 
+class ArticleKeyword(SQLModel, table=True):
+    """The text the keyword filter searches (DATA-CONTRACT §2.8), lowercased; apart so lists never read it."""
+
+    __tablename__ = "article_keyword"
+
+    article_id: int = _article_fk(primary_key=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+
+
 class ArticleTopic(SQLModel, table=True):
     """artifact.topics in order; a topic repeated in one article is kept (the index repeats it too)."""
 

@@ -15,6 +15,23 @@ log = logging.getLogger("garden.api")
 PROBLEM = "application/problem+json"
 
 
+class ApiProblem(Exception):
+    """Raised by a route or query to answer with a problem document (a 4xx the caller can fix)."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        *,
+        parameter: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status, self.title, self.detail = status, title, detail
+        self.parameter, self.headers = parameter, headers or {}
+
+
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     """A problem+json response; ``extra`` adds members such as ``parameter`` or ``requestId``."""
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
@@ -23,6 +40,13 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
 
 def install_problem_handlers(app: FastAPI) -> None:
     """Route every error FastAPI or Starlette raises, and every unexpected one, into ``problem()``."""
+
+    @app.exception_handler(ApiProblem)
+    async def api_problem(_request: Request, exc: ApiProblem) -> JSONResponse:
+        extra = {"parameter": exc.parameter} if exc.parameter else {}
+        response = problem(exc.status, exc.title, exc.detail, **extra)
+        response.headers.update(exc.headers)
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -36,7 +60,11 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0]
         parameter = ".".join(str(part) for part in first["loc"][1:]) or str(first["loc"][0])
-        return problem(422, "Invalid request", f"{parameter}: {first['msg']}", parameter=parameter)
+        if first["type"] == "extra_forbidden":
+            return problem(400, "Unknown parameter", f"{parameter} is not a parameter of this resource.",
+                           parameter=parameter)
+        message = str(first["msg"]).removeprefix("Value error, ")
+        return problem(422, "Invalid parameter", f"{parameter}: {message}", parameter=parameter)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     today: dt.date | None = Field(
         None, description="Fixes the date of the stale-source rule (tests only). Unset: today in UTC."
     )
+    cache_max_age: int = Field(60, ge=0, description="max-age, in seconds, of Cache-Control on public responses.")
+    cors_origins: list[str] = Field(
+        ["*"], description='Origins allowed to read responses from a browser (JSON list; ["*"]: any).'
+    )
     max_file_bytes: int = Field(
         8 * 1024 * 1024,
         description="Ingest refuses any input file larger than this, before reading it.",

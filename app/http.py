@@ -1,0 +1,174 @@
+"""HTTP conventions shared by every resource: conditional GET, caching headers, gzip, HEAD, links.
+
+``Context`` is the one dependency a route takes: a database session whose first read pins the corpus
+version (SQLite and PostgreSQL both give a transaction one snapshot, so the corpus version and the rows come
+from the same corpus), the caller's visibility, and ``respond()``, which turns bytes into a response with a
+strong ETag, ``304 Not Modified``, ``Cache-Control``, ``Last-Modified`` and gzip.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import hashlib
+import hmac
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import orjson
+from fastapi import Depends, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlmodel import Session
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app import models
+from app.db import get_engine
+from app.models import table
+from app.problems import ApiProblem
+from app.queries.common import Listing, Scope
+from app.queries.params import Page
+from app.settings import Settings, get_settings
+
+JSON = "application/json"
+MARKDOWN = "text/markdown; charset=utf-8"
+GZIP_MIN_BYTES = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Corpus:
+    """The stored corpus as a request sees it."""
+
+    version: int
+    ingested_at: dt.datetime | None
+
+
+@dataclass
+class Context:
+    """Everything a route needs: the session, the corpus it sees, who is asking, and how to answer."""
+
+    request: Request
+    session: Session
+    corpus: Corpus
+    preview: bool
+    settings: Settings
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def today(self) -> dt.date:
+        return self.settings.effective_today()
+
+    def url(self, path: str, params: Mapping[str, Any] | None = None) -> str:
+        """An absolute URL on this server, for ``next`` links and Link headers."""
+        base = str(self.request.base_url).rstrip("/")
+        query = urlencode([(k, v) for k, v in (params or {}).items() if v is not None], doseq=True)
+        return f"{base}{path}?{query}" if query else f"{base}{path}"
+
+    @property
+    def scope(self) -> Scope:
+        return Scope(self.session, preview=self.preview, today=self.today, site=self.settings.site_url)
+
+    def page(self, listing: Listing, path: str, params: Page) -> Response:
+        """A list body ``{items, total, next}`` with a ``Link: rel="next"`` header on all but the last page."""
+        next_url = None
+        if listing.next_cursor is not None:
+            query = {k: v for k, v in self.request.query_params.multi_items() if k != "cursor"}
+            next_url = self.url(path, {**query, "cursor": listing.next_cursor})
+            self.headers["Link"] = f'<{next_url}>; rel="next"'
+        return self.json({"items": listing.items, "total": listing.total, "next": next_url})
+
+    def json(self, payload: Any, *, status: int = 200) -> Response:
+        return self.respond(orjson.dumps(payload), JSON, status=status)
+
+    def respond(self, body: bytes, media_type: str, *, status: int = 200) -> Response:
+        """A cacheable response: strong ETag, 304 on a matching If-None-Match, gzip when asked and worth it."""
+        request = self.request
+        etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+        headers = {
+            **self.headers,
+            "X-Corpus-Version": str(self.corpus.version),
+            "Vary": "Accept-Encoding, Authorization",
+            "Cache-Control": "private, no-store" if self.preview else f"public, max-age={self.settings.cache_max_age}",
+        }
+        if self.corpus.ingested_at is not None:
+            headers["Last-Modified"] = format_datetime(self.corpus.ingested_at.astimezone(dt.UTC), usegmt=True)
+        use_gzip = len(body) >= GZIP_MIN_BYTES and "gzip" in request.headers.get("accept-encoding", "")
+        if use_gzip:
+            etag = etag[:-1] + '-gz"'  # a strong validator differs per content coding (RFC 9110 §8.8.3)
+        headers["ETag"] = etag
+        if status == 200 and _not_modified(request, etag, self.corpus.ingested_at):
+            return Response(status_code=304, headers=headers)
+        if use_gzip:
+            body = gzip.compress(body, compresslevel=6, mtime=0)
+            headers["Content-Encoding"] = "gzip"
+        return Response(body, status_code=status, media_type=media_type, headers=headers)
+
+
+def _not_modified(request: Request, etag: str, last_modified: dt.datetime | None) -> bool:
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        if if_none_match.strip() == "*":
+            return True
+        bare = etag.removesuffix('-gz"').strip('"')
+        for candidate in if_none_match.split(","):
+            tag = candidate.strip().removeprefix("W/").strip('"').removesuffix("-gz")
+            if tag == bare:
+                return True
+        return False
+    since = request.headers.get("if-modified-since")
+    if since and last_modified is not None:
+        try:
+            return last_modified.replace(microsecond=0) <= parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+def _preview(request: Request, settings: Settings) -> bool:
+    header = request.headers.get("authorization")
+    if header is None:
+        return False
+    scheme, _, token = header.partition(" ")
+    expected = settings.preview_token.get_secret_value() if settings.preview_token else None
+    # compare_digest runs in time independent of where the strings differ; the token is never logged.
+    if scheme.lower() != "bearer" or expected is None or not hmac.compare_digest(token.strip(), expected):
+        raise ApiProblem(401, "Unauthorized", "The bearer token does not grant preview access.",
+                         headers={"WWW-Authenticate": 'Bearer realm="garden-api preview"'})
+    return True
+
+
+def get_context(request: Request) -> Iterator[Context]:
+    """Open a session, pin the corpus version and work out the caller's visibility."""
+    settings = get_settings()
+    preview = _preview(request, settings)
+    with Session(get_engine()) as session:
+        row = session.execute(select(table(models.Corpus).c.version, table(models.Corpus).c.ingested_at)).first()
+        corpus = Corpus(row.version, row.ingested_at) if row else Corpus(0, None)
+        yield Context(request, session, corpus, preview, settings)
+
+
+ContextDep = Annotated[Context, Depends(get_context)]
+
+
+class HeadAsGet:
+    """Answer HEAD like GET without the body, for every GET route (Starlette routes only GET otherwise)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if not message.get("more_body", False):
+                    await send({"type": "http.response.body", "body": b""})
+                return
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_headers_only)

@@ -1,0 +1,1 @@
+"""Filter models and the query functions that routers call; all SQL lives here."""

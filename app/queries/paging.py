@@ -1,0 +1,72 @@
+"""Keyset pagination with opaque cursors bound to the sort and the filters they were made under."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import ColumnElement, tuple_
+
+from app.problems import ApiProblem
+from app.queries.params import Page
+
+
+@dataclass
+class Keyset:
+    """The sort expressions of a list (all ascending or all descending; the last one is unique)."""
+
+    columns: Sequence[ColumnElement[Any]]
+    descending: bool = False
+
+    def order_by(self) -> list[ColumnElement[Any]]:
+        return [column.desc() if self.descending else column.asc() for column in self.columns]
+
+    def after(self, key: Sequence[Any]) -> ColumnElement[bool]:
+        """Rows strictly after ``key`` in this order."""
+        row, last = tuple_(*self.columns), tuple_(*key)
+        return row < last if self.descending else row > last
+
+
+def _digest(params: Page) -> str:
+    return hashlib.blake2b(orjson.dumps(params.filters(), option=orjson.OPT_SORT_KEYS), digest_size=8).hexdigest()
+
+
+def encode_cursor(params: Page, key: Sequence[Any]) -> str:
+    token = orjson.dumps({"f": _digest(params), "k": list(key)})
+    return base64.urlsafe_b64encode(token).rstrip(b"=").decode()
+
+
+def decode_cursor(params: Page, arity: int) -> list[Any] | None:
+    """The key a cursor resumes after, or None on the first page; a clear 400 for any bad cursor."""
+    if params.cursor is None:
+        return None
+    try:
+        padded = params.cursor + "=" * (-len(params.cursor) % 4)
+        data = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        digest, key = data["f"], data["k"]
+    except (ValueError, TypeError, KeyError, UnicodeEncodeError, binascii.Error, orjson.JSONDecodeError):
+        raise ApiProblem(400, "Invalid cursor", "cursor is malformed: pass back the `next` link unchanged.",
+                         parameter="cursor") from None
+    if digest != _digest(params):
+        raise ApiProblem(400, "Invalid cursor", "cursor was made under another sort or other filters; start "
+                         "again without a cursor, or keep the parameters the first page had.", parameter="cursor")
+    if not isinstance(key, list) or len(key) != arity:
+        raise ApiProblem(400, "Invalid cursor", "cursor is malformed: pass back the `next` link unchanged.",
+                         parameter="cursor")
+    return key
+
+
+def select_fields(items: list[dict[str, Any]], fields: list[str], allowed: Sequence[str]) -> list[dict[str, Any]]:
+    """Keep only the requested fields of each item (``fields=``), refusing names the items do not have."""
+    if not fields:
+        return items
+    unknown = [name for name in fields if name not in allowed]
+    if unknown:
+        raise ApiProblem(422, "Invalid parameter", f"fields: unknown field(s) {', '.join(unknown)}; "
+                         f"choose from {', '.join(allowed)}.", parameter="fields")
+    return [{name: item[name] for name in fields if name in item} for item in items]
