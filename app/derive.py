@@ -392,3 +392,29 @@ def keyword_text(artifact: Artifact, summary: str | None, tags: Sequence[str]) -
 
 # Bump when a rule above changes what is stored: the next ingest then re-derives every article.
 DERIVATION_VERSION = 2
+
+
+def concerns_claim(rule: str, finding_claim_id: str | None, message: str, claim_id: str) -> bool:
+    """Whether a finding belongs to a claim (§2.7): its claimId, or an orphan-claim message naming the claim."""
+    return finding_claim_id == claim_id or (rule == "orphan-claim" and claim_id in message)
+
+
+_H2 = re.compile(r"^## +(.+?)\s*$", re.MULTILINE)
+
+
+def brief_sections(brief_body: str) -> list[dict[str, str]]:
+    """The brief cut at its ``## `` headings: ``[{heading, markdown}]``; text before the first is "(preamble)"."""
+    sections: list[dict[str, str]] = []
+    matches = list(_H2.finditer(brief_body))
+    preamble = brief_body[: matches[0].start()] if matches else brief_body
+    if preamble.strip():
+        sections.append({"heading": "(preamble)", "markdown": preamble.strip()})
+    for index, match in enumerate(matches):
+        end = matches[index + 1].start() if index + 1 < len(matches) else len(brief_body)
+        sections.append({"heading": match.group(1), "markdown": brief_body[match.end() : end].strip()})
+    return sections
+
+
+def brief_claims(brief_body: str) -> list[dict[str, str]]:
+    """The claim lines a brief lists (``- `claim-NNN`: text``), in order."""
+    return [{"id": cid, "claim": text} for cid, text in _BRIEF_CLAIM_LINE.findall(brief_body)]

@@ -23,7 +23,8 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlmodel import Session
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Send
+from starlette.types import Scope as AsgiScope
 
 from app import models
 from app.db import get_engine
@@ -135,8 +136,12 @@ def _preview(request: Request, settings: Settings) -> bool:
     expected = settings.preview_token.get_secret_value() if settings.preview_token else None
     # compare_digest runs in time independent of where the strings differ; the token is never logged.
     if scheme.lower() != "bearer" or expected is None or not hmac.compare_digest(token.strip(), expected):
-        raise ApiProblem(401, "Unauthorized", "The bearer token does not grant preview access.",
-                         headers={"WWW-Authenticate": 'Bearer realm="garden-api preview"'})
+        raise ApiProblem(
+            401,
+            "Unauthorized",
+            "The bearer token does not grant preview access.",
+            headers={"WWW-Authenticate": 'Bearer realm="garden-api preview"'},
+        )
     return True
 
 
@@ -159,7 +164,7 @@ class HeadAsGet:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "HEAD":
             await self.app(scope, receive, send)
             return

@@ -7,7 +7,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app.http import HeadAsGet
 from app.problems import install_problem_handlers
-from app.routers import articles, health
+from app.routers import articles, claims, health, sources
 from app.settings import get_settings
 
 
@@ -19,7 +19,7 @@ def create_app() -> FastAPI:
         summary="Agent-readable articles: claims, evidence, sources, briefs, series and topics.",
     )
     install_problem_handlers(app)
-    for router in (articles.router, health.router):
+    for router in (articles.router, claims.router, sources.router, health.router):
         app.include_router(router)
     app.add_middleware(
         CORSMiddleware,

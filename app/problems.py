@@ -61,8 +61,9 @@ def install_problem_handlers(app: FastAPI) -> None:
         first = exc.errors()[0]
         parameter = ".".join(str(part) for part in first["loc"][1:]) or str(first["loc"][0])
         if first["type"] == "extra_forbidden":
-            return problem(400, "Unknown parameter", f"{parameter} is not a parameter of this resource.",
-                           parameter=parameter)
+            return problem(
+                400, "Unknown parameter", f"{parameter} is not a parameter of this resource.", parameter=parameter
+            )
         message = str(first["msg"]).removeprefix("Value error, ")
         return problem(422, "Invalid parameter", f"{parameter}: {message}", parameter=parameter)
 

@@ -76,3 +76,139 @@ class ArticleList(_Body):
     items: list[dict[str, Any]] = Field(description="ArticleSummary objects (all fields unless `fields=`).")
     total: int = Field(description="How many articles match the filters, over all pages.")
     next: str | None = Field(description="URL of the next page, or null on the last page.")
+
+
+class ItemList(_Body):
+    """A list that is not paged (a handful of items)."""
+
+    items: list[dict[str, Any]]
+    total: int
+
+
+class ArticleDetail(_Body):
+    """The publisher's packet (DATA-CONTRACT §2.1: the artifact in its own key order plus generatedAt,
+    articleUrl, agentJsonPath, agentMarkdownPath, sourceRepoPath, sourceGitHubUrl, tokenEstimate,
+    sectionOutline), plus ``frontMatter`` (null for packet-layout articles) and ``seriesNavigation``."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
+        "schemaVersion": 3, "id": f"article:{EXAMPLE_SLUG}", "slug": EXAMPLE_SLUG,
+        "title": "Composting Without the Guesswork", "claims": [], "sources": [],
+        "articleUrl": f"https://aura-knowledge.github.io/articles/{EXAMPLE_SLUG}/", "tokenEstimate": 342,
+        "frontMatter": {"dek": "Ratios, not recipes.", "readingTime": "7 min"},
+        "seriesNavigation": {"series": "soil-from-the-ground-up", "order": 3, "position": 4, "total": 6,
+                             "previous": None, "next": None},
+    }]})  # fmt: skip
+
+    id: str
+    slug: str
+    title: str
+    claims: list[dict[str, Any]]
+    sources: list[dict[str, Any]]
+    frontMatter: dict[str, Any] | None
+    seriesNavigation: dict[str, Any] | None
+
+
+class EvidencePacket(_Body):
+    sourceId: str
+    snippet: str
+    supports: str
+    source: dict[str, Any] | None = Field(description="The cited source (title, url, type, accessed), or null.")
+
+
+class ClaimItem(_Body):
+    """A claims-feed row (DATA-CONTRACT §2.5) plus the computed state, the article's topics and series."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
+        "articleId": f"article:{EXAMPLE_SLUG}", "slug": EXAMPLE_SLUG, "claimId": f"article:{EXAMPLE_SLUG}:claim-001",
+        "localClaimId": "claim-001", "claim": "A compost pile heats up when carbon and nitrogen are balanced.",
+        "confidence": "high", "status": "core", "verificationStatus": "verified", "asOf": "2026-09-01",
+        "evidenceCount": 2, "counterevidenceCount": 1,
+        "articleUrl": f"https://aura-knowledge.github.io/articles/{EXAMPLE_SLUG}/", "state": "verified",
+        "topics": ["composting"], "series": None,
+    }]})  # fmt: skip
+
+    articleId: str
+    slug: str
+    claimId: str
+    localClaimId: str
+    claim: str
+    confidence: str
+    status: str
+    verificationStatus: str
+    asOf: str | None
+    evidenceCount: int
+    counterevidenceCount: int
+    articleUrl: str
+    state: str
+    topics: list[str]
+    series: SeriesRef | None
+    evidence: list[EvidencePacket] | None = Field(None, description="With include=evidence.")
+    counterevidence: list[dict[str, Any]] | None = Field(None, description="With include=counterevidence.")
+    sources: list[dict[str, Any]] | None = Field(None, description="With include=sources.")
+
+
+class ClaimList(_Body):
+    items: list[dict[str, Any]] = Field(description="ClaimItem objects (all fields unless `fields=`).")
+    total: int
+    next: str | None
+
+
+class ClaimDetail(ClaimItem):
+    """One claim with its evidence resolved to sources, counterevidence, verification, diagnostics and article."""
+
+    verification: dict[str, Any] | None
+    diagnostics: list[dict[str, Any]]
+    article: dict[str, Any]
+    citationUrl: str = Field(description="articleUrl#claim-NNN: the claim's anchor on the article page.")
+
+
+class SourceItem(_Body):
+    """A sources-feed row (DATA-CONTRACT §2.5) plus citedBy."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
+        "articleId": f"article:{EXAMPLE_SLUG}", "slug": EXAMPLE_SLUG, "sourceId": "source-cornell-composting",
+        "title": "Cornell Composting: Compost Chemistry", "type": "extension-guide",
+        "url": "https://compost.css.cornell.edu/chemistry.html", "accessed": "2026-03-30",
+        "articleUrl": f"https://aura-knowledge.github.io/articles/{EXAMPLE_SLUG}/", "citedBy": 2,
+    }]})  # fmt: skip
+
+    articleId: str
+    slug: str
+    sourceId: str
+    title: str
+    type: str
+    url: str
+    accessed: str
+    articleUrl: str
+    citedBy: int = Field(description="How many of the article's claims cite this source as evidence.")
+
+
+class SourceList(_Body):
+    items: list[dict[str, Any]] = Field(description="SourceItem objects (all fields unless `fields=`).")
+    total: int
+    next: str | None
+
+
+class SourceDetail(SourceItem):
+    claims: list[dict[str, Any]] = Field(description="ClaimItem objects: the claims citing this source.")
+
+
+class Brief(_Body):
+    """The agent brief as data."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
+        "id": f"agent-brief:{EXAMPLE_SLUG}", "articleId": f"article:{EXAMPLE_SLUG}",
+        "frontMatter": {"tokenBudget": 1200, "status": "published"}, "tokenBudget": 1200, "tokenEstimate": 342,
+        "sections": [{"heading": "Thesis", "markdown": "Compost is managed decomposition."}],
+        "claims": [{"id": "claim-001", "claim": "A compost pile heats up when carbon and nitrogen are balanced."}],
+        "markdown": "---\n…\n---\n\n## Thesis\n\nCompost is managed decomposition.\n",
+    }]})  # fmt: skip
+
+    id: str
+    articleId: str
+    frontMatter: dict[str, Any] | None
+    tokenBudget: int | None
+    tokenEstimate: int
+    sections: list[dict[str, str]]
+    claims: list[dict[str, str]]
+    markdown: str

@@ -7,9 +7,11 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from app.db import make_engine, upgrade_to_head
@@ -81,3 +83,44 @@ def ingest_json(*paths: Path | str, db_url: str, flags: tuple[str, ...] = ()) ->
         return result.returncode, json.loads(result.stdout)
     except json.JSONDecodeError:
         raise AssertionError(f"no JSON report; stdout={result.stdout!r} stderr={result.stderr[-2000:]!r}") from None
+
+
+@contextmanager
+def api_client(db_url: str, **env: str) -> Iterator[TestClient]:
+    """A TestClient on a fresh app reading ``db_url``; ``env`` sets GARDEN_* settings (e.g. PREVIEW_TOKEN)."""
+    from app.db import get_engine
+    from app.main import create_app
+    from app.settings import get_settings
+
+    saved = dict(os.environ)
+    os.environ.update({"GARDEN_DATABASE_URL": db_url, "GARDEN_TODAY": "2026-11-22", **env})
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    try:
+        with TestClient(create_app()) as client:
+            yield client
+    finally:
+        get_engine().dispose()
+        os.environ.clear()
+        os.environ.update(saved)
+        get_settings.cache_clear()
+        get_engine.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def corpus_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite database holding the publisher's corpus, ingested once per test session (read-only use)."""
+    need_shared(CORPUS)
+    db_url = f"sqlite:///{tmp_path_factory.mktemp('corpus') / 'garden.db'}"
+    code, report = ingest_json(CORPUS, db_url=db_url)
+    assert code == 0, report["errors"]
+    return db_url
+
+
+@pytest.fixture(scope="session")
+def content_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite database holding our sample content/, ingested once per test session (read-only use)."""
+    db_url = f"sqlite:///{tmp_path_factory.mktemp('content') / 'garden.db'}"
+    code, report = ingest_json(CONTENT, db_url=db_url)
+    assert code == 0, report["errors"]
+    return db_url

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, literal, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 
-from app import shapes
+from app import derive, shapes
+from app.content.frontmatter import split_front_matter
 from app.content.schema import CONFIDENCE_RANK
 from app.problems import ApiProblem
 from app.queries.common import (
@@ -14,6 +15,7 @@ from app.queries.common import (
     ARTICLE_COLUMNS,
     AUDIENCE,
     CLAIM,
+    DOCUMENT,
     KEYWORD,
     RELATED,
     SOURCE,
@@ -22,7 +24,9 @@ from app.queries.common import (
     Listing,
     Scope,
     article_slug,
+    find_article,
     grouped,
+    max_public_updated,
     state_condition,
     visible,
 )
@@ -61,9 +65,7 @@ def _claims_where(condition: ColumnElement[bool]) -> ColumnElement[bool]:
 
 def _related_to(scope: Scope, value: str) -> ColumnElement[bool]:
     slug = article_slug(value)
-    target = scope.session.execute(
-        select(ARTICLE.c.id).where(ARTICLE.c.slug == slug, visible(scope.preview))
-    ).scalar()
+    target = scope.session.execute(select(ARTICLE.c.id).where(ARTICLE.c.slug == slug, visible(scope.preview))).scalar()
     if target is None:
         raise ApiProblem(422, "Invalid parameter", f"related_to: no article '{slug}'.", parameter="related_to")
     shares_topic = ARTICLE.c.id.in_(
@@ -75,7 +77,7 @@ def _related_to(scope: Scope, value: str) -> ColumnElement[bool]:
     linked_from_target = (literal("article:") + ARTICLE.c.slug).in_(
         select(RELATED.c.target).where(RELATED.c.article_id == target)
     )
-    return (ARTICLE.c.id != target) & (shares_topic | links_to_target | linked_from_target)
+    return and_(ARTICLE.c.id != target, or_(shares_topic, links_to_target, linked_from_target))
 
 
 def conditions(scope: Scope, params: ArticleParams) -> list[ColumnElement[bool]]:
@@ -83,10 +85,18 @@ def conditions(scope: Scope, params: ArticleParams) -> list[ColumnElement[bool]]
     where = [visible(scope.preview)]
     if params.status:
         if not scope.preview:
-            raise ApiProblem(403, "Forbidden", "status: filtering by status needs preview access (a bearer token).",
-                             parameter="status")
+            raise ApiProblem(
+                403,
+                "Forbidden",
+                "status: filtering by status needs preview access (a bearer token).",
+                parameter="status",
+            )
         where.append(ARTICLE.c.status.in_(params.status))
-    for link, values in ((TOPIC.c.topic, params.topic), (TAG.c.tag, params.tag), (AUDIENCE.c.audience, params.audience)):
+    for link, values in (
+        (TOPIC.c.topic, params.topic),
+        (TAG.c.tag, params.tag),
+        (AUDIENCE.c.audience, params.audience),
+    ):
         if values:
             where.append(_linked(link, values))
     if params.series:
@@ -155,4 +165,98 @@ def summaries(scope: Scope, rows: Any) -> list[dict[str, Any]]:
         item["audiences"] = audiences[row["id"]]
         item["series"] = shapes.series_of(row)
         items.append(item)
+    return items
+
+
+def _document(scope: Scope, article_id: int) -> Any:
+    return scope.session.execute(select(DOCUMENT).where(DOCUMENT.c.article_id == article_id)).mappings().one()
+
+
+def navigation(scope: Scope, article: Any) -> dict[str, Any] | None:
+    """Where the article sits in its series among the members the caller can see (§3 site behaviour)."""
+    if article["series_slug"] is None:
+        return None
+    members = scope.session.execute(
+        select(ARTICLE.c.slug, ARTICLE.c.title, ARTICLE.c.series_order, ARTICLE.c.series_role)
+        .where(ARTICLE.c.series_slug == article["series_slug"], visible(scope.preview))
+        .order_by(ARTICLE.c.series_order, func.coalesce(ARTICLE.c.date, ARTICLE.c.published_at).desc(), ARTICLE.c.slug)
+    ).mappings().all()  # fmt: skip
+    index = next(i for i, member in enumerate(members) if member["slug"] == article["slug"])
+
+    def ref(member: Any) -> dict[str, Any]:
+        return {"slug": member["slug"], "title": member["title"], "order": member["series_order"],
+                "role": member["series_role"], "apiUrl": f"/articles/{member['slug']}"}  # fmt: skip
+
+    return {
+        "series": article["series_slug"],
+        "order": article["series_order"],
+        "position": index + 1,
+        "total": len(members),
+        "previous": ref(members[index - 1]) if index > 0 else None,
+        "next": ref(members[index + 1]) if index + 1 < len(members) else None,
+    }
+
+
+def get_article(scope: Scope, slug: str) -> dict[str, Any]:
+    """The packet (§2.1) plus the front matter and series navigation."""
+    article = find_article(scope.session, slug, scope.preview)
+    document = _document(scope, article["id"])
+    body = shapes.packet(article, document["artifact_json"], shapes.generated_at(max_public_updated(scope.session)),
+                         scope.site)  # fmt: skip
+    body["frontMatter"] = document["front_matter"]
+    body["seriesNavigation"] = navigation(scope, article)
+    return body
+
+
+def article_body(scope: Scope, slug: str) -> str:
+    """The article body (Markdown with inline HTML), front matter removed."""
+    article = find_article(scope.session, slug, scope.preview)
+    markdown = _document(scope, article["id"])["article_md"]
+    if markdown is None:
+        raise ApiProblem(404, "Not Found", f"The article '{article['slug']}' was loaded as a packet: it has no body.")
+    return split_front_matter(markdown)[1]
+
+
+def brief_markdown(scope: Scope, slug: str) -> tuple[Any, Any, str]:
+    """(article row, document row, agent.md as stored) or 404 when the article has no brief."""
+    article = find_article(scope.session, slug, scope.preview)
+    document = _document(scope, article["id"])
+    if document["agent_md"] is None:
+        raise ApiProblem(404, "Not Found", f"The article '{article['slug']}' has no agent brief.")
+    return article, document, document["agent_md"]
+
+
+def get_brief(scope: Scope, slug: str) -> dict[str, Any]:
+    """The agent brief as data: front matter (with tokenBudget), sections, listed claims, tokenEstimate, Markdown."""
+    article, document, markdown = brief_markdown(scope, slug)
+    body = split_front_matter(markdown)[1]
+    return {
+        "id": f"agent-brief:{article['slug']}",
+        "articleId": f"article:{article['slug']}",
+        "frontMatter": document["brief_front_matter"],
+        "tokenBudget": article["token_budget"],
+        "tokenEstimate": article["token_estimate"],
+        "sections": derive.brief_sections(body),
+        "claims": derive.brief_claims(body),
+        "markdown": markdown,
+    }
+
+
+def related(scope: Scope, slug: str) -> list[dict[str, Any]]:
+    """The article's related links in order, each resolved when its target is a visible article or a topic."""
+    article = find_article(scope.session, slug, scope.preview)
+    query = select(RELATED.c.type, RELATED.c.target).where(RELATED.c.article_id == article["id"])
+    links = scope.session.execute(query.order_by(RELATED.c.position)).all()
+    slugs = [target.removeprefix("article:") for _, target in links if target.startswith("article:")]
+    rows = scope.session.execute(
+        select(*ARTICLE_COLUMNS).where(ARTICLE.c.slug.in_(slugs), visible(scope.preview))
+    ).mappings().all()  # fmt: skip
+    by_id = {item["id"]: item for item in summaries(scope, rows)}
+    items = []
+    for kind, target in links:
+        resolved: dict[str, Any] | None = by_id.get(target)
+        if target.startswith("topic:"):
+            topic = target.removeprefix("topic:")
+            resolved = {"topic": topic, "label": topic.replace("-", " "), "apiUrl": f"/topics/{topic}"}
+        items.append({"type": kind, "id": target, "target": resolved})
     return items

@@ -50,14 +50,21 @@ def decode_cursor(params: Page, arity: int) -> list[Any] | None:
         data = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
         digest, key = data["f"], data["k"]
     except (ValueError, TypeError, KeyError, UnicodeEncodeError, binascii.Error, orjson.JSONDecodeError):
-        raise ApiProblem(400, "Invalid cursor", "cursor is malformed: pass back the `next` link unchanged.",
-                         parameter="cursor") from None
+        raise ApiProblem(
+            400, "Invalid cursor", "cursor is malformed: pass back the `next` link unchanged.", parameter="cursor"
+        ) from None
     if digest != _digest(params):
-        raise ApiProblem(400, "Invalid cursor", "cursor was made under another sort or other filters; start "
-                         "again without a cursor, or keep the parameters the first page had.", parameter="cursor")
+        raise ApiProblem(
+            400,
+            "Invalid cursor",
+            "cursor was made under another sort or other filters; start "
+            "again without a cursor, or keep the parameters the first page had.",
+            parameter="cursor",
+        )
     if not isinstance(key, list) or len(key) != arity:
-        raise ApiProblem(400, "Invalid cursor", "cursor is malformed: pass back the `next` link unchanged.",
-                         parameter="cursor")
+        raise ApiProblem(
+            400, "Invalid cursor", "cursor is malformed: pass back the `next` link unchanged.", parameter="cursor"
+        )
     return key
 
 
@@ -67,6 +74,10 @@ def select_fields(items: list[dict[str, Any]], fields: list[str], allowed: Seque
         return items
     unknown = [name for name in fields if name not in allowed]
     if unknown:
-        raise ApiProblem(422, "Invalid parameter", f"fields: unknown field(s) {', '.join(unknown)}; "
-                         f"choose from {', '.join(allowed)}.", parameter="fields")
+        raise ApiProblem(
+            422,
+            "Invalid parameter",
+            f"fields: unknown field(s) {', '.join(unknown)}; choose from {', '.join(allowed)}.",
+            parameter="fields",
+        )
     return [{name: item[name] for name in fields if name in item} for item in items]

@@ -23,7 +23,7 @@ def _split(value: Any) -> Any:
     return out
 
 
-def Many(kind: Any, description: str) -> Any:  # noqa: N802 - reads as a type in the models below
+def Many(kind: Any, description: str) -> Any:
     """A repeatable, comma-separable filter of ``kind`` values."""
     return Annotated[list[kind], BeforeValidator(_split), Field(default_factory=list, description=description)]
 
@@ -53,18 +53,22 @@ class ArticleParams(Page):
     audience: Many(str, "Articles for this audience (free text, exact).")  # type: ignore[valid-type]
     confidence: Many(Confidence, "Articles with at least one claim at this confidence.")  # type: ignore[valid-type]
     min_confidence: Confidence | None = Field(
-        None, description="Articles with at least one claim at this confidence or higher (low < medium < "
-        "medium-high < high)."
+        None,
+        description="Articles with at least one claim at this confidence or higher (low < medium < "
+        "medium-high < high).",
     )
     claim_state: Many(State, "Articles with at least one claim in this computed state.")  # type: ignore[valid-type]
     source_type: Many(str, "Articles citing a source of this type (free text, exact).")  # type: ignore[valid-type]
     q: str | None = Field(
-        None, min_length=1, max_length=200,
+        None,
+        min_length=1,
+        max_length=200,
         description="Case-insensitive keyword over title, summary, thesis, topics, tags, claims and source titles.",
     )
     related_to: str | None = Field(
-        None, max_length=200, description="Articles related to this one (slug or article id): a shared topic, a "
-        "related link either way.",
+        None,
+        max_length=200,
+        description="Articles related to this one (slug or article id): a shared topic, a related link either way.",
     )
     updated_since: dt.date | None = Field(None, description="updatedAt on or after this date (YYYY-MM-DD).")
     updated_until: dt.date | None = Field(None, description="updatedAt on or before this date.")
@@ -98,3 +102,13 @@ class SourceParams(Page):
     topic: Many(str, "Sources of articles with this topic.")  # type: ignore[valid-type]
     url: Many(str, "Sources with exactly this URL.")  # type: ignore[valid-type]
     cited: bool | None = Field(None, description="Sources cited by at least one claim (true) or by none (false).")
+
+
+class NoParams(BaseModel):
+    """For resources without query parameters: any parameter is unknown, and an error."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class IncludeParams(NoParams):
+    include: Many(Literal["evidence", "counterevidence", "sources"], "Embed these in each claim.")  # type: ignore[valid-type]

@@ -1,0 +1,180 @@
+"""Series: every series with visible members, and one series with its members in order and its warnings.
+
+Series data lives only in ``artifact.series`` (DATA-CONTRACT §3). A series exists for a caller when at least
+one of its members is visible to them; its title and season are those of its first member in series order
+(order ascending, front-matter date descending, slug), as the site shows them. Orders are not unique in the
+store (an archived member may hold the order of a published one), so the checks the publisher runs on its
+published members are reported as warnings rather than assumed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import func, select
+
+from app import shapes
+from app.problems import ApiProblem
+from app.queries.common import ARTICLE, Scope, visible
+
+#: The kicker table of the site's content.ts (§3): arc → title; its 1-based position is the part number.
+ARCS: dict[str, str] = {
+    "diagnosis": "The Diagnosis",
+    "historical-frames": "Historical and Human Frames",
+    "ai-opportunity-cost": "The AI Opportunity Cost",
+    "building-substance": "Building Substance",
+    "designing-for-substance": "Designing for Substance",
+    "synthesis": "Synthesis and Action",
+}
+ARC_PART: dict[str, int] = {arc: part for part, arc in enumerate(ARCS, start=1)}
+
+#: The front-matter date; packet-layout articles have none and fall back to publishedAt.
+SORT_DATE = func.coalesce(ARTICLE.c.date, ARTICLE.c.published_at)
+
+_MEMBER_COLUMNS = (
+    ARTICLE.c.slug,
+    ARTICLE.c.title,
+    ARTICLE.c.summary,
+    ARTICLE.c.canonical_path,
+    ARTICLE.c.updated_at,
+    ARTICLE.c.series_slug,
+    ARTICLE.c.series_title,
+    ARTICLE.c.series_season,
+    ARTICLE.c.series_order,
+    ARTICLE.c.series_role,
+    ARTICLE.c.series_arc,
+    SORT_DATE.label("sort_date"),
+)
+
+#: Builds an absolute URL on the serving API from a path (``Context.url`` in the REST API).
+UrlFor = Callable[[str], str]
+
+
+def _in_series_order(rows: Sequence[Any]) -> list[Any]:
+    """Members by (order ascending, date descending, slug ascending), independent of the database's collation."""
+    out = sorted(rows, key=lambda row: row["slug"])
+    out.sort(key=lambda row: row["sort_date"], reverse=True)
+    out.sort(key=lambda row: row["series_order"])
+    return out
+
+
+def _members(scope: Scope, slug: str | None = None) -> dict[str, list[Any]]:
+    """{series slug: visible members in series order}, for one series or all of them."""
+    query = select(*_MEMBER_COLUMNS).where(visible(scope.preview), ARTICLE.c.series_slug.isnot(None))
+    if slug is not None:
+        query = query.where(ARTICLE.c.series_slug == slug)
+    groups: dict[str, list[Any]] = {}
+    for row in scope.session.execute(query).mappings():
+        groups.setdefault(row["series_slug"], []).append(row)
+    return {key: _in_series_order(rows) for key, rows in groups.items()}
+
+
+def series_path(slug: str) -> str:
+    return f"/series/{quote(slug, safe='')}"
+
+
+def list_series(scope: Scope, url_for: UrlFor) -> list[dict[str, Any]]:
+    """Every series with a visible member, newest member date first, then by slug."""
+    items: list[tuple[str, dict[str, Any]]] = []
+    for slug, members in _members(scope).items():
+        first = members[0]
+        guide = next((m for m in members if m["series_role"] == "guide"), None)
+        item = {
+            "slug": slug,
+            "title": first["series_title"],
+            "season": first["series_season"],
+            "memberCount": len(members),
+            "guide": {"slug": guide["slug"], "title": guide["title"]} if guide is not None else None,
+            "newestUpdate": max(m["updated_at"] for m in members),
+            "url": url_for(series_path(slug)),
+        }
+        items.append((max(m["sort_date"] for m in members), item))
+    items.sort(key=lambda pair: pair[1]["slug"])
+    items.sort(key=lambda pair: pair[0], reverse=True)
+    return [item for _, item in items]
+
+
+def get_series(scope: Scope, slug: str, url_for: UrlFor) -> dict[str, Any]:
+    """One series: its visible members in order with arc titles and parts, and what its ordering breaks."""
+    members = _members(scope, slug).get(slug) if "\x00" not in slug else None
+    if not members:
+        raise ApiProblem(404, "Not Found", f"No series '{slug}'.")
+    first = members[0]
+    return {
+        "slug": slug,
+        "title": first["series_title"],
+        "season": first["series_season"],
+        "memberCount": len(members),
+        "members": [_member(row, scope.site, url_for) for row in members],
+        "warnings": series_warnings(members),
+    }
+
+
+def _member(row: Any, site: str, url_for: UrlFor) -> dict[str, Any]:
+    arc = row["series_arc"]
+    return {
+        "order": row["series_order"],
+        "role": row["series_role"],
+        "arc": arc,
+        "arcTitle": ARCS.get(arc) if arc is not None else None,
+        "arcPart": ARC_PART.get(arc) if arc is not None else None,
+        "slug": row["slug"],
+        "title": row["title"],
+        "summary": row["summary"],
+        "articleUrl": shapes.article_url(site, row["canonical_path"]),
+        **shapes.packet_paths(row["slug"]),
+        "apiUrl": url_for(f"/articles/{quote(row['slug'], safe='')}"),
+    }
+
+
+def series_warnings(members: Sequence[Any]) -> list[dict[str, str]]:
+    """The publisher's group checks (§3) over ``members`` (in series order), as ``{code, message}`` warnings.
+
+    Orders must be unique and exactly 0..n-1, with exactly one guide, at order 0; an arc must be in ARCS.
+    """
+    warnings: list[dict[str, str]] = []
+    orders = Counter(m["series_order"] for m in members)
+    for order, count in sorted(orders.items()):
+        if count > 1:
+            slugs = ", ".join(m["slug"] for m in members if m["series_order"] == order)
+            warnings.append(_warning("duplicate-order", f"Order {order} is held by {count} members: {slugs}."))
+    missing = _gaps(sorted(orders))
+    if missing:
+        listed = ", ".join(missing)
+        warnings.append(_warning("missing-order", f"The orders are not contiguous from 0: missing {listed}."))
+    guides = [m for m in members if m["series_role"] == "guide"]
+    if not guides:
+        warnings.append(_warning("missing-guide", "The series has no member with role guide."))
+    elif len(guides) > 1:
+        slugs = ", ".join(f"{m['slug']} (order {m['series_order']})" for m in guides)
+        warnings.append(_warning("misplaced-guide", f"The series has {len(guides)} guides: {slugs}."))
+    else:
+        guide = guides[0]
+        if guide["series_order"] != 0:
+            message = f"The guide {guide['slug']} is at order {guide['series_order']}, not 0."
+            warnings.append(_warning("misplaced-guide", message))
+    unknown: dict[str, list[str]] = {}
+    for m in members:
+        if m["series_arc"] is not None and m["series_arc"] not in ARCS:
+            unknown.setdefault(m["series_arc"], []).append(m["slug"])
+    for arc, slugs in unknown.items():
+        message = f"Arc '{arc}' of {', '.join(slugs)} is not one of the known arcs ({', '.join(ARCS)})."
+        warnings.append(_warning("unknown-arc", message))
+    return warnings
+
+
+def _gaps(orders: Sequence[int]) -> list[str]:
+    """The orders missing below the highest one, as ``n`` or ``a-b`` ranges (ascending, distinct ``orders``)."""
+    gaps, expected = [], 0
+    for order in orders:
+        if order > expected:
+            gaps.append(str(expected) if order == expected + 1 else f"{expected}-{order - 1}")
+        expected = order + 1
+    return gaps
+
+
+def _warning(code: str, message: str) -> dict[str, str]:
+    return {"code": code, "message": message}

@@ -1,0 +1,103 @@
+"""Sources: the filtered list, an article's sources, and one source with the claims that cite it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+
+from app import shapes
+from app.problems import ApiProblem
+from app.queries.claims import CLAIM_ROW, claim_items
+from app.queries.common import (
+    ARTICLE,
+    CLAIM,
+    EVIDENCE,
+    SOURCE,
+    TOPIC,
+    Listing,
+    Scope,
+    article_slug,
+    find_article,
+    visible,
+)
+from app.queries.paging import Keyset, decode_cursor, encode_cursor, select_fields
+from app.queries.params import SourceParams
+
+KEYSET = Keyset([ARTICLE.c.dir_key, SOURCE.c.position])
+ITEM_FIELDS = ("articleId", "slug", "sourceId", "title", "type", "url", "accessed", "articleUrl", "citedBy")
+_ROW = [*SOURCE.c, ARTICLE.c.slug, ARTICLE.c.canonical_path, ARTICLE.c.dir_key]
+
+
+def conditions(scope: Scope, params: SourceParams) -> list[ColumnElement[bool]]:
+    where = [visible(scope.preview)]
+    if params.type:
+        where.append(SOURCE.c.type.in_(params.type))
+    if params.article:
+        where.append(ARTICLE.c.slug.in_([article_slug(value) for value in params.article]))
+    if params.topic:
+        where.append(SOURCE.c.article_id.in_(select(TOPIC.c.article_id).where(TOPIC.c.topic.in_(params.topic))))
+    if params.url:
+        where.append(SOURCE.c.url.in_(params.url))
+    if params.cited is not None:
+        where.append(SOURCE.c.cited_by > 0 if params.cited else SOURCE.c.cited_by == 0)
+    return where
+
+
+def source_items(scope: Scope, rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """Sources-feed rows (§2.5) plus citedBy: how many of the article's claims cite the source."""
+    items = []
+    for row in rows:
+        item = shapes.source_feed_row(row, row["slug"], shapes.article_url(scope.site, row["canonical_path"]))
+        item["citedBy"] = row["cited_by"]
+        items.append(item)
+    return items
+
+
+def list_sources(scope: Scope, params: SourceParams) -> Listing:
+    where = conditions(scope, params)
+    joined = SOURCE.join(ARTICLE, ARTICLE.c.id == SOURCE.c.article_id)
+    total = scope.session.execute(select(func.count()).select_from(joined).where(*where)).scalar_one()
+    query = select(*_ROW).select_from(joined).where(*where)
+    after = decode_cursor(params, 2)
+    if after is not None:
+        query = query.where(KEYSET.after(after))
+    rows = scope.session.execute(query.order_by(*KEYSET.order_by()).limit(params.limit + 1)).mappings().all()
+    more = len(rows) > params.limit
+    rows = rows[: params.limit]
+    next_cursor = encode_cursor(params, [rows[-1]["dir_key"], rows[-1]["position"]]) if more else None
+    return Listing(select_fields(source_items(scope, rows), params.fields, ITEM_FIELDS), total, next_cursor)
+
+
+def article_sources(scope: Scope, slug: str) -> list[dict[str, Any]]:
+    article = find_article(scope.session, slug, scope.preview)
+    query = (
+        select(*_ROW)
+        .select_from(SOURCE.join(ARTICLE, ARTICLE.c.id == SOURCE.c.article_id))
+        .where(SOURCE.c.article_id == article["id"])
+        .order_by(SOURCE.c.position)
+    )
+    return source_items(scope, scope.session.execute(query).mappings().all())
+
+
+def get_source(scope: Scope, slug: str, source_id: str) -> dict[str, Any]:
+    """One source of one article, with the claims that cite it as evidence (source ids are article-scoped)."""
+    article = find_article(scope.session, slug, scope.preview)
+    row = scope.session.execute(
+        select(*_ROW)
+        .select_from(SOURCE.join(ARTICLE, ARTICLE.c.id == SOURCE.c.article_id))
+        .where(SOURCE.c.article_id == article["id"], SOURCE.c.source_id == source_id)
+    ).mappings().first()  # fmt: skip
+    if row is None:
+        raise ApiProblem(404, "Not Found", f"The article '{article['slug']}' lists no source '{source_id}'.")
+    [item] = source_items(scope, [row])
+    citing = (
+        select(*CLAIM_ROW)
+        .select_from(CLAIM.join(ARTICLE, ARTICLE.c.id == CLAIM.c.article_id))
+        .where(CLAIM.c.id.in_(select(EVIDENCE.c.claim_id).where(
+            EVIDENCE.c.article_id == article["id"], EVIDENCE.c.source_id == source_id)))
+        .order_by(CLAIM.c.position)
+    )  # fmt: skip
+    item["claims"] = claim_items(scope, scope.session.execute(citing).mappings().all())
+    return item

@@ -1,0 +1,78 @@
+"""Topics: every topic of the visible articles with its counts, and one topic with its articles in dir order.
+
+A topic is a value of ``artifact.topics`` (DATA-CONTRACT §2.2/§2.3); its label is the topic with "-" replaced
+by " ". An article that repeats a topic counts once, and so do its claims.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import func, select
+
+from app.problems import ApiProblem
+from app.queries.articles import summaries
+from app.queries.common import ARTICLE, ARTICLE_COLUMNS, TOPIC, Scope, visible
+
+#: Builds an absolute URL on the serving API from a path (``Context.url`` in the REST API).
+UrlFor = Callable[[str], str]
+
+
+def label(topic: str) -> str:
+    return topic.replace("-", " ")
+
+
+def topic_path(topic: str) -> str:
+    return f"/topics/{quote(topic, safe='')}"
+
+
+def dir_order(key: str) -> bytes:
+    """Sort key of the publisher's dir order: UTF-16 code units, whatever the database's collation."""
+    return key.encode("utf-16-be")
+
+
+def list_topics(scope: Scope, url_for: UrlFor) -> list[dict[str, Any]]:
+    """Every topic of a visible article, by topic (code-point order), with article and claim counts."""
+    pairs = (
+        select(TOPIC.c.topic, TOPIC.c.article_id)
+        .join(ARTICLE, ARTICLE.c.id == TOPIC.c.article_id)
+        .where(visible(scope.preview))
+        .distinct()
+        .subquery()
+    )
+    query = (
+        select(pairs.c.topic, func.count(), func.coalesce(func.sum(ARTICLE.c.claim_count), 0))
+        .join(ARTICLE, ARTICLE.c.id == pairs.c.article_id)
+        .group_by(pairs.c.topic)
+    )
+    rows = sorted(scope.session.execute(query).all(), key=lambda row: row[0])
+    return [
+        {
+            "topic": topic,
+            "label": label(topic),
+            "articleCount": int(articles),
+            "claimCount": int(claims),
+            "url": url_for(topic_path(topic)),
+        }
+        for topic, articles, claims in rows
+    ]
+
+
+def get_topic(scope: Scope, topic: str) -> dict[str, Any]:
+    """One topic: its visible articles as /articles list items, in dir order."""
+    rows: list[Any] = []
+    if "\x00" not in topic:
+        tagged = select(TOPIC.c.article_id).where(TOPIC.c.topic == topic)
+        query = select(*ARTICLE_COLUMNS).where(visible(scope.preview), ARTICLE.c.id.in_(tagged))
+        rows = sorted(scope.session.execute(query).mappings().all(), key=lambda row: dir_order(row["dir_key"]))
+    if not rows:
+        raise ApiProblem(404, "Not Found", f"No article has the topic '{topic}'.")
+    return {
+        "topic": topic,
+        "label": label(topic),
+        "articleCount": len(rows),
+        "claimCount": sum(row["claim_count"] for row in rows),
+        "articles": summaries(scope, rows),
+    }
