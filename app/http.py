@@ -12,7 +12,7 @@ import datetime as dt
 import gzip
 import hashlib
 import hmac
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated, Any
@@ -62,10 +62,10 @@ class Context:
     def today(self) -> dt.date:
         return self.settings.effective_today()
 
-    def url(self, path: str, params: Mapping[str, Any] | None = None) -> str:
-        """An absolute URL on this server, for ``next`` links and Link headers."""
+    def url(self, path: str, params: Sequence[tuple[str, str]] = ()) -> str:
+        """An absolute URL on this server, for ``next`` links and Link headers; ``params`` may repeat a name."""
         base = str(self.request.base_url).rstrip("/")
-        query = urlencode([(k, v) for k, v in (params or {}).items() if v is not None], doseq=True)
+        query = urlencode(list(params))
         return f"{base}{path}?{query}" if query else f"{base}{path}"
 
     @property
@@ -76,8 +76,8 @@ class Context:
         """A list body ``{items, total, next}`` with a ``Link: rel="next"`` header on all but the last page."""
         next_url = None
         if listing.next_cursor is not None:
-            query = {k: v for k, v in self.request.query_params.multi_items() if k != "cursor"}
-            next_url = self.url(path, {**query, "cursor": listing.next_cursor})
+            query = [(k, v) for k, v in self.request.query_params.multi_items() if k != "cursor"]
+            next_url = self.url(path, [*query, ("cursor", listing.next_cursor)])
             self.headers["Link"] = f'<{next_url}>; rel="next"'
         return self.json({"items": listing.items, "total": listing.total, "next": next_url})
 

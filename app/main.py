@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.http import HeadAsGet
-from app.problems import install_problem_handlers
+from app.problems import PROBLEM_RESPONSES, install_problem_handlers
 from app.routers import articles, claims, health, sources
 from app.settings import get_settings
 
@@ -20,7 +20,7 @@ def create_app() -> FastAPI:
     )
     install_problem_handlers(app)
     for router in (articles.router, claims.router, sources.router, health.router):
-        app.include_router(router)
+        app.include_router(router, responses=PROBLEM_RESPONSES)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=get_settings().cors_origins,

@@ -9,10 +9,47 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("garden.api")
 PROBLEM = "application/problem+json"
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document: the body of every error response."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={"examples": [{
+            "type": "about:blank", "title": "Invalid parameter", "status": 422,
+            "detail": "confidence: Input should be 'low', 'medium', 'medium-high' or 'high'", "parameter": "confidence",
+        }]},
+    )  # fmt: skip
+
+    type: str = Field(description="A URI reference naming the problem type (about:blank: see title).")
+    title: str
+    status: int
+    detail: str
+    parameter: str | None = Field(None, description="The offending query or path parameter, when there is one.")
+    requestId: str | None = Field(None, description="For 500s: the id under which the failure was logged.")
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM: {"schema": Problem.model_json_schema()}}}
+
+
+#: Declared on every route, so that clients and schema checkers know the error shapes and codes.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not Modified: the If-None-Match or If-Modified-Since validator still holds."},
+    400: _problem("Unknown parameter or malformed cursor."),
+    401: _problem("The bearer token does not grant preview access."),
+    403: _problem("The request needs preview access."),
+    404: _problem("No such resource, or it is not published."),
+    410: _problem("The article was archived."),
+    422: _problem("A parameter has a value outside what it accepts."),
+    500: _problem("An unexpected failure; logged under requestId."),
+}
 
 
 class ApiProblem(Exception):
@@ -59,7 +96,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0]
-        parameter = ".".join(str(part) for part in first["loc"][1:]) or str(first["loc"][0])
+        # ("query", "maturity", 0) names the parameter "maturity": the index is which of its values failed.
+        parameter = ".".join(str(part) for part in first["loc"][1:] if not isinstance(part, int))
+        parameter = parameter or str(first["loc"][0])
         if first["type"] == "extra_forbidden":
             return problem(
                 400, "Unknown parameter", f"{parameter} is not a parameter of this resource.", parameter=parameter

@@ -16,7 +16,20 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+def _example(**example: Any) -> ConfigDict:
+    return ConfigDict(extra="allow", json_schema_extra={"examples": [example]})
+
+
+NEXT = "https://garden.example/articles?limit=1&cursor=eyJmIjoiMmE3MzA4NDYyODk5M2E5YyIsImsiOlsiMjAyNiJdfQ"
+
+
 class SeriesRef(_Body):
+    """The artifact's series object."""
+
+    model_config = _example(
+        slug="soil-from-the-ground-up", title="Soil from the Ground Up", season="Season 1", order=3, role="chapter"
+    )
+
     slug: str
     title: str
     season: str | None = None
@@ -73,6 +86,10 @@ class ArticleSummary(_Body):
 class ArticleList(_Body):
     """A page of articles."""
 
+    model_config = _example(
+        items=[{"slug": EXAMPLE_SLUG, "title": "Composting Without the Guesswork"}], total=10, next=NEXT
+    )
+
     items: list[dict[str, Any]] = Field(description="ArticleSummary objects (all fields unless `fields=`).")
     total: int = Field(description="How many articles match the filters, over all pages.")
     next: str | None = Field(description="URL of the next page, or null on the last page.")
@@ -80,6 +97,13 @@ class ArticleList(_Body):
 
 class ItemList(_Body):
     """A list that is not paged (a handful of items)."""
+
+    model_config = _example(
+        items=[
+            {"type": "article", "id": "article:soil-from-the-ground-up", "target": {"slug": "soil-from-the-ground-up"}}
+        ],
+        total=1,
+    )
 
     items: list[dict[str, Any]]
     total: int
@@ -109,6 +133,21 @@ class ArticleDetail(_Body):
 
 
 class EvidencePacket(_Body):
+    """An evidence packet with its source resolved within the article."""
+
+    model_config = _example(
+        sourceId="source-cornell-composting",
+        snippet="A C:N ratio near 30:1 heats fastest.",
+        supports="direct",
+        assessedAt="2026-09-01",
+        source={
+            "title": "Cornell Composting",
+            "url": "https://compost.css.cornell.edu/",
+            "type": "extension-guide",
+            "accessed": "2026-03-30",
+        },
+    )
+
     sourceId: str
     snippet: str
     supports: str
@@ -148,6 +187,12 @@ class ClaimItem(_Body):
 
 
 class ClaimList(_Body):
+    """A page of claims."""
+
+    model_config = _example(
+        items=[{"claimId": f"article:{EXAMPLE_SLUG}:claim-001", "confidence": "high"}], total=50, next=None
+    )
+
     items: list[dict[str, Any]] = Field(description="ClaimItem objects (all fields unless `fields=`).")
     total: int
     next: str | None
@@ -155,6 +200,16 @@ class ClaimList(_Body):
 
 class ClaimDetail(ClaimItem):
     """One claim with its evidence resolved to sources, counterevidence, verification, diagnostics and article."""
+
+    model_config = _example(
+        claimId=f"article:{EXAMPLE_SLUG}:claim-001", localClaimId="claim-001", state="verified",
+        verification={"status": "verified", "reviewer": "human", "reviewedAt": "2026-09-14"},
+        evidence=[{"sourceId": "source-cornell-composting", "snippet": "A C:N ratio near 30:1 heats fastest.",
+                   "supports": "direct", "source": {"title": "Cornell Composting", "type": "extension-guide"}}],
+        counterevidence=[{"summary": "Cold piles also finish, only slower."}], diagnostics=[],
+        article={"id": f"article:{EXAMPLE_SLUG}", "slug": EXAMPLE_SLUG, "title": "Composting Without the Guesswork"},
+        citationUrl=f"https://aura-knowledge.github.io/articles/{EXAMPLE_SLUG}/#claim-001",
+    )  # fmt: skip
 
     verification: dict[str, Any] | None
     diagnostics: list[dict[str, Any]]
@@ -184,12 +239,25 @@ class SourceItem(_Body):
 
 
 class SourceList(_Body):
+    """A page of sources."""
+
+    model_config = _example(items=[{"sourceId": "source-cornell-composting", "citedBy": 2}], total=64, next=None)
+
     items: list[dict[str, Any]] = Field(description="SourceItem objects (all fields unless `fields=`).")
     total: int
     next: str | None
 
 
 class SourceDetail(SourceItem):
+    """One source with the claims that cite it."""
+
+    model_config = _example(
+        sourceId="source-cornell-composting",
+        title="Cornell Composting",
+        citedBy=1,
+        claims=[{"claimId": f"article:{EXAMPLE_SLUG}:claim-001"}],
+    )
+
     claims: list[dict[str, Any]] = Field(description="ClaimItem objects: the claims citing this source.")
 
 

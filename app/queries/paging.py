@@ -61,11 +61,18 @@ def decode_cursor(params: Page, arity: int) -> list[Any] | None:
             "again without a cursor, or keep the parameters the first page had.",
             parameter="cursor",
         )
-    if not isinstance(key, list) or len(key) != arity:
+    if not isinstance(key, list) or len(key) != arity or not all(map(_scalar, key)):
         raise ApiProblem(
             400, "Invalid cursor", "cursor is malformed: pass back the `next` link unchanged.", parameter="cursor"
         )
     return key
+
+
+def _scalar(value: Any) -> bool:
+    # Only what our own cursors hold; anything else (a forged cursor) must not reach the database.
+    if isinstance(value, bool):
+        return False
+    return (isinstance(value, str) and len(value) <= 1000) or (isinstance(value, int) and abs(value) < 2**62)
 
 
 def select_fields(items: list[dict[str, Any]], fields: list[str], allowed: Sequence[str]) -> list[dict[str, Any]]:

@@ -18,7 +18,14 @@ router = APIRouter(tags=["articles"])
 Slug = Annotated[str, Path(description="The article slug, or its id `article:<slug>`.", max_length=200)]
 Nothing = Annotated[NoParams, Query()]
 MARKDOWN_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/markdown": {"schema": {"type": "string"}}}}
+    200: {
+        "content": {
+            "text/markdown": {
+                "schema": {"type": "string"},
+                "example": "## Thesis\n\nCompost is managed decomposition.\n",
+            }
+        }
+    }
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -16,10 +16,20 @@ router = APIRouter(tags=["health"])
 
 
 class Health(BaseModel):
+    """The process is up."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ok"}]})
+
     status: str = "ok"
 
 
 class CorpusSummary(BaseModel):
+    """The stored corpus."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"version": 3, "ingestedAt": "2026-11-22T15:58:59Z", "articles": 12, "publicArticles": 10, "claims": 60}
+    ]})  # fmt: skip
+
     version: int
     ingestedAt: dt.datetime | None
     articles: int
@@ -28,6 +38,26 @@ class CorpusSummary(BaseModel):
 
 
 class Ready(BaseModel):
+    """The database answers; what it holds."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "ready",
+                    "database": "sqlite",
+                    "corpus": {
+                        "version": 3,
+                        "ingestedAt": "2026-11-22T15:58:59Z",
+                        "articles": 12,
+                        "publicArticles": 10,
+                        "claims": 60,
+                    },
+                }
+            ]
+        }
+    )
+
     status: str
     database: str
     corpus: CorpusSummary
