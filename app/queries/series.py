@@ -160,15 +160,16 @@ def series_warnings(members: Sequence[Any]) -> list[dict[str, str]]:
     for m in members:
         if m["series_arc"] is not None and m["series_arc"] not in ARCS:
             unknown.setdefault(m["series_arc"], []).append(m["slug"])
-    for arc, slugs in unknown.items():
-        message = f"Arc '{arc}' of {', '.join(slugs)} is not one of the known arcs ({', '.join(ARCS)})."
+    for arc, holders in unknown.items():
+        message = f"Arc '{arc}' of {', '.join(holders)} is not one of the known arcs ({', '.join(ARCS)})."
         warnings.append(_warning("unknown-arc", message))
     return warnings
 
 
 def _gaps(orders: Sequence[int]) -> list[str]:
     """The orders missing below the highest one, as ``n`` or ``a-b`` ranges (ascending, distinct ``orders``)."""
-    gaps, expected = [], 0
+    gaps: list[str] = []
+    expected = 0
     for order in orders:
         if order > expected:
             gaps.append(str(expected) if order == expected + 1 else f"{expected}-{order - 1}")

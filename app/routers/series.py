@@ -6,19 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict
 
 from app.http import ContextDep
+from app.queries.params import NoParams
 from app.queries.series import get_series, list_series
 from app.responses_series import SeriesDetail, SeriesList
 
 router = APIRouter(tags=["series"])
-
-
-class NoParams(BaseModel):
-    """A resource without query parameters: any parameter is an error (400), never silently ignored."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 NoParamsDep = Annotated[NoParams, Query()]
