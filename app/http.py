@@ -69,6 +69,14 @@ class Context:
         return f"{base}{path}?{query}" if query else f"{base}{path}"
 
     @property
+    def last_modified(self) -> dt.datetime | None:
+        """The last ingest, or midnight today if later: claim states turn stale with the date (app.derive)."""
+        if self.corpus.ingested_at is None:
+            return None
+        midnight = dt.datetime.combine(self.today, dt.time(), dt.UTC)
+        return max(self.corpus.ingested_at.astimezone(dt.UTC), midnight).replace(microsecond=0)
+
+    @property
     def scope(self) -> Scope:
         return Scope(self.session, preview=self.preview, today=self.today, site=self.settings.site_url)
 
@@ -94,18 +102,36 @@ class Context:
             "Vary": "Accept-Encoding, Authorization",
             "Cache-Control": "private, no-store" if self.preview else f"public, max-age={self.settings.cache_max_age}",
         }
-        if self.corpus.ingested_at is not None:
-            headers["Last-Modified"] = format_datetime(self.corpus.ingested_at.astimezone(dt.UTC), usegmt=True)
-        use_gzip = len(body) >= GZIP_MIN_BYTES and "gzip" in request.headers.get("accept-encoding", "")
+        modified = self.last_modified
+        if modified is not None:
+            headers["Last-Modified"] = format_datetime(modified, usegmt=True)
+        use_gzip = len(body) >= GZIP_MIN_BYTES and accepts_gzip(request.headers.get("accept-encoding", ""))
         if use_gzip:
             etag = etag[:-1] + '-gz"'  # a strong validator differs per content coding (RFC 9110 §8.8.3)
         headers["ETag"] = etag
-        if status == 200 and _not_modified(request, etag, self.corpus.ingested_at):
+        if status == 200 and _not_modified(request, etag, modified):
             return Response(status_code=304, headers=headers)
         if use_gzip:
             body = gzip.compress(body, compresslevel=6, mtime=0)
             headers["Content-Encoding"] = "gzip"
         return Response(body, status_code=status, media_type=media_type, headers=headers)
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether Accept-Encoding admits gzip (RFC 9110 §12.5.3: case-insensitive, q=0 means "not acceptable")."""
+    weights: dict[str, float] = {}
+    for item in accept_encoding.lower().split(","):
+        coding, _, params = item.strip().partition(";")
+        weight = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        weights[coding.strip()] = weight
+    return weights.get("gzip", weights.get("x-gzip", weights.get("*", 0.0))) > 0
 
 
 def _not_modified(request: Request, etag: str, last_modified: dt.datetime | None) -> bool:
@@ -122,7 +148,7 @@ def _not_modified(request: Request, etag: str, last_modified: dt.datetime | None
     since = request.headers.get("if-modified-since")
     if since and last_modified is not None:
         try:
-            return last_modified.replace(microsecond=0) <= parsedate_to_datetime(since)
+            return last_modified <= parsedate_to_datetime(since)
         except (TypeError, ValueError):
             return False
     return False
@@ -135,7 +161,8 @@ def _preview(request: Request, settings: Settings) -> bool:
     scheme, _, token = header.partition(" ")
     expected = settings.preview_token.get_secret_value() if settings.preview_token else None
     # compare_digest runs in time independent of where the strings differ; the token is never logged.
-    if scheme.lower() != "bearer" or expected is None or not hmac.compare_digest(token.strip(), expected):
+    given = token.strip().encode("utf-8", "surrogateescape")
+    if scheme.lower() != "bearer" or expected is None or not hmac.compare_digest(given, expected.encode()):
         raise ApiProblem(
             401,
             "Unauthorized",

@@ -26,7 +26,7 @@ def create_app() -> FastAPI:
         allow_origins=get_settings().cors_origins,
         allow_methods=["GET", "HEAD"],
         allow_headers=["Authorization", "If-None-Match", "If-Modified-Since"],
-        expose_headers=["ETag", "Link", "X-Corpus-Version", "X-Token-Estimate"],
+        expose_headers=["ETag", "Link", "X-Corpus-Version", "X-Token-Estimate", "WWW-Authenticate"],
         max_age=600,
     )
     app.add_middleware(HeadAsGet)

@@ -72,7 +72,9 @@ class ApiProblem(Exception):
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     """A problem+json response; ``extra`` adds members such as ``parameter`` or ``requestId``."""
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+    # Errors depend on who asks (a draft is 404 to some, 200 to others): no shared cache may keep them.
+    headers = {"Cache-Control": "no-store", "Vary": "Authorization"}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -91,6 +93,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         response = problem(exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail))
         if exc.headers:
             response.headers.update(exc.headers)
+        if exc.status_code == 405 and response.headers.get("allow") == "GET":
+            response.headers["Allow"] = "GET, HEAD"  # HEAD is answered for every GET route (app.http.HeadAsGet)
         return response
 
     @app.exception_handler(RequestValidationError)

@@ -35,7 +35,7 @@ def get_articles(ctx: ContextDep, params: Annotated[ArticleParams, Query()]) -> 
 
 
 @router.get("/articles/{slug}", response_model=ArticleDetail, summary="One article: its packet, front matter and "
-            "series navigation", responses={410: {"description": "The article was archived."}})  # fmt: skip
+            "series navigation")  # fmt: skip
 def get_article(ctx: ContextDep, slug: Slug, _: Nothing) -> Response:
     return ctx.json(articles.get_article(ctx.scope, slug))
 
