@@ -30,7 +30,7 @@ from app.queries.common import (
     state_condition,
     visible,
 )
-from app.queries.paging import Keyset, decode_cursor, encode_cursor, select_fields
+from app.queries.paging import Keyset, fetch_page, select_fields
 from app.queries.params import ArticleParams
 
 SORTS: dict[str, Keyset] = {
@@ -130,21 +130,9 @@ def conditions(scope: Scope, params: ArticleParams) -> list[ColumnElement[bool]]
 
 def list_articles(scope: Scope, params: ArticleParams) -> Listing:
     """One page of article summaries (index entry + publishedAt, dek, readingTime, audiences, series)."""
-    keyset = SORTS[params.sort]
     where = conditions(scope, params)
-    total = scope.session.execute(select(func.count()).select_from(ARTICLE).where(*where)).scalar_one()
-    after = decode_cursor(params, len(keyset.columns))
-    query = select(*ARTICLE_COLUMNS, *(c.label(f"_k{i}") for i, c in enumerate(keyset.columns))).where(*where)
-    if after is not None:
-        query = query.where(keyset.after(after))
-    rows = scope.session.execute(query.order_by(*keyset.order_by()).limit(params.limit + 1)).mappings().all()
-    more = len(rows) > params.limit
-    rows = rows[: params.limit]
+    rows, total, next_cursor = fetch_page(scope.session, params, ARTICLE_COLUMNS, ARTICLE, where, SORTS[params.sort])
     items = summaries(scope, rows)
-    next_cursor = None
-    if more:
-        last = rows[-1]
-        next_cursor = encode_cursor(params, [last[f"_k{i}"] for i in range(len(keyset.columns))])
     return Listing(select_fields(items, params.fields, ITEM_FIELDS), total, next_cursor)
 
 

@@ -19,6 +19,7 @@ from app.queries.common import (
     DIAGNOSTIC,
     DOCUMENT,
     EVIDENCE,
+    SERIES_COLUMNS,
     SOURCE,
     TOPIC,
     Listing,
@@ -29,7 +30,7 @@ from app.queries.common import (
     state_condition,
     visible,
 )
-from app.queries.paging import Keyset, decode_cursor, encode_cursor, select_fields
+from app.queries.paging import Keyset, fetch_page, select_fields
 from app.queries.params import ClaimParams
 
 #: Feed order: the publisher's dir order, then the claim's position in its article.
@@ -39,17 +40,7 @@ ITEM_FIELDS = (
     "evidenceCount", "counterevidenceCount", "articleUrl", "state", "topics", "series",
     "evidence", "counterevidence", "sources",
 )  # fmt: skip
-CLAIM_ROW = [
-    *CLAIM.c,
-    ARTICLE.c.slug,
-    ARTICLE.c.canonical_path,
-    ARTICLE.c.series_slug,
-    ARTICLE.c.series_title,
-    ARTICLE.c.series_season,
-    ARTICLE.c.series_order,
-    ARTICLE.c.series_role,
-    ARTICLE.c.series_arc,
-]
+CLAIM_ROW = [*CLAIM.c, ARTICLE.c.slug, ARTICLE.c.canonical_path, *SERIES_COLUMNS]
 
 
 def _evidence_where(condition: ColumnElement[bool]) -> ColumnElement[bool]:
@@ -93,16 +84,8 @@ def list_claims(scope: Scope, params: ClaimParams) -> Listing:
     """One page of claims in feed order."""
     where = conditions(scope, params)
     joined = CLAIM.join(ARTICLE, ARTICLE.c.id == CLAIM.c.article_id)
-    total = scope.session.execute(select(func.count()).select_from(joined).where(*where)).scalar_one()
-    query = select(*CLAIM_ROW, ARTICLE.c.dir_key).select_from(joined).where(*where)
-    after = decode_cursor(params, 2)
-    if after is not None:
-        query = query.where(KEYSET.after(after))
-    rows = scope.session.execute(query.order_by(*KEYSET.order_by()).limit(params.limit + 1)).mappings().all()
-    more = len(rows) > params.limit
-    rows = rows[: params.limit]
+    rows, total, next_cursor = fetch_page(scope.session, params, CLAIM_ROW, joined, where, KEYSET)
     items = claim_items(scope, rows, params.include)
-    next_cursor = encode_cursor(params, [rows[-1]["dir_key"], rows[-1]["position"]]) if more else None
     return Listing(select_fields(items, params.fields, ITEM_FIELDS), total, next_cursor)
 
 

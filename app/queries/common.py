@@ -27,6 +27,10 @@ COUNTER = table(models.Counterevidence)
 SOURCE = table(models.Source)
 DIAGNOSTIC = table(models.Diagnostic)
 
+#: The artifact's series object, as stored on the article row (app.shapes.series_of reads these).
+SERIES_COLUMNS = [ARTICLE.c[name] for name in ("series_slug", "series_title", "series_season", "series_order",
+                                               "series_role", "series_arc")]  # fmt: skip
+
 #: The article columns list items need (never the raw documents).
 ARTICLE_COLUMNS = [c for c in ARTICLE.c if c.name not in ("fingerprint", "ingested_at")]
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, tuple_
+from sqlalchemy import ColumnElement, FromClause, RowMapping, func, select, tuple_
+from sqlmodel import Session
 
 from app.problems import ApiProblem
 from app.queries.params import Page
@@ -66,6 +67,28 @@ def decode_cursor(params: Page, arity: int) -> list[Any] | None:
             400, "Invalid cursor", "cursor is malformed: pass back the `next` link unchanged.", parameter="cursor"
         )
     return key
+
+
+def fetch_page(
+    session: Session,
+    params: Page,
+    columns: Sequence[Any],
+    from_: FromClause,
+    where: Sequence[ColumnElement[bool]],
+    keyset: Keyset,
+) -> tuple[Sequence[RowMapping], int, str | None]:
+    """One page of ``columns`` from ``from_`` under ``where`` in ``keyset`` order: (rows, total, next cursor)."""
+    total = session.execute(select(func.count()).select_from(from_).where(*where)).scalar_one()
+    keys = [column.label(f"_k{index}") for index, column in enumerate(keyset.columns)]
+    query = select(*columns, *keys).select_from(from_).where(*where)
+    after = decode_cursor(params, len(keys))
+    if after is not None:
+        query = query.where(keyset.after(after))
+    rows = session.execute(query.order_by(*keyset.order_by()).limit(params.limit + 1)).mappings().all()
+    if len(rows) <= params.limit:
+        return rows, total, None
+    last = rows[params.limit - 1]
+    return rows[: params.limit], total, encode_cursor(params, [last[key.name] for key in keys])
 
 
 def _scalar(value: Any) -> bool:

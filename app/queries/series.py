@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from app import shapes
 from app.problems import ApiProblem
-from app.queries.common import ARTICLE, Scope, visible
+from app.queries.common import ARTICLE, SERIES_COLUMNS, Scope, visible
 
 #: The kicker table of the site's content.ts (§3): arc → title; its 1-based position is the part number.
 ARCS: dict[str, str] = {
@@ -40,12 +40,7 @@ _MEMBER_COLUMNS = (
     ARTICLE.c.summary,
     ARTICLE.c.canonical_path,
     ARTICLE.c.updated_at,
-    ARTICLE.c.series_slug,
-    ARTICLE.c.series_title,
-    ARTICLE.c.series_season,
-    ARTICLE.c.series_order,
-    ARTICLE.c.series_role,
-    ARTICLE.c.series_arc,
+    *SERIES_COLUMNS,
     SORT_DATE.label("sort_date"),
 )
 

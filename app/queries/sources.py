@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, select
 
 from app import shapes
 from app.problems import ApiProblem
@@ -22,12 +22,12 @@ from app.queries.common import (
     find_article,
     visible,
 )
-from app.queries.paging import Keyset, decode_cursor, encode_cursor, select_fields
+from app.queries.paging import Keyset, fetch_page, select_fields
 from app.queries.params import SourceParams
 
 KEYSET = Keyset([ARTICLE.c.dir_key, SOURCE.c.position])
 ITEM_FIELDS = ("articleId", "slug", "sourceId", "title", "type", "url", "accessed", "articleUrl", "citedBy")
-_ROW = [*SOURCE.c, ARTICLE.c.slug, ARTICLE.c.canonical_path, ARTICLE.c.dir_key]
+_ROW = [*SOURCE.c, ARTICLE.c.slug, ARTICLE.c.canonical_path]
 
 
 def conditions(scope: Scope, params: SourceParams) -> list[ColumnElement[bool]]:
@@ -58,15 +58,7 @@ def source_items(scope: Scope, rows: Sequence[Any]) -> list[dict[str, Any]]:
 def list_sources(scope: Scope, params: SourceParams) -> Listing:
     where = conditions(scope, params)
     joined = SOURCE.join(ARTICLE, ARTICLE.c.id == SOURCE.c.article_id)
-    total = scope.session.execute(select(func.count()).select_from(joined).where(*where)).scalar_one()
-    query = select(*_ROW).select_from(joined).where(*where)
-    after = decode_cursor(params, 2)
-    if after is not None:
-        query = query.where(KEYSET.after(after))
-    rows = scope.session.execute(query.order_by(*KEYSET.order_by()).limit(params.limit + 1)).mappings().all()
-    more = len(rows) > params.limit
-    rows = rows[: params.limit]
-    next_cursor = encode_cursor(params, [rows[-1]["dir_key"], rows[-1]["position"]]) if more else None
+    rows, total, next_cursor = fetch_page(scope.session, params, _ROW, joined, where, KEYSET)
     return Listing(select_fields(source_items(scope, rows), params.fields, ITEM_FIELDS), total, next_cursor)
 
 
