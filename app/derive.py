@@ -390,8 +390,21 @@ def keyword_text(artifact: Artifact, summary: str | None, tags: Sequence[str]) -
     return " ".join(parts).lower()
 
 
+def graph_edges(artifact: Artifact) -> list[tuple[str, str, str, str]]:
+    """The article's graph edges (from, type, to, reviewedAt) in the publisher's processing order (§2.4)."""
+    article_id, updated = artifact.id, artifact.updatedAt
+    edges = [(article_id, "covers", f"topic:{topic}", updated) for topic in artifact.topics]
+    for claim in artifact.claims:
+        node = f"{article_id}:{claim.id}"
+        edges.append((article_id, "argues", node, updated))
+        edges += [(e.sourceId, "supports", node, e.assessedAt or updated) for e in claim.evidence]
+        edges += [(c.sourceId, "contests", node, c.assessedAt or updated) for c in claim.counterevidence if c.sourceId]
+    edges += [(article_id, related.type, related.id, updated) for related in artifact.related]
+    return edges
+
+
 # Bump when a rule above changes what is stored: the next ingest then re-derives every article.
-DERIVATION_VERSION = 2
+DERIVATION_VERSION = 3
 
 
 def concerns_claim(rule: str, finding_claim_id: str | None, message: str, claim_id: str) -> bool:

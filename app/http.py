@@ -12,6 +12,7 @@ import datetime as dt
 import gzip
 import hashlib
 import hmac
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from email.utils import format_datetime, parsedate_to_datetime
@@ -20,7 +21,7 @@ from urllib.parse import urlencode
 
 import orjson
 from fastapi import Depends, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import select
 from sqlmodel import Session
 from starlette.types import ASGIApp, Message, Receive, Send
@@ -92,19 +93,52 @@ class Context:
     def json(self, payload: Any, *, status: int = 200) -> Response:
         return self.respond(orjson.dumps(payload), JSON, status=status)
 
-    def respond(self, body: bytes, media_type: str, *, status: int = 200) -> Response:
-        """A cacheable response: strong ETag, 304 on a matching If-None-Match, gzip when asked and worth it."""
-        request = self.request
-        etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+    def stream(self, session: Session, chunks: Iterator[bytes], media_type: str) -> Response:
+        """A streamed 200 read from ``session`` (closed when the stream ends).
+
+        The ETag cannot hash bytes not yet read, so it names what determines them: the corpus version the
+        stream's own snapshot holds, the path, the site URL and the date.
+        """
+        corpus = read_corpus(session)
+        identity = f"{corpus.version}|{self.request.url.path}|{self.settings.site_url}|{self.today}"
+        etag = '"s' + hashlib.blake2b(identity.encode(), digest_size=12).hexdigest() + '"'
+        headers = self._cache_headers(corpus)
+        use_gzip = accepts_gzip(self.request.headers.get("accept-encoding", ""))
+        if use_gzip:
+            etag = etag[:-1] + '-gz"'
+        headers["ETag"] = etag
+        if _not_modified(self.request, etag, self.last_modified):
+            session.close()
+            return Response(status_code=304, headers=headers)
+
+        def body() -> Iterator[bytes]:
+            try:
+                yield from _GzipStream(chunks) if use_gzip else chunks
+            finally:
+                session.close()
+
+        if use_gzip:
+            headers["Content-Encoding"] = "gzip"
+        return StreamingResponse(body(), media_type=media_type, headers=headers)
+
+    def _cache_headers(self, corpus: Corpus) -> dict[str, str]:
         headers = {
             **self.headers,
-            "X-Corpus-Version": str(self.corpus.version),
+            "X-Corpus-Version": str(corpus.version),
             "Vary": "Accept-Encoding, Authorization",
             "Cache-Control": "private, no-store" if self.preview else f"public, max-age={self.settings.cache_max_age}",
         }
         modified = self.last_modified
         if modified is not None:
             headers["Last-Modified"] = format_datetime(modified, usegmt=True)
+        return headers
+
+    def respond(self, body: bytes, media_type: str, *, status: int = 200) -> Response:
+        """A cacheable response: strong ETag, 304 on a matching If-None-Match, gzip when asked and worth it."""
+        request = self.request
+        etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+        headers = self._cache_headers(self.corpus)
+        modified = self.last_modified
         use_gzip = len(body) >= GZIP_MIN_BYTES and accepts_gzip(request.headers.get("accept-encoding", ""))
         if use_gzip:
             etag = etag[:-1] + '-gz"'  # a strong validator differs per content coding (RFC 9110 §8.8.3)
@@ -115,6 +149,12 @@ class Context:
             body = gzip.compress(body, compresslevel=6, mtime=0)
             headers["Content-Encoding"] = "gzip"
         return Response(body, status_code=status, media_type=media_type, headers=headers)
+
+
+def read_corpus(session: Session) -> Corpus:
+    """The corpus version and last ingest; the first read of a session, so it pins the snapshot."""
+    row = session.execute(select(table(models.Corpus).c.version, table(models.Corpus).c.ingested_at)).first()
+    return Corpus(row.version, row.ingested_at) if row else Corpus(0, None)
 
 
 def accepts_gzip(accept_encoding: str) -> bool:
@@ -132,6 +172,21 @@ def accepts_gzip(accept_encoding: str) -> bool:
                     weight = 0.0
         weights[coding.strip()] = weight
     return weights.get("gzip", weights.get("x-gzip", weights.get("*", 0.0))) > 0
+
+
+class _GzipStream:
+    """Compresses a stream of chunks on the fly (gzip container, one member)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self.chunks = chunks
+
+    def __iter__(self) -> Iterator[bytes]:
+        compressor = zlib.compressobj(6, zlib.DEFLATED, 31)
+        for chunk in self.chunks:
+            out = compressor.compress(chunk)
+            if out:
+                yield out
+        yield compressor.flush()
 
 
 def _not_modified(request: Request, etag: str, last_modified: dt.datetime | None) -> bool:
@@ -177,9 +232,7 @@ def get_context(request: Request) -> Iterator[Context]:
     settings = get_settings()
     preview = _preview(request, settings)
     with Session(get_engine()) as session:
-        row = session.execute(select(table(models.Corpus).c.version, table(models.Corpus).c.ingested_at)).first()
-        corpus = Corpus(row.version, row.ingested_at) if row else Corpus(0, None)
-        yield Context(request, session, corpus, preview, settings)
+        yield Context(request, session, read_corpus(session), preview, settings)
 
 
 ContextDep = Annotated[Context, Depends(get_context)]

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, delete, func, insert, inspect, select, update
 
 from app import derive, models
+from app.agent.collation import locale_bytes
 from app.content.errors import ContentError, InvalidContent
 from app.content.reader import ParsedArticle, discover, parse
 from app.content.schema import CONFIDENCE_RANK
@@ -45,6 +46,7 @@ _OWNED_TABLES: list[Table] = [
     table(models.ProvenanceReview),
     table(models.ProvenanceAgent),
     table(models.Diagnostic),
+    table(models.GraphEdge),
     table(models.ArticleDocument),
     table(models.ArticleKeyword),
     table(models.Article),
@@ -387,6 +389,11 @@ def _article_rows(
             }
             for i, c in enumerate(claim.counterevidence)
         ]
+    rows["graph_edge"] += [
+        {"article_id": article_id, "position": i, "source": source, "type": kind, "target": target,
+         "reviewed_at": reviewed, "sort_key": locale_bytes(f"{source}:{kind}:{target}")}
+        for i, (source, kind, target, reviewed) in enumerate(derive.graph_edges(artifact))
+    ]  # fmt: skip
     rows["diagnostic"] += [
         {
             "id": _next(ids, "diagnostic"),

@@ -7,7 +7,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app.http import HeadAsGet
 from app.problems import PROBLEM_RESPONSES, install_problem_handlers
-from app.routers import articles, claims, health, series, sources, topics
+from app.routers import agents, articles, claims, health, series, sources, topics
 from app.settings import get_settings
 
 
@@ -19,7 +19,15 @@ def create_app() -> FastAPI:
         summary="Agent-readable articles: claims, evidence, sources, briefs, series and topics.",
     )
     install_problem_handlers(app)
-    for router in (articles.router, claims.router, sources.router, series.router, topics.router, health.router):
+    for router in (
+        articles.router,
+        claims.router,
+        sources.router,
+        series.router,
+        topics.router,
+        agents.router,
+        health.router,
+    ):
         app.include_router(router, responses=PROBLEM_RESPONSES)
     app.add_middleware(
         CORSMiddleware,

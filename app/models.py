@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, LargeBinary, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -264,6 +264,25 @@ class ProvenanceAgent(SQLModel, table=True):
     invoked_at: str
     input_hash: str
     output_hash: str
+
+
+class GraphEdge(SQLModel, table=True):
+    """An edge of the publisher's graph (DATA-CONTRACT §2.4) contributed by one article, in processing order.
+
+    ``sort_key`` is the localeCompare order of ``from:type:to`` as bytes (app.agent.collation), so the edges
+    feed can stream in the publisher's order straight from an index.
+    """
+
+    __tablename__ = "graph_edge"
+    __table_args__ = (Index("ix_graph_edge_sort_key", "sort_key"),)
+
+    article_id: int = _article_fk(primary_key=True)
+    position: int = Field(primary_key=True)
+    source: str = Field(description="the edge's from")
+    type: str
+    target: str = Field(description="the edge's to")
+    reviewed_at: str
+    sort_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class Diagnostic(SQLModel, table=True):

@@ -26,6 +26,7 @@ EVIDENCE = table(models.Evidence)
 COUNTER = table(models.Counterevidence)
 SOURCE = table(models.Source)
 DIAGNOSTIC = table(models.Diagnostic)
+EDGE = table(models.GraphEdge)
 
 #: The artifact's series object, as stored on the article row (app.shapes.series_of reads these).
 SERIES_COLUMNS = [ARTICLE.c[name] for name in ("series_slug", "series_title", "series_season", "series_order",

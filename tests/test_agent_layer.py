@@ -1,0 +1,73 @@
+"""The agent layer serves the publisher's agent files byte for byte, live from the database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import api_client, ingest_json
+
+MEDIA_TYPES = {".json": "application/json", ".jsonl": "application/x-ndjson", ".md": "text/markdown; charset=utf-8",
+               ".txt": "text/plain; charset=utf-8"}  # fmt: skip
+
+
+def test_every_expected_file_is_served_byte_for_byte(corpus_db: str, expected_dir: Path) -> None:
+    expected = sorted(p for p in expected_dir.rglob("*") if p.is_file())
+    compared, different = 0, []
+    with api_client(corpus_db) as client:
+        for path in expected:
+            url = "/" + path.relative_to(expected_dir).as_posix()
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.text[:300])
+            assert response.headers["content-type"] == MEDIA_TYPES[path.suffix], url
+            compared += 1
+            if response.content != path.read_bytes():
+                different.append(url)
+    print(f"compared {compared} files byte for byte")
+    assert different == []
+    assert compared == len(expected) > 280
+
+
+def test_feeds_stream_with_etag_304_and_gzip(corpus_db: str, expected_dir: Path) -> None:
+    with api_client(corpus_db) as client:
+        first = client.get("/agents/feeds/claims.jsonl")
+        assert first.headers.get("content-length") is None  # streamed, not buffered
+        etag = first.headers["etag"]
+        assert client.get("/agents/feeds/claims.jsonl", headers={"If-None-Match": etag}).status_code == 304
+        raw = client.get("/agents/feeds/claims.jsonl", headers={"Accept-Encoding": "gzip"})
+        assert raw.headers["content-encoding"] == "gzip"
+        assert raw.content == (expected_dir / "agents/feeds/claims.jsonl").read_bytes()  # httpx decoded it
+
+
+def test_urls_follow_garden_site_url(corpus_db: str) -> None:
+    with api_client(corpus_db, GARDEN_SITE_URL="https://garden.example") as client:
+        index = client.get("/agents/index.json").json()
+        assert index["site"] == "https://garden.example"
+        assert all(a["articleUrl"].startswith("https://garden.example/articles/") for a in index["articles"])
+        assert "https://aura-knowledge.github.io" not in client.get("/llms.txt").text
+
+
+def test_packet_layout_is_served_unchanged(seeds_dir: Path, tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'garden.db'}"
+    assert ingest_json(seeds_dir, db_url=db_url)[0] == 0
+    with api_client(db_url) as client:
+        assert client.get("/agents/articles/fine-tuning.json").content == (seeds_dir / "fine-tuning.json").read_bytes()
+        assert client.get("/agents/articles/fine-tuning.md").content == (seeds_dir / "fine-tuning.md").read_bytes()
+
+
+@pytest.mark.parametrize("path", ["/agents/articles/the-small-rep-theory.json", "/agents/articles/nope.md",
+                                  "/agents/topics/no-such-topic.json"])  # fmt: skip
+def test_unpublished_or_unknown_files_are_404(corpus_db: str, path: str) -> None:
+    with api_client(corpus_db) as client:
+        response = client.get(path)
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_rest_api_and_agent_layer_agree_on_claim_state(corpus_db: str) -> None:
+    with api_client(corpus_db) as client:
+        report = client.get("/agents/verification-report.json").json()
+        states = {(a["slug"], c["id"]): c["state"] for a in report["articles"] for c in a["claims"]}
+        claims = client.get("/claims", params={"limit": 500}).json()["items"]
+        assert claims and all(states[(c["slug"], c["localClaimId"])] == c["state"] for c in claims)
