@@ -26,8 +26,11 @@ def test_every_operation_is_documented(path: str, method: str, op: dict[str, Any
         assert parameter.get("description"), f"{method} {path}: parameter {parameter['name']} has no description"
     [(media_type, content)] = op["responses"]["200"]["content"].items()
     schema = _resolve(content["schema"])
-    assert "example" in content or schema.get("examples"), f"{method} {path}: the 200 response has no example"
     if media_type == "application/json":
-        assert schema.get("properties"), f"{method} {path}: the 200 response has no real model"
+        model = _resolve(schema["items"]) if schema.get("type") == "array" else schema
+        assert model.get("properties"), f"{method} {path}: the 200 response has no real model"
+        assert "example" in content or model.get("examples"), f"{method} {path}: the 200 response has no example"
+    else:
+        assert "example" in content, f"{method} {path}: the 200 response has no example"
     for status in ("400", "404", "422"):
         assert "application/problem+json" in op["responses"][status]["content"]

@@ -17,6 +17,17 @@ from app.db import get_engine
 from app.http import JSON, MARKDOWN, Context, ContextDep
 from app.problems import ApiProblem
 from app.queries.params import NoParams
+from app.responses_agent import (
+    AgentIndex,
+    Diagnostics,
+    FeedsManifest,
+    GardenQueries,
+    GraphEdges,
+    GraphNode,
+    Packet,
+    TopicFile,
+    VerificationReport,
+)
 
 router = APIRouter(tags=["agent files"])
 Nothing = Annotated[NoParams, Query()]
@@ -25,21 +36,25 @@ TEXT = "text/plain; charset=utf-8"
 Name = Annotated[str, Path(description="An article slug or a topic, as the index lists it.", max_length=200)]
 
 
-def _doc(media_type: str, example: Any) -> dict[int | str, dict[str, Any]]:
-    return {200: {"content": {media_type: {"schema": {"type": "string" if media_type != JSON else "object"},
-                                           "example": example}}}}  # fmt: skip
+def _doc(media_type: str, example: str) -> dict[int | str, dict[str, Any]]:
+    return {200: {"content": {media_type: {"schema": {"type": "string"}, "example": example}}}}
 
 
 def _corpus(ctx: Context, session: Session | None = None) -> files.Corpus:
     return files.Corpus(session or ctx.session, ctx.settings.site_url, ctx.today)
 
 
-def _file(path: str, summary: str, build: Callable[[files.Corpus], bytes], media_type: str, example: Any) -> None:
+def _file(path: str, summary: str, build: Callable[[files.Corpus], bytes], media_type: str, model: Any) -> None:
+    """A route serving one generated file; ``model`` documents JSON, or is an example for other media types."""
+
     def route(ctx: ContextDep, _: Nothing) -> Response:
         return ctx.respond(build(_corpus(ctx)), media_type)
 
-    router.add_api_route(path, route, methods=["GET"], summary=summary, response_class=Response,
-                         responses=_doc(media_type, example), name=path)  # fmt: skip
+    if media_type == JSON:
+        router.add_api_route(path, route, methods=["GET"], summary=summary, response_model=model, name=path)
+    else:
+        router.add_api_route(path, route, methods=["GET"], summary=summary, response_class=Response,
+                             responses=_doc(media_type, model), name=path)  # fmt: skip
 
 
 def _feed(path: str, summary: str, build: Callable[[files.Corpus], Iterator[bytes]]) -> None:
@@ -52,56 +67,30 @@ def _feed(path: str, summary: str, build: Callable[[files.Corpus], Iterator[byte
                          responses=_doc(NDJSON, example), name=path)  # fmt: skip
 
 
-INDEX_EXAMPLE = {"schemaVersion": 3, "generatedAt": "2026-10-05T00:00:00.000Z", "site": "https://aura-knowledge.github.io",
-                 "base": "", "articles": [], "topics": [], "archives": [], "roadmaps": []}  # fmt: skip
-_file("/agents/index.json", "The agent index: public articles, topics, archives", files.index_json, JSON, INDEX_EXAMPLE)
+_file("/agents/index.json", "The agent index: public articles, topics, archives", files.index_json, JSON, AgentIndex)
 _file("/agents/index.jsonl", "The agent index entries, one per line", files.index_jsonl, NDJSON, '{"id":"article:x"}\n')
-_file(
-    "/agents/feeds/manifest.json",
-    "The feeds manifest with counts",
-    files.manifest_json,
-    JSON,
-    {"schemaVersion": 1, "counts": {"claims": 50, "sources": 55, "roadmap": 0, "edges": 300}},
-)
+_file("/agents/feeds/manifest.json", "The feeds manifest with counts", files.manifest_json, JSON, FeedsManifest)
 _feed("/agents/feeds/claims.jsonl", "Every public claim, one JSON row per line, streamed", files.claims_feed)
 _feed("/agents/feeds/sources.jsonl", "Every public source per article, streamed", files.sources_feed)
 _feed("/agents/feeds/edges.jsonl", "Every graph edge (from, to, type), streamed", files.edges_feed)
 _feed("/agents/feeds/roadmap.jsonl", "The roadmap feed (always empty: roadmaps are out of scope)", files.roadmap_feed)
-_file(
-    "/agents/garden-queries.json",
-    "The garden query catalog",
-    files.garden_queries_json,
-    JSON,
-    {"schemaVersion": 1, "catalogSize": {"queryCount": 6, "totalResults": 120}},
-)
+_file("/agents/garden-queries.json", "The garden query catalog", files.garden_queries_json, JSON, GardenQueries)
 _file(
     "/agents/verification-report.json",
     "Claim states and findings for every article",
     files.verification_report_json,
     JSON,
-    {"schemaVersion": 1, "articles": []},
+    VerificationReport,
 )
 _file(
     "/agents/diagnostics.json",
     "The publisher's diagnostics for every article",
     files.diagnostics_json,
     JSON,
-    {"schemaVersion": 1, "summary": {"errors": 0, "warnings": 1, "total": 1}, "findings": []},
+    Diagnostics,
 )
-_file(
-    "/graph/nodes.json",
-    "Graph nodes: articles, topics, claims, sources",
-    files.nodes_json,
-    JSON,
-    [{"id": "article:x", "type": "article", "label": "X", "path": "/articles/x/", "maturity": "seed"}],
-)
-_file(
-    "/graph/edges.json",
-    "Graph edges with provenance",
-    files.edges_json,
-    JSON,
-    {"schemaVersion": 2, "generatedAt": "2026-10-05T00:00:00.000Z", "edges": []},
-)
+_file("/graph/nodes.json", "Graph nodes: articles, topics, claims, sources", files.nodes_json, JSON, list[GraphNode])
+_file("/graph/edges.json", "Graph edges with provenance", files.edges_json, JSON, GraphEdges)
 _file("/llms.txt", "llms.txt: the site map for language models", files.llms_txt, TEXT, "# Aura Knowledge\n…")
 
 
@@ -111,8 +100,7 @@ def _or_404(body: bytes | None, what: str) -> bytes:
     return body
 
 
-@router.get("/agents/articles/{slug}.json", summary="An article packet", response_class=Response,
-            responses=_doc(JSON, {"schemaVersion": 3, "id": "article:x", "tokenEstimate": 342}))  # fmt: skip
+@router.get("/agents/articles/{slug}.json", summary="An article packet", response_model=Packet)
 def packet(ctx: ContextDep, slug: Name, _: Nothing) -> Response:
     return ctx.respond(_or_404(files.packet_json(_corpus(ctx), slug), f"packet for '{slug}'"), JSON)
 
@@ -123,7 +111,6 @@ def packet_markdown(ctx: ContextDep, slug: Name, _: Nothing) -> Response:
     return ctx.respond(_or_404(files.packet_markdown(_corpus(ctx), slug), f"brief for '{slug}'"), MARKDOWN)
 
 
-@router.get("/agents/topics/{topic}.json", summary="One topic's articles", response_class=Response,
-            responses=_doc(JSON, {"schemaVersion": 1, "topic": "composting", "articleIds": []}))  # fmt: skip
+@router.get("/agents/topics/{topic}.json", summary="One topic's articles", response_model=TopicFile)
 def topic(ctx: ContextDep, topic: Name, _: Nothing) -> Response:
     return ctx.respond(_or_404(files.topic_json(_corpus(ctx), topic), f"topic '{topic}'"), JSON)
