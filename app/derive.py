@@ -391,7 +391,11 @@ def keyword_text(artifact: Artifact, summary: str | None, tags: Sequence[str]) -
 
 
 def graph_edges(artifact: Artifact) -> list[tuple[str, str, str, str]]:
-    """The article's graph edges (from, type, to, reviewedAt) in the publisher's processing order (§2.4)."""
+    """The article's graph edges (from, type, to, reviewedAt), each ``from:type:to`` once (§2.4).
+
+    Every edge names its own article at one end, so duplicates can only come from within one article; they
+    are merged here, the last occurrence giving reviewedAt, as the publisher's generator merges them.
+    """
     article_id, updated = artifact.id, artifact.updatedAt
     edges = [(article_id, "covers", f"topic:{topic}", updated) for topic in artifact.topics]
     for claim in artifact.claims:
@@ -400,11 +404,14 @@ def graph_edges(artifact: Artifact) -> list[tuple[str, str, str, str]]:
         edges += [(e.sourceId, "supports", node, e.assessedAt or updated) for e in claim.evidence]
         edges += [(c.sourceId, "contests", node, c.assessedAt or updated) for c in claim.counterevidence if c.sourceId]
     edges += [(article_id, related.type, related.id, updated) for related in artifact.related]
-    return edges
+    merged: dict[tuple[str, str, str], str] = {}
+    for source, kind, target, reviewed in edges:
+        merged[(source, kind, target)] = reviewed
+    return [(source, kind, target, reviewed) for (source, kind, target), reviewed in merged.items()]
 
 
 # Bump when a rule above changes what is stored: the next ingest then re-derives every article.
-DERIVATION_VERSION = 3
+DERIVATION_VERSION = 4
 
 
 def concerns_claim(rule: str, finding_claim_id: str | None, message: str, claim_id: str) -> bool:

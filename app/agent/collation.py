@@ -12,6 +12,8 @@ by a stored key with no collation support of its own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 RANKS = "\t _-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$0123456789abcdefghijklmnopqrstuvwxyz"
 _RANK = {char: index for index, char in enumerate(RANKS)}
 
@@ -26,13 +28,42 @@ def locale_key(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
     return tuple(_weight(c) for c in text), tuple(1 if c != c.lower() else 0 for c in text)
 
 
+class _Table(dict[int, str]):
+    """A ``str.translate`` table that works out (and keeps) the entry of each character it meets."""
+
+    def __init__(self, entry: Callable[[str], str]) -> None:
+        super().__init__()
+        self.entry = entry
+
+    def __missing__(self, code_point: int) -> str:
+        self[code_point] = value = self.entry(chr(code_point))
+        return value
+
+
+def _primary(char: str) -> str:
+    # One byte (1-254) for the common weights, 0xFF and three bytes for the rest: byte order = weight order.
+    weight = _weight(char)
+    if weight < 254:
+        return chr(weight + 1)
+    return "\xff" + "".join(map(chr, (weight >> 16 & 0xFF, weight >> 8 & 0xFF, weight & 0xFF)))
+
+
+_PRIMARY = _Table(_primary)
+_CASE = _Table(lambda char: "1" if char != char.lower() else "0")
+
+
 def locale_bytes(text: str) -> bytes:
-    """``locale_key`` as bytes: three non-zero bytes per character, a zero separator, then the case bytes."""
-    primary = bytearray()
-    for char in text:
-        weight = _weight(char)
-        primary += bytes((1 + weight // 65025, 1 + (weight // 255) % 255, 1 + weight % 255))
-    return bytes(primary) + b"\x00" + bytes(2 if c != c.lower() else 1 for c in text)
+    """``locale_key`` as bytes: the primary weights, a zero byte, then the case flags packed eight to a byte.
+
+    Case flags only break ties between equal primaries, which have equal lengths, so packed bits compare
+    the same way the flag tuples do.
+    """
+    flags = text.translate(_CASE)
+    packed = b""
+    if "1" in flags:  # all lower case packs to nothing, which sorts first, as all-zero flags would
+        padded = flags + "0" * (-len(flags) % 8)  # padded on the right: earlier positions weigh more
+        packed = int(padded, 2).to_bytes(len(padded) // 8, "big")
+    return text.translate(_PRIMARY).encode("latin-1") + b"\x00" + packed
 
 
 def code_unit_key(text: str) -> bytes:

@@ -210,13 +210,8 @@ def sources_query() -> Select[Any]:
 
 
 def edges_query() -> Select[Any]:
-    """Distinct edges of public articles in localeCompare order of ``from:type:to`` (stored sort keys)."""
-    return (
-        select(EDGE.c.source, EDGE.c.type, EDGE.c.target, EDGE.c.sort_key)
-        .select_from(_public_join(EDGE))
-        .distinct()
-        .order_by(EDGE.c.sort_key)
-    )
+    """Edges of public articles in localeCompare order of ``from:type:to`` (stored sort keys; stored merged)."""
+    return select(EDGE.c.source, EDGE.c.type, EDGE.c.target).select_from(_public_join(EDGE)).order_by(EDGE.c.sort_key)
 
 
 def claims_feed(corpus: Corpus) -> Iterator[bytes]:
@@ -299,18 +294,18 @@ def nodes_json(corpus: Corpus) -> bytes:
 
 
 def edges_json(corpus: Corpus) -> bytes:
-    """Every edge of the public graph; the last occurrence of a ``from:type:to`` gives its provenance."""
+    """Every edge of the public graph with its provenance (merged at ingest: the last occurrence wins)."""
     query = (
-        select(EDGE.c.source, EDGE.c.type, EDGE.c.target, EDGE.c.reviewed_at, EDGE.c.sort_key)
+        select(EDGE.c.source, EDGE.c.type, EDGE.c.target, EDGE.c.reviewed_at)
         .select_from(_public_join(EDGE))
-        .order_by(ARTICLE.c.dir_key, EDGE.c.position)
+        .order_by(EDGE.c.sort_key)
     )
-    edges: dict[bytes, dict[str, Any]] = {}
-    for row in corpus.session.execute(query):
-        edges[row.sort_key] = {"from": row.source, "to": row.target, "type": row.type, "provenance": {
-            "reviewedAt": row.reviewed_at, "reviewer": "generator", "status": "machine-generated"}}  # fmt: skip
-    ordered = [edges[key] for key in sorted(edges)]
-    return pretty({"schemaVersion": 2, "generatedAt": corpus.generated_at, "edges": ordered})
+    edges = [
+        {"from": row.source, "to": row.target, "type": row.type,
+         "provenance": {"reviewedAt": row.reviewed_at, "reviewer": "generator", "status": "machine-generated"}}
+        for row in corpus.session.execute(query)
+    ]  # fmt: skip
+    return pretty({"schemaVersion": 2, "generatedAt": corpus.generated_at, "edges": edges})
 
 
 # --- verification report, diagnostics (§2.6, §2.7) -------------------------------------------------------
