@@ -1,9 +1,11 @@
 """The two orders the publisher sorts by (DATA-CONTRACT §2.0, §9 case 9).
 
 * ``locale_key``: JavaScript ``localeCompare`` under ICU root collation, as far as the publisher's data needs:
-  characters compare by the rank order below, case-insensitively, and a tie is broken position by position
-  with lower case before upper case. Python's ``sorted()`` differs, for example ``source-x:`` against
-  ``source-x2`` (``:`` sorts before digits) and ``Blog Post`` against ``blog post``.
+  characters compare by the rank order below, case-insensitively and ignoring accents (``É`` weighs as ``e``);
+  a tie is broken first by accents (unaccented first), then position by position with lower case before
+  upper case. Letters outside the table with no decomposition (``ß``, ``æ``, non-Latin scripts) sort
+  after ``z`` by code point, where ICU would interleave some of them: no publisher id or topic can hold one.
+  Python's ``sorted()`` differs, for example ``source-x:`` against ``source-x2`` (``:`` sorts before digits) and ``Blog Post`` against ``blog post``.
 * ``code_unit_key``: plain JavaScript ``.sort()``, which compares UTF-16 code units.
 
 ``locale_bytes`` is ``locale_key`` as bytes whose plain byte order is the same order, so a database can sort
@@ -12,6 +14,7 @@ by a stored key with no collation support of its own.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 
 RANKS = "\t _-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$0123456789abcdefghijklmnopqrstuvwxyz"
@@ -19,13 +22,24 @@ _RANK = {char: index for index, char in enumerate(RANKS)}
 
 
 def _weight(char: str) -> int:
-    # Characters outside the table (non-ASCII letters, symbols) sort after it, by code point.
-    return _RANK.get(char.lower(), len(RANKS) + ord(char.lower()))
+    # Outside the table (symbols, letters without a decomposition) a character sorts after it, by code point.
+    base = unicodedata.normalize("NFD", char)[0].lower()
+    return _RANK.get(base, len(RANKS) + ord(base))
 
 
-def locale_key(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+def _accent(char: str) -> int:
+    """0 for an unaccented character, else a weight from its first combining mark (secondary level)."""
+    marks = unicodedata.normalize("NFD", char)[1:]
+    return 1 + min(ord(marks[0]) - 0x300, 250) if marks else 0
+
+
+def locale_key(text: str) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
     """Sort key reproducing ``a.localeCompare(b)`` for the publisher's ids, topics and source types."""
-    return tuple(_weight(c) for c in text), tuple(1 if c != c.lower() else 0 for c in text)
+    return (
+        tuple(_weight(c) for c in text),
+        tuple(_accent(c) for c in text),
+        tuple(1 if c != c.lower() else 0 for c in text),
+    )
 
 
 class _Table(dict[int, str]):
@@ -49,21 +63,25 @@ def _primary(char: str) -> str:
 
 
 _PRIMARY = _Table(_primary)
+_ACCENT = _Table(lambda char: chr(1 + _accent(char)))
 _CASE = _Table(lambda char: "1" if char != char.lower() else "0")
 
 
 def locale_bytes(text: str) -> bytes:
-    """``locale_key`` as bytes: the primary weights, a zero byte, then the case flags packed eight to a byte.
+    """``locale_key`` as bytes: primary weights, a zero byte, accent weights, a zero byte, case flags packed.
 
-    Case flags only break ties between equal primaries, which have equal lengths, so packed bits compare
-    the same way the flag tuples do.
+    Accents and case only break ties between equal primaries, which have equal lengths, so they compare the
+    same way the tuples do; when a string has no accent (or no capital) that part is left empty, which
+    sorts first, exactly as an all-zero tuple would.
     """
+    accents = text.translate(_ACCENT)
+    secondary = accents.encode("latin-1") if accents.strip("\x01") else b""
     flags = text.translate(_CASE)
     packed = b""
     if "1" in flags:  # all lower case packs to nothing, which sorts first, as all-zero flags would
         padded = flags + "0" * (-len(flags) % 8)  # padded on the right: earlier positions weigh more
         packed = int(padded, 2).to_bytes(len(padded) // 8, "big")
-    return text.translate(_PRIMARY).encode("latin-1") + b"\x00" + packed
+    return text.translate(_PRIMARY).encode("latin-1") + b"\x00" + secondary + b"\x00" + packed
 
 
 def code_unit_key(text: str) -> bytes:
