@@ -5,7 +5,8 @@
   a tie is broken first by accents (unaccented first), then position by position with lower case before
   upper case. Letters outside the table with no decomposition (``ß``, ``æ``, non-Latin scripts) sort
   after ``z`` by code point, where ICU would interleave some of them: no publisher id or topic can hold one.
-  Python's ``sorted()`` differs, for example ``source-x:`` against ``source-x2`` (``:`` sorts before digits) and ``Blog Post`` against ``blog post``.
+  Python's ``sorted()`` differs, for example ``source-x:`` against ``source-x2`` (``:`` sorts before digits)
+  and ``Blog Post`` against ``blog post``.
 * ``code_unit_key``: plain JavaScript ``.sort()``, which compares UTF-16 code units.
 
 ``locale_bytes`` is ``locale_key`` as bytes whose plain byte order is the same order, so a database can sort
