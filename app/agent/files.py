@@ -270,13 +270,7 @@ def nodes_json(corpus: Corpus) -> bytes:
     articles = corpus.public_articles()
     ids = [row["id"] for row in articles]
     topics = grouped(corpus.session, TOPIC.c.topic, ids)
-    claims: dict[int, list[Any]] = defaultdict(list)
-    for claim in corpus.session.execute(select(CLAIM).where(CLAIM.c.article_id.in_(ids)).order_by(CLAIM.c.position)):
-        claims[claim.article_id].append(claim)
-    sources: dict[int, list[Any]] = defaultdict(list)
-    query = select(SOURCE).where(SOURCE.c.article_id.in_(ids)).order_by(SOURCE.c.position)
-    for source in corpus.session.execute(query):
-        sources[source.article_id].append(source)
+    claims, sources = by_article(corpus.session, CLAIM), by_article(corpus.session, SOURCE)
     for row in articles:
         article_id = f"article:{row['slug']}"
         nodes.setdefault(article_id, {"id": article_id, "type": "article", "label": row["title"],
@@ -284,12 +278,13 @@ def nodes_json(corpus: Corpus) -> bytes:
         for topic in topics[row["id"]]:
             nodes.setdefault(f"topic:{topic}", {"id": f"topic:{topic}", "type": "topic", "label": topic})
         for claim in claims[row["id"]]:
-            nodes.setdefault(claim.claim_id, {"id": claim.claim_id, "type": "claim", "label": claim.text,
-                                              "localId": claim.local_id, "confidence": claim.confidence,
-                                              "status": claim.kind})  # fmt: skip
+            nodes.setdefault(claim["claim_id"], {"id": claim["claim_id"], "type": "claim", "label": claim["text"],
+                                                 "localId": claim["local_id"], "confidence": claim["confidence"],
+                                                 "status": claim["kind"]})  # fmt: skip
         for source in sources[row["id"]]:
-            nodes.setdefault(source.source_id, {"id": source.source_id, "type": "source", "label": source.title,
-                                                "url": source.url, "sourceType": source.type})  # fmt: skip
+            nodes.setdefault(source["source_id"], {"id": source["source_id"], "type": "source",
+                                                   "label": source["title"], "url": source["url"],
+                                                   "sourceType": source["type"]})  # fmt: skip
     return pretty(sorted(nodes.values(), key=lambda node: locale_key(node["id"])))
 
 
@@ -330,16 +325,17 @@ def _all_articles(corpus: Corpus) -> list[Any]:
     return list(corpus.session.execute(select(ARTICLE).order_by(ARTICLE.c.dir_key)).mappings())
 
 
-def _claims_by_article(corpus: Corpus) -> dict[int, list[Any]]:
+def by_article(session: Session, child: Any) -> dict[int, list[Any]]:
+    """{article id: rows of ``child`` (claims, sources) in position order}, for every article."""
     out: dict[int, list[Any]] = defaultdict(list)
-    for claim in corpus.session.execute(select(CLAIM).order_by(CLAIM.c.article_id, CLAIM.c.position)).mappings():
-        out[claim["article_id"]].append(claim)
+    for row in session.execute(select(child).order_by(child.c.article_id, child.c.position)).mappings():
+        out[row["article_id"]].append(row)
     return out
 
 
 def verification_report(corpus: Corpus) -> list[dict[str, Any]]:
     """The report's ``articles`` (every article, dir order), claim states resolved against today."""
-    findings, claims = _findings(corpus), _claims_by_article(corpus)
+    findings, claims = _findings(corpus), by_article(corpus.session, CLAIM)
     report = []
     for article in _all_articles(corpus):
         items, summary = [], dict.fromkeys(STATES, 0)
@@ -406,9 +402,7 @@ def garden_queries_json(corpus: Corpus) -> bytes:
     ).mappings())  # fmt: skip
     ids = [row["id"] for row in articles]
     topics, tags = grouped(corpus.session, TOPIC.c.topic, ids), grouped(corpus.session, TAG.c.tag, ids)
-    claims, sources = _claims_by_article(corpus), defaultdict(list)
-    for source in corpus.session.execute(select(SOURCE).order_by(SOURCE.c.article_id, SOURCE.c.position)).mappings():
-        sources[source["article_id"]].append(source)
+    claims, sources = by_article(corpus.session, CLAIM), by_article(corpus.session, SOURCE)
     # States come from the verification report: by slug (first match) and local claim id.
     states: dict[tuple[str, str], str] = {}
     for item in verification_report(corpus):
