@@ -411,7 +411,7 @@ def graph_edges(artifact: Artifact) -> list[tuple[str, str, str, str]]:
 
 
 # Bump when a rule above changes what is stored: the next ingest then re-derives every article.
-DERIVATION_VERSION = 5
+DERIVATION_VERSION = 6
 
 
 def concerns_claim(rule: str, finding_claim_id: str | None, message: str, claim_id: str) -> bool:

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, delete, func, insert, inspect, select, update
 
-from app import derive, models
+from app import derive, fulltext, models
 from app.agent.collation import locale_bytes
 from app.content.errors import ContentError, InvalidContent
 from app.content.reader import ParsedArticle, discover, parse
@@ -53,6 +53,7 @@ _OWNED_TABLES: list[Table] = [
 ]
 _ID_TABLES = ("article", "claim", "evidence", "counterevidence", "source", "diagnostic")
 _CHUNK = 500
+SEARCH = "search"  # the full-text documents, written with the rows (app.fulltext)
 
 
 @dataclass
@@ -188,9 +189,10 @@ def _write(
         if bumped.rowcount == 0:
             conn.execute(insert(corpus).values(id=1, version=1, derivation=derive.DERIVATION_VERSION, ingested_at=now))
         replaced = [stored[slug][0] for slug in removed] + [stored[p.slug][0] for p in parsed if p.slug in stored]
+        fulltext.remove(conn, replaced)
         _delete_articles(conn, replaced)
         ids = {name: (conn.execute(select(func.max(_table(name).c.id))).scalar() or 0) + 1 for name in _ID_TABLES}
-        rows: dict[str, list[dict[str, Any]]] = {table.name: [] for table in _OWNED_TABLES}
+        rows: dict[str, list[dict[str, Any]]] = {name: [] for name in [t.name for t in _OWNED_TABLES] + [SEARCH]}
         for done, record in enumerate(parsed, 1):
             _article_rows(record, ids, rows, now)
             if len(rows["claim"]) > 5000 or done == len(parsed):
@@ -216,6 +218,8 @@ def _flush(conn: Connection, rows: dict[str, list[dict[str, Any]]]) -> None:
         if rows[owned.name]:
             conn.execute(insert(owned), rows[owned.name])
             rows[owned.name] = []
+    fulltext.add(conn, rows[SEARCH])
+    rows[SEARCH] = []
 
 
 def _next(ids: dict[str, int], name: str) -> int:
@@ -360,6 +364,17 @@ def _article_rows(
                 "as_of": max(assessed) if assessed else None,
             }
         )
+        rows[SEARCH].append(
+            {
+                "kind": "claim",
+                "ref": claim_pk,
+                "article_id": article_id,
+                "primary_text": claim.claim,
+                "secondary_text": " ".join(e.snippet for e in claim.evidence)
+                + " "
+                + " ".join(c.summary for c in claim.counterevidence),
+            }
+        )
         rows["evidence"] += [
             {
                 "id": _next(ids, "evidence"),
@@ -389,6 +404,26 @@ def _article_rows(
             }
             for i, c in enumerate(claim.counterevidence)
         ]
+    rows[SEARCH].append(
+        {
+            "kind": "article",
+            "ref": article_id,
+            "article_id": article_id,
+            "primary_text": artifact.title,
+            "secondary_text": " ".join([fm.get("summary") or "", fm.get("dek") or "", artifact.thesis]),
+        }
+    )
+    rows[SEARCH] += [
+        {
+            "kind": "source",
+            "ref": source["id"],
+            "article_id": article_id,
+            "primary_text": source["title"],
+            "secondary_text": "",
+        }
+        for source in rows["source"]
+        if source["article_id"] == article_id
+    ]
     rows["graph_edge"] += [
         {"article_id": article_id, "position": i, "source": source, "type": kind, "target": target,
          "reviewed_at": reviewed, "sort_key": locale_bytes(f"{source}:{kind}:{target}")}

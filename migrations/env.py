@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  - registers every table on SQLModel.metadata
 from app.db import make_engine
+from app.fulltext import include_name
 from app.settings import get_settings
 
 target_metadata = SQLModel.metadata
@@ -36,7 +37,13 @@ def run_migrations_online() -> None:
 
 def _run(connection: object) -> None:
     # render_as_batch: SQLite can only ALTER a table by copying it; batch mode does that for later migrations.
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True, compare_type=True)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        compare_type=True,
+        include_name=include_name,  # the full-text index is made by hand (app.fulltext)
+    )
     with context.begin_transaction():
         context.run_migrations()
 

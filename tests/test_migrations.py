@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 
 import app.models  # noqa: F401
 from app.db import upgrade_to_head
+from app.fulltext import include_name
 from tests.conftest import run_garden
 
 
@@ -20,7 +21,7 @@ def test_empty_database_upgrades_to_head_with_every_table(engine: Engine) -> Non
 
 def test_models_and_migrations_do_not_drift(engine: Engine) -> None:
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": include_name})
         differences = compare_metadata(context, SQLModel.metadata)
     assert differences == [], f"models differ from migrations/; add a migration: {differences}"
 
