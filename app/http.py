@@ -28,11 +28,11 @@ from starlette.types import ASGIApp, Message, Receive, Send
 from starlette.types import Scope as AsgiScope
 
 from app import models
+from app.budget import estimate
 from app.db import get_engine
 from app.models import table
 from app.problems import ApiProblem
 from app.queries.common import Listing, Scope
-from app.queries.params import Page
 from app.settings import Settings, get_settings
 
 JSON = "application/json"
@@ -81,14 +81,19 @@ class Context:
     def scope(self) -> Scope:
         return Scope(self.session, preview=self.preview, today=self.today, site=self.settings.site_url)
 
-    def page(self, listing: Listing, path: str, params: Page) -> Response:
+    def page(self, listing: Listing, path: str) -> Response:
         """A list body ``{items, total, next}`` with a ``Link: rel="next"`` header on all but the last page."""
         next_url = None
         if listing.next_cursor is not None:
             query = [(k, v) for k, v in self.request.query_params.multi_items() if k != "cursor"]
             next_url = self.url(path, [*query, ("cursor", listing.next_cursor)])
             self.headers["Link"] = f'<{next_url}>; rel="next"'
-        return self.json({"items": listing.items, "total": listing.total, "next": next_url})
+        body: dict[str, Any] = {"items": listing.items, "total": listing.total, "next": next_url}
+        if listing.truncated is not None:
+            body["truncated"] = listing.truncated
+        if listing.facets is not None:
+            body["facets"] = listing.facets
+        return self.json(body)
 
     def json(self, payload: Any, *, status: int = 200) -> Response:
         return self.respond(orjson.dumps(payload), JSON, status=status)
@@ -145,6 +150,8 @@ class Context:
         headers["ETag"] = etag
         if status == 200 and _not_modified(request, etag, modified):
             return Response(status_code=304, headers=headers)
+        if media_type == JSON:
+            headers["X-Token-Estimate"] = str(estimate(body))
         if use_gzip:
             body = gzip.compress(body, compresslevel=6, mtime=0)
             headers["Content-Encoding"] = "gzip"

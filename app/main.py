@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.http import HeadAsGet
+from app.mcp_server import McpHttp
 from app.problems import PROBLEM_RESPONSES, install_problem_handlers
 from app.routers import agents, articles, claims, health, series, sources, topics
 from app.settings import get_settings
@@ -13,10 +14,12 @@ from app.settings import get_settings
 
 def create_app() -> FastAPI:
     """The garden-api application."""
+    mcp = McpHttp()  # the MCP server at /mcp; its session manager runs in the app's lifespan
     app = FastAPI(
         title="garden-api",
         version="0.1.0",
         summary="Agent-readable articles: claims, evidence, sources, briefs, series and topics.",
+        lifespan=mcp.lifespan,
     )
     install_problem_handlers(app)
     for router in (
@@ -29,6 +32,7 @@ def create_app() -> FastAPI:
         health.router,
     ):
         app.include_router(router, responses=PROBLEM_RESPONSES)
+    app.router.routes.extend(mcp.routes("/mcp"))
     app.add_middleware(
         CORSMiddleware,
         allow_origins=get_settings().cors_origins,

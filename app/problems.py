@@ -6,11 +6,14 @@ import logging
 import uuid
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.budget import BudgetTooSmall, estimate
 
 log = logging.getLogger("garden.api")
 PROBLEM = "application/problem+json"
@@ -73,7 +76,11 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     """A problem+json response; ``extra`` adds members such as ``parameter`` or ``requestId``."""
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
     # Errors depend on who asks (a draft is 404 to some, 200 to others): no shared cache may keep them.
-    headers = {"Cache-Control": "no-store", "Vary": "Authorization"}
+    headers = {
+        "Cache-Control": "no-store",
+        "Vary": "Authorization",
+        "X-Token-Estimate": str(estimate(orjson.dumps(body))),
+    }
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -86,6 +93,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         response = problem(exc.status, exc.title, exc.detail, **extra)
         response.headers.update(exc.headers)
         return response
+
+    @app.exception_handler(BudgetTooSmall)
+    async def budget_too_small(_request: Request, exc: BudgetTooSmall) -> JSONResponse:
+        return problem(422, "Token budget too small", f"max_tokens: not even one item fits; the next one needs "
+                       f"{exc.needed} tokens with its envelope. Ask for at least that many.", parameter="max_tokens",
+                       needed=exc.needed)  # fmt: skip
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -30,7 +30,7 @@ from app.queries.common import (
     state_condition,
     visible,
 )
-from app.queries.paging import Keyset, fetch_page, select_fields
+from app.queries.paging import Keyset, fetch_page, finish
 from app.queries.params import ArticleParams
 
 SORTS: dict[str, Keyset] = {
@@ -131,9 +131,8 @@ def conditions(scope: Scope, params: ArticleParams) -> list[ColumnElement[bool]]
 def list_articles(scope: Scope, params: ArticleParams) -> Listing:
     """One page of article summaries (index entry + publishedAt, dek, readingTime, audiences, series)."""
     where = conditions(scope, params)
-    rows, total, next_cursor = fetch_page(scope.session, params, ARTICLE_COLUMNS, ARTICLE, where, SORTS[params.sort])
-    items = summaries(scope, rows)
-    return Listing(select_fields(items, params.fields, ITEM_FIELDS), total, next_cursor)
+    page = fetch_page(scope.session, params, ARTICLE_COLUMNS, ARTICLE, where, SORTS[params.sort])
+    return finish(page, summaries(scope, page.rows), ITEM_FIELDS)
 
 
 def summaries(scope: Scope, rows: Any) -> list[dict[str, Any]]:

@@ -30,7 +30,7 @@ from app.queries.common import (
     state_condition,
     visible,
 )
-from app.queries.paging import Keyset, fetch_page, select_fields
+from app.queries.paging import Keyset, fetch_page, finish
 from app.queries.params import ClaimParams
 
 #: Feed order: the publisher's dir order, then the claim's position in its article.
@@ -84,9 +84,8 @@ def list_claims(scope: Scope, params: ClaimParams) -> Listing:
     """One page of claims in feed order."""
     where = conditions(scope, params)
     joined = CLAIM.join(ARTICLE, ARTICLE.c.id == CLAIM.c.article_id)
-    rows, total, next_cursor = fetch_page(scope.session, params, CLAIM_ROW, joined, where, KEYSET)
-    items = claim_items(scope, rows, params.include)
-    return Listing(select_fields(items, params.fields, ITEM_FIELDS), total, next_cursor)
+    page = fetch_page(scope.session, params, CLAIM_ROW, joined, where, KEYSET)
+    return finish(page, claim_items(scope, page.rows, params.include), ITEM_FIELDS)
 
 
 def claim_items(scope: Scope, rows: Sequence[Any], include: Sequence[str] = ()) -> list[dict[str, Any]]:

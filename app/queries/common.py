@@ -104,9 +104,19 @@ class Scope:
 
 
 class Listing:
-    """One page of a list: the items, how many match in all, and the cursor of the next page (or None)."""
+    """One page of a list: the items, how many match in all, the cursor of the next page (or None), and
+    whether a token budget left items out (None when no budget was asked for)."""
 
-    __slots__ = ("items", "next_cursor", "total")
+    __slots__ = ("facets", "items", "next_cursor", "total", "truncated")
 
-    def __init__(self, items: list[dict[str, Any]], total: int, next_cursor: str | None) -> None:
+    def __init__(
+        self,
+        items: list[dict[str, Any]],
+        total: int,
+        next_cursor: str | None,
+        *,
+        truncated: bool | None = None,
+        facets: dict[str, Any] | None = None,
+    ) -> None:
         self.items, self.total, self.next_cursor = items, total, next_cursor
+        self.truncated, self.facets = truncated, facets

@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from pydantic import BaseModel
 from sqlalchemy import ColumnElement, FromClause, RowMapping, func, select, tuple_
 from sqlmodel import Session
 
+from app.budget import fitting
 from app.problems import ApiProblem
+from app.queries.common import Listing
 from app.queries.params import Page
 
 
@@ -33,21 +36,24 @@ class Keyset:
         return row < last if self.descending else row > last
 
 
-def _digest(params: Page) -> str:
-    return hashlib.blake2b(orjson.dumps(params.filters(), option=orjson.OPT_SORT_KEYS), digest_size=8).hexdigest()
+def _digest(params: BaseModel) -> str:
+    # The parameters that select rows: a cursor is only valid under the same ones.
+    chosen = {k: v for k, v in params.model_dump(mode="json").items() if k not in Page.PAGING and v not in (None, [])}
+    return hashlib.blake2b(orjson.dumps(chosen, option=orjson.OPT_SORT_KEYS), digest_size=8).hexdigest()
 
 
-def encode_cursor(params: Page, key: Sequence[Any]) -> str:
+def encode_cursor(params: BaseModel, key: Sequence[Any]) -> str:
     token = orjson.dumps({"f": _digest(params), "k": list(key)})
     return base64.urlsafe_b64encode(token).rstrip(b"=").decode()
 
 
-def decode_cursor(params: Page, arity: int) -> list[Any] | None:
+def decode_cursor(params: BaseModel, arity: int) -> list[Any] | None:
     """The key a cursor resumes after, or None on the first page; a clear 400 for any bad cursor."""
-    if params.cursor is None:
+    cursor: str | None = getattr(params, "cursor", None)
+    if cursor is None:
         return None
     try:
-        padded = params.cursor + "=" * (-len(params.cursor) % 4)
+        padded = cursor + "=" * (-len(cursor) % 4)
         data = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
         digest, key = data["f"], data["k"]
     except (ValueError, TypeError, KeyError, UnicodeEncodeError, binascii.Error, orjson.JSONDecodeError):
@@ -69,6 +75,21 @@ def decode_cursor(params: Page, arity: int) -> list[Any] | None:
     return key
 
 
+@dataclass
+class Rows:
+    """One page of rows as fetched: ``limit`` rows at most, ``more`` if others follow."""
+
+    rows: Sequence[RowMapping]
+    total: int
+    more: bool
+    params: Page
+    keys: Sequence[str]
+
+    def cursor_after(self, index: int) -> str:
+        """The cursor of the page that starts after row ``index``."""
+        return encode_cursor(self.params, [self.rows[index][key] for key in self.keys])
+
+
 def fetch_page(
     session: Session,
     params: Page,
@@ -76,8 +97,8 @@ def fetch_page(
     from_: FromClause,
     where: Sequence[ColumnElement[bool]],
     keyset: Keyset,
-) -> tuple[Sequence[RowMapping], int, str | None]:
-    """One page of ``columns`` from ``from_`` under ``where`` in ``keyset`` order: (rows, total, next cursor)."""
+) -> Rows:
+    """One page of ``columns`` from ``from_`` under ``where`` in ``keyset`` order."""
     total = session.execute(select(func.count()).select_from(from_).where(*where)).scalar_one()
     keys = [column.label(f"_k{index}") for index, column in enumerate(keyset.columns)]
     query = select(*columns, *keys).select_from(from_).where(*where)
@@ -85,10 +106,42 @@ def fetch_page(
     if after is not None:
         query = query.where(keyset.after(after))
     rows = session.execute(query.order_by(*keyset.order_by()).limit(params.limit + 1)).mappings().all()
-    if len(rows) <= params.limit:
-        return rows, total, None
-    last = rows[params.limit - 1]
-    return rows[: params.limit], total, encode_cursor(params, [last[key.name] for key in keys])
+    return Rows(rows[: params.limit], total, len(rows) > params.limit, params, [key.name for key in keys])
+
+
+def finish(page: Rows, items: list[dict[str, Any]], allowed: Sequence[str]) -> Listing:
+    """The Listing of ``items`` (one per row): ``fields=`` applied, then the token budget if one was given."""
+    items = select_fields(items, page.params.fields, allowed)
+    next_cursor = page.cursor_after(len(items) - 1) if page.more else None
+    budget: int | None = getattr(page.params, "max_tokens", None)
+    if budget is None:
+        return Listing(items, page.total, next_cursor)
+    envelope = {"items": [], "total": page.total, "next": "…", "truncated": True}
+    kept = fitting(items, envelope, budget)
+    if kept < len(items):
+        resume = page.cursor_after(kept - 1) if kept else page.params.cursor
+        return Listing(items[:kept], page.total, resume, truncated=True)
+    return Listing(items, page.total, next_cursor, truncated=False)
+
+
+def budget_slice(
+    params: BaseModel, items: list[dict[str, Any]], envelope: dict[str, Any]
+) -> tuple[list[dict[str, Any]], bool | None, str | None]:
+    """For lists that are not otherwise paged: (the items from the cursor on that fit ``max_tokens``,
+    truncated, the cursor to continue). Without a budget: every item, None, None."""
+    budget: int | None = getattr(params, "max_tokens", None)
+    if budget is None:
+        return items, None, None
+    resume = decode_cursor(params, 1)
+    start = resume[0] if resume else 0
+    if not isinstance(start, int) or not 0 <= start <= len(items):
+        raise ApiProblem(400, "Invalid cursor", "cursor is malformed: pass back the `next` link unchanged.",
+                         parameter="cursor")  # fmt: skip
+    rest = items[start:]
+    kept = fitting(rest, envelope, budget)
+    if kept < len(rest):
+        return rest[:kept], True, encode_cursor(params, [start + kept])
+    return rest, False, None
 
 
 def _scalar(value: Any) -> bool:

@@ -38,11 +38,7 @@ class Page(BaseModel):
     fields: Many(str, "Return only these fields of each item (comma list).")  # type: ignore[valid-type]
 
     #: Parameters that do not change which rows a cursor walks over.
-    PAGING: ClassVar[frozenset[str]] = frozenset({"limit", "cursor", "fields"})
-
-    def filters(self) -> dict[str, Any]:
-        """The parameters that select rows: a cursor is only valid under the same ones."""
-        return {k: v for k, v in self.model_dump(mode="json").items() if k not in self.PAGING and v not in (None, [])}
+    PAGING: ClassVar[frozenset[str]] = frozenset({"limit", "cursor", "fields", "max_tokens"})
 
 
 class ArticleParams(Page):
@@ -80,7 +76,17 @@ class ArticleParams(Page):
     )
 
 
-class ClaimParams(Page):
+class Budget(BaseModel):
+    """A token budget: return as many whole items as fit, and a cursor to continue."""
+
+    max_tokens: int | None = Field(
+        None, ge=1, le=10_000_000,
+        description="Return as many whole items as fit in this many tokens (the publisher's estimate: "
+        "ceil(words × 1.35)); `truncated` says whether any were left for the next page.",
+    )  # fmt: skip
+
+
+class ClaimParams(Page, Budget):
     topic: Many(str, "Claims of articles with this topic.")  # type: ignore[valid-type]
     series: Many(str, "Claims of articles in this series.")  # type: ignore[valid-type]
     article: Many(str, "Claims of this article (slug or article id).")  # type: ignore[valid-type]
@@ -110,5 +116,10 @@ class NoParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class IncludeParams(NoParams):
+class IncludeParams(NoParams, Budget):
     include: Many(Literal["evidence", "counterevidence", "sources"], "Embed these in each claim.")  # type: ignore[valid-type]
+    cursor: str | None = Field(None, max_length=2048, description="With max_tokens: the `next` of the previous page.")
+
+
+class BriefParams(NoParams, Budget):
+    cursor: str | None = Field(None, max_length=2048, description="With max_tokens: the `next` of the previous page.")

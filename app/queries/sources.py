@@ -22,7 +22,7 @@ from app.queries.common import (
     find_article,
     visible,
 )
-from app.queries.paging import Keyset, fetch_page, select_fields
+from app.queries.paging import Keyset, fetch_page, finish
 from app.queries.params import SourceParams
 
 KEYSET = Keyset([ARTICLE.c.dir_key, SOURCE.c.position])
@@ -58,8 +58,8 @@ def source_items(scope: Scope, rows: Sequence[Any]) -> list[dict[str, Any]]:
 def list_sources(scope: Scope, params: SourceParams) -> Listing:
     where = conditions(scope, params)
     joined = SOURCE.join(ARTICLE, ARTICLE.c.id == SOURCE.c.article_id)
-    rows, total, next_cursor = fetch_page(scope.session, params, _ROW, joined, where, KEYSET)
-    return Listing(select_fields(source_items(scope, rows), params.fields, ITEM_FIELDS), total, next_cursor)
+    page = fetch_page(scope.session, params, _ROW, joined, where, KEYSET)
+    return finish(page, source_items(scope, page.rows), ITEM_FIELDS)
 
 
 def article_sources(scope: Scope, slug: str) -> list[dict[str, Any]]:

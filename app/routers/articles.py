@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from app.http import MARKDOWN, ContextDep
 from app.queries import articles, claims, sources
-from app.queries.params import ArticleParams, IncludeParams, NoParams
+from app.queries.common import Listing
+from app.queries.paging import budget_slice
+from app.queries.params import ArticleParams, BriefParams, IncludeParams, NoParams
 from app.responses import ArticleDetail, ArticleList, Brief, ClaimList, ItemList, SourceDetail, SourceList
 
 router = APIRouter(tags=["articles"])
@@ -31,7 +32,7 @@ MARKDOWN_RESPONSE: dict[int | str, dict[str, Any]] = {
 
 @router.get("/articles", response_model=ArticleList, summary="List articles, filtered, sorted and paged")
 def get_articles(ctx: ContextDep, params: Annotated[ArticleParams, Query()]) -> Response:
-    return ctx.page(articles.list_articles(ctx.scope, params), "/articles", params)
+    return ctx.page(articles.list_articles(ctx.scope, params), "/articles")
 
 
 @router.get("/articles/{slug}", response_model=ArticleDetail, summary="One article: its packet, front matter and "
@@ -49,7 +50,9 @@ def get_body(ctx: ContextDep, slug: Slug, _: Nothing) -> Response:
 @router.get("/articles/{slug}/claims", response_model=ClaimList, summary="The article's claims, in order")
 def get_article_claims(ctx: ContextDep, slug: Slug, params: Annotated[IncludeParams, Query()]) -> Response:
     items = claims.article_claims(ctx.scope, slug, params.include)
-    return ctx.json({"items": items, "total": len(items), "next": None})
+    envelope = {"items": [], "total": len(items), "next": "…", "truncated": True}
+    kept, truncated, cursor = budget_slice(params, items, envelope)
+    return ctx.page(Listing(kept, len(items), cursor, truncated=truncated), f"/articles/{slug}/claims")
 
 
 @router.get("/articles/{slug}/sources", response_model=SourceList, summary="The article's sources, in order")
@@ -81,10 +84,23 @@ def _alternate(path: str, media_type: str) -> str:
 
 
 @router.get("/articles/{slug}/brief", response_model=Brief, summary="The agent brief as JSON")
-def get_brief(ctx: ContextDep, slug: Slug, _: Nothing) -> Response:
+def get_brief(ctx: ContextDep, slug: Slug, params: Annotated[BriefParams, Query()]) -> Response:
+    """With ``max_tokens``, the brief's sections that fit (whole sections, in order) and no ``markdown``."""
     brief = articles.get_brief(ctx.scope, slug)
     ctx.headers["Link"] = _alternate(f"/articles/{slug}/brief.md", "text/markdown")
-    return ctx.respond(orjson.dumps(brief), "application/json")
+    if params.max_tokens is not None:
+        # A budget buys sections: the whole Markdown, front matter and claim list would defeat it.
+        sections = brief.pop("sections")
+        brief = {key: brief[key] for key in ("id", "articleId", "tokenBudget", "tokenEstimate")}
+        envelope = {**brief, "sections": [], "truncated": True, "next": "…"}
+        brief["sections"], brief["truncated"], cursor = budget_slice(params, sections, envelope)
+        brief["next"] = None
+        if cursor is not None:
+            brief["next"] = ctx.url(
+                f"/articles/{slug}/brief", [("max_tokens", str(params.max_tokens)), ("cursor", cursor)]
+            )
+            ctx.headers["Link"] += f', <{brief["next"]}>; rel="next"'
+    return ctx.json(brief)
 
 
 @router.get("/articles/{slug}/brief.md", response_class=Response, responses=MARKDOWN_RESPONSE,

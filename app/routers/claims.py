@@ -17,7 +17,7 @@ router = APIRouter(tags=["claims"])
 
 @router.get("/claims", response_model=ClaimList, summary="List claims in feed order, filtered and paged")
 def get_claims(ctx: ContextDep, params: Annotated[ClaimParams, Query()]) -> Response:
-    return ctx.page(claims.list_claims(ctx.scope, params), "/claims", params)
+    return ctx.page(claims.list_claims(ctx.scope, params), "/claims")
 
 
 @router.get("/claims/{claim_id}", response_model=ClaimDetail,

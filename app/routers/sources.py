@@ -17,4 +17,4 @@ router = APIRouter(tags=["sources"])
 
 @router.get("/sources", response_model=SourceList, summary="List sources (per article), filtered and paged")
 def get_sources(ctx: ContextDep, params: Annotated[SourceParams, Query()]) -> Response:
-    return ctx.page(sources.list_sources(ctx.scope, params), "/sources", params)
+    return ctx.page(sources.list_sources(ctx.scope, params), "/sources")
