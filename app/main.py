@@ -8,7 +8,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from app.http import HeadAsGet
 from app.mcp_server import McpHttp
 from app.problems import PROBLEM_RESPONSES, install_problem_handlers
-from app.routers import agents, articles, claims, health, series, sources, topics
+from app.routers import agents, articles, claims, health, search, series, sources, topics
 from app.settings import get_settings
 
 
@@ -25,6 +25,7 @@ def create_app() -> FastAPI:
     for router in (
         articles.router,
         claims.router,
+        search.router,
         sources.router,
         series.router,
         topics.router,

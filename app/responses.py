@@ -280,3 +280,22 @@ class Brief(_Body):
     sections: list[dict[str, str]]
     claims: list[dict[str, str]]
     markdown: str
+
+
+class SearchResults(_Body):
+    """A page of search hits, best first. Each hit has ``type`` (claim, article, source), ``score`` (bm25,
+    higher is better), ``snippet`` (with <mark>…</mark> around matches) and the fields of its row in /claims,
+    /articles or /sources; ``facets`` count the matching claims."""
+
+    model_config = _example(
+        items=[{"type": "claim", "score": 9.71, "snippet": "A compost pile heats up when <mark>carbon</mark>…",
+                "claimId": f"article:{EXAMPLE_SLUG}:claim-001", "confidence": "high", "state": "verified"}],
+        total=7, next=None, facets={"confidence": [{"confidence": "high", "count": 3}],
+                                    "state": [{"state": "verified", "count": 6}], "topic": [], "series": []},
+    )  # fmt: skip
+
+    items: list[dict[str, Any]]
+    total: int = Field(description="How many documents match, over all pages.")
+    next: str | None
+    facets: dict[str, list[dict[str, Any]]] | None = Field(description="Counts of the matching claims.")
+    truncated: bool | None = Field(None, description="With max_tokens: whether hits were left for the next page.")

@@ -123,3 +123,13 @@ class IncludeParams(NoParams, Budget):
 
 class BriefParams(NoParams, Budget):
     cursor: str | None = Field(None, max_length=2048, description="With max_tokens: the `next` of the previous page.")
+
+
+class SearchParams(ClaimParams):
+    q: str = Field(
+        min_length=1, max_length=500, description="Words to look for; punctuation and operators are ignored."
+    )
+    type: Many(  # type: ignore[valid-type]
+        Literal["claims", "articles", "sources"],
+        "Search only these kinds of document (default: all three; claims only when a claim-only filter is given).",
+    )
