@@ -78,7 +78,7 @@ mcp = _server()
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
 
-# --- Who is asking, and the query layer's problems as MCP errors -----------------------------------------------
+# --- Who is asking, and the query layer's problems as MCP errors ------------------------------------------------------
 
 
 def http_request(ctx: Context) -> Request | None:
@@ -139,7 +139,7 @@ def _json(payload: Any) -> str:
     return orjson.dumps(payload).decode()
 
 
-# --- Tools --------------------------------------------------------------------------------------------------------
+# --- Tools ------------------------------------------------------------------------------------------------------------
 
 ClaimId = Annotated[str, Field(description="The global claim id: article:<slug>:claim-NNN.", max_length=300)]
 ArticleSlug = Annotated[str, Field(description="The article slug, or its id article:<slug>.", max_length=200)]
@@ -247,7 +247,7 @@ def list_topics(ctx: Context) -> Annotated[CallToolResult, TopicList]:
     return structured({"items": items, "total": len(items)})
 
 
-# --- Resources ----------------------------------------------------------------------------------------------------
+# --- Resources --------------------------------------------------------------------------------------------------------
 
 
 @mcp.resource("article://{slug}", name="article", title="Article", mime_type="application/json")
@@ -268,7 +268,7 @@ def brief_resource(slug: str, ctx: Context) -> str:
     return resource_query(ctx, lambda scope: articles.brief_markdown(scope, slug)[2])
 
 
-# --- Streamable HTTP ----------------------------------------------------------------------------------------------
+# --- Streamable HTTP --------------------------------------------------------------------------------------------------
 
 
 class McpHttp:
@@ -276,9 +276,11 @@ class McpHttp:
 
     Stateless (no session id, any process answers any message) with JSON responses. ``routes(path)`` answers
     both ``path`` and ``path/`` directly: no redirect, which a client could not follow for a POST behind a
-    TLS-terminating proxy. Host/Origin (DNS-rebinding) checks are off: this is a public, read-only API whose
-    preview access rests on a bearer token, not on cookies or the network. Each instance has its own session
-    manager (one may run only once), so every ``create_app()`` gets a fresh one.
+    TLS-terminating proxy. They take POST only: a stateless server has no messages of its own to stream, and
+    the SDK would hold a GET's SSE stream open, idle, until the client leaves; the transport spec's answer for
+    "no SSE stream here" is 405. Host/Origin (DNS-rebinding) checks are off: this is a public, read-only API
+    whose preview access rests on a bearer token, not on cookies or the network. Each instance has its own
+    session manager (one may run only once), so every ``create_app()`` gets a fresh one.
     """
 
     def __init__(self) -> None:
@@ -293,7 +295,7 @@ class McpHttp:
     def routes(self, path: str) -> list[Route]:
         endpoint = StreamableHTTPASGIApp(self.session_manager)
         path = path.rstrip("/")
-        return [Route(p, endpoint=endpoint, include_in_schema=False) for p in (path, f"{path}/")]
+        return [Route(p, endpoint=endpoint, methods=["POST"], include_in_schema=False) for p in (path, f"{path}/")]
 
     @asynccontextmanager
     async def lifespan(self, _app: Any) -> AsyncIterator[None]:

@@ -3,7 +3,8 @@
 Hits are ranked by bm25 with the primary text weighted over the secondary (claim text over its evidence and
 counterevidence; title over summary, dek and thesis). The /claims filters narrow claim hits; ``topic``,
 ``series`` and ``article`` narrow article and source hits too, and a claim-only filter (confidence, state, …)
-limits the search to claims. Facets count the matching claims by confidence, state, topic and series.
+limits the search to claims. Facets count the matching claims by confidence, state, topic and series;
+the first page carries them (later pages have ``facets: null``).
 A source hit's own source type is ``sourceType``: ``type`` names the kind of hit.
 """
 
@@ -91,7 +92,8 @@ def search(scope: Scope, params: SearchParams) -> Listing:
         query = select(hits.c.ref, hits.c.score, hits.c.snippet).select_from(joined).where(*where)
         rows = _ranked(session, query.order_by(hits.c.score.desc(), hits.c.ref), window)
         candidates += [(row["score"], "claim", row["ref"], row["snippet"]) for row in rows]
-        facets = _facets(scope, select(CLAIM.c.id).select_from(joined).where(*where))
+        if params.cursor is None:  # facets describe the whole matching set: the first page carries them
+            facets = _facets(scope, select(CLAIM.c.id).select_from(joined).where(*where))
     if "articles" in kinds:
         hits = _hits("article", match)
         joined = hits.join(ARTICLE, ARTICLE.c.id == hits.c.ref)

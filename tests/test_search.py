@@ -1,0 +1,196 @@
+"""/search: relevance on the publisher's corpus, safety for any query string, budgets and facets."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import api_client
+
+WORD = re.compile(r"[A-Za-z]{4,}")
+
+
+def _claims(expected_dir: Path) -> list[dict]:
+    lines = (expected_dir / "agents/feeds/claims.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def _distinctive_queries(claims: list[dict], count: int = 20, words: int = 4) -> list[tuple[str, str]]:
+    """(query, claimId) for ``count`` claims spread over the feed: each claim's rarest words across all claims."""
+    document_frequency = Counter(word for claim in claims for word in {w.lower() for w in WORD.findall(claim["claim"])})
+    step = len(claims) // count
+    queries = []
+    for claim in claims[::step][:count]:
+        unique = list(dict.fromkeys(w.lower() for w in WORD.findall(claim["claim"])))
+        rarest = sorted(unique, key=lambda w: (document_frequency[w], w))[:words]
+        queries.append((" ".join(rarest), claim["claimId"]))
+    return queries
+
+
+def test_a_claim_ranks_first_for_its_own_distinctive_words(corpus_db: str, expected_dir: Path) -> None:
+    queries = _distinctive_queries(_claims(expected_dir))
+    assert len(queries) == 20
+    first = []
+    with api_client(corpus_db) as client:
+        for query, claim_id in queries:
+            response = client.get("/search", params={"q": query, "type": "claims", "limit": 5})
+            assert response.status_code == 200, response.text
+            top = response.json()["items"]
+            first.append(bool(top) and top[0]["claimId"] == claim_id)
+    print(f"{sum(first)} of {len(first)} claims ranked first")
+    assert sum(first) >= 18, [q for q, hit in zip(queries, first, strict=True) if not hit]
+
+
+def test_hits_carry_type_score_snippet_and_their_row(corpus_db: str, expected_dir: Path) -> None:
+    rows = {claim["claimId"]: claim for claim in _claims(expected_dir)}
+    with api_client(corpus_db) as client:
+        body = client.get("/search", params={"q": "agents tools", "limit": 50}).json()
+    kinds = {hit["type"] for hit in body["items"]}
+    assert {"claim", "article"} <= kinds
+    scores = [hit["score"] for hit in body["items"]]
+    assert scores == sorted(scores, reverse=True)
+    for hit in body["items"]:
+        assert "<mark>" in hit["snippet"]
+        if hit["type"] == "claim":
+            assert {k: hit[k] for k in rows[hit["claimId"]]} == rows[hit["claimId"]]  # the /claims row, unchanged
+            assert hit["state"] in ("verified", "contested", "stale")
+        if hit["type"] == "article":
+            assert hit["articleUrl"].endswith(f"/articles/{hit['slug']}/")
+    assert set(body["facets"]) == {"confidence", "state", "topic", "series"}
+    claim_total = client_total = sum(f["count"] for f in body["facets"]["confidence"])
+    assert client_total == claim_total > 0
+
+
+def test_facets_count_the_matching_claims(corpus_db: str) -> None:
+    with api_client(corpus_db) as client:
+        body = client.get("/search", params={"q": "attention", "type": "claims", "limit": 500}).json()
+    hits = body["items"]
+    assert body["total"] == len(hits)
+    assert {f["confidence"]: f["count"] for f in body["facets"]["confidence"]} == Counter(h["confidence"] for h in hits)
+    assert {f["state"]: f["count"] for f in body["facets"]["state"]} == Counter(h["state"] for h in hits)
+    series = Counter(h["series"]["slug"] for h in hits if h["series"])
+    assert {f["series"]: f["count"] for f in body["facets"]["series"]} == series
+    topics = Counter(t for h in hits for t in set(h["topics"]))
+    assert {f["topic"]: f["count"] for f in body["facets"]["topic"]} == topics
+
+
+def test_claim_filters_apply_to_hits(corpus_db: str) -> None:
+    with api_client(corpus_db) as client:
+        body = client.get("/search", params={"q": "attention", "confidence": "high", "topic": "india"}).json()
+        assert body["items"] and all(h["type"] == "claim" and h["confidence"] == "high" for h in body["items"])
+        assert all("india" in h["topics"] for h in body["items"])
+        sources = client.get("/search", params={"q": "report", "type": "sources", "limit": 5}).json()["items"]
+        assert sources and all(h["type"] == "source" and "sourceType" in h for h in sources)
+
+
+@pytest.mark.parametrize("budget", [800, 1500, 4000])
+def test_budgeted_search_never_exceeds_and_cursors_yield_every_hit_once(corpus_db: str, budget: int) -> None:
+    with api_client(corpus_db) as client:
+        everything = client.get("/search", params={"q": "attention economy", "limit": 500}).json()
+        expected = [
+            (h["type"], h.get("claimId") or h.get("sourceId") or h["slug"], h.get("slug")) for h in everything["items"]
+        ]
+        seen, url = [], f"/search?q=attention+economy&limit=40&max_tokens={budget}"
+        while url:
+            response = client.get(url)
+            assert response.status_code == 200, response.text
+            assert int(response.headers["x-token-estimate"]) <= budget
+            body = response.json()
+            seen += [
+                (h["type"], h.get("claimId") or h.get("sourceId") or h["slug"], h.get("slug")) for h in body["items"]
+            ]
+            url = body["next"]
+        assert seen == expected
+
+
+@pytest.mark.parametrize("path", ["/claims?topic=ai-agents", "/articles/a-map-of-levers/claims?include=evidence"])
+@pytest.mark.parametrize("budget", [350, 800, 2500])
+def test_budgeted_lists_never_exceed_and_walk_every_item_once(corpus_db: str, path: str, budget: int) -> None:
+    with api_client(corpus_db) as client:
+        full_path = path + "&limit=500" if path.startswith("/claims") else path
+        full = [item["claimId"] for item in client.get(full_path).json()["items"]]
+        seen, url, truncated = [], f"{path}&max_tokens={budget}", []
+        while url:
+            response = client.get(url)
+            assert response.status_code == 200, response.text
+            assert int(response.headers["x-token-estimate"]) <= budget
+            body = response.json()
+            seen += [item["claimId"] for item in body["items"]]
+            truncated.append(body["truncated"])
+            url = body["next"]
+        assert seen == full
+        assert truncated[-1] is False and all(truncated[:-1])
+
+
+def test_budgeted_brief_returns_whole_sections(corpus_db: str) -> None:
+    with api_client(corpus_db) as client:
+        whole = client.get("/articles/agents/brief").json()["sections"]
+        seen, url = [], "/articles/agents/brief?max_tokens=300"
+        while url:
+            response = client.get(url)
+            assert int(response.headers["x-token-estimate"]) <= 300
+            body = response.json()
+            seen += body["sections"]
+            url = body["next"]
+        assert seen == whole
+
+
+def test_a_budget_too_small_for_one_item_says_what_would_do(corpus_db: str) -> None:
+    with api_client(corpus_db) as client:
+        response = client.get("/claims", params={"max_tokens": 10})
+        assert response.status_code == 422
+        body = response.json()
+        assert body["parameter"] == "max_tokens" and body["needed"] > 10
+        assert client.get("/claims", params={"max_tokens": body["needed"]}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['"', '"unbalanced', "(((", "a AND", "OR", "NEAR(a b)", "col:value", "*", "-x", "^", "日本語", "🌱", "x" * 500,
+     "\u0000", "' OR 1=1 --", "%", "_"],
+)  # fmt: skip
+def test_any_query_string_is_an_answer_or_a_clear_400(corpus_db: str, query: str) -> None:
+    with api_client(corpus_db) as client:
+        response = client.get("/search", params={"q": query})
+    assert response.status_code in (200, 422), response.text
+    if response.status_code == 422:
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["parameter"] == "q"
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(query=st.text(max_size=60))
+def test_property_no_query_string_causes_a_5xx(corpus_db: str, query: str) -> None:
+    with api_client(corpus_db) as client:
+        response = client.get("/search", params={"q": query, "limit": 3})
+    assert response.status_code < 500, (query, response.text)
+    assert response.status_code in (200, 422)
+
+
+def test_search_follows_every_ingest(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.conftest import CONTENT, ingest_json
+
+    tree = tmp_path / "repo"
+    shutil.copytree(CONTENT, tree / "content")
+    db_url = f"sqlite:///{tmp_path / 'garden.db'}"
+    assert ingest_json(tree, db_url=db_url)[0] == 0
+    with api_client(db_url) as client:
+        assert client.get("/search", params={"q": "zyzzyvaquark"}).json()["total"] == 0
+        artifact = next((tree / "content/articles").glob("*/rainwater-harvesting-for-small-gardens/artifact.json"))
+        data = json.loads(artifact.read_text(encoding="utf-8"))
+        data["claims"][0]["claim"] = "A zyzzyvaquark barrel holds the first flush of every storm."
+        artifact.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        assert ingest_json(tree, db_url=db_url)[0] == 0
+        hits = client.get("/search", params={"q": "zyzzyvaquark"}).json()["items"]
+        assert [h["claimId"] for h in hits] == ["article:rainwater-harvesting-for-small-gardens:claim-001"]
+        assert math.isfinite(hits[0]["score"])
