@@ -111,7 +111,7 @@ def test_budgeted_search_never_exceeds_and_cursors_yield_every_hit_once(corpus_d
 
 
 @pytest.mark.parametrize("path", ["/claims?topic=ai-agents", "/articles/a-map-of-levers/claims?include=evidence"])
-@pytest.mark.parametrize("budget", [350, 800, 2500])
+@pytest.mark.parametrize("budget", [500, 1000, 2500])
 def test_budgeted_lists_never_exceed_and_walk_every_item_once(corpus_db: str, path: str, budget: int) -> None:
     with api_client(corpus_db) as client:
         full_path = path + "&limit=500" if path.startswith("/claims") else path
