@@ -28,7 +28,7 @@ from typing import Annotated, Any, TypeVar
 import orjson
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
-from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_REQUEST, CallToolResult, TextContent, ToolAnnotations
@@ -36,14 +36,17 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.routing import Route
+from starlette.types import Receive, Send
+from starlette.types import Scope as AsgiScope
 
 from app.content.schema import ClaimKind, Confidence, Supports, VerificationStatus
 from app.db import get_engine
 from app.http import _preview as preview_access
 from app.problems import ApiProblem
 from app.queries import articles, claims, series, topics
-from app.queries.common import Scope
-from app.queries.params import ClaimParams, State
+from app.queries.common import Listing, Scope
+from app.queries.params import ClaimParams, SearchParams, State
+from app.queries.search import search
 from app.responses import ArticleDetail, Brief, ClaimDetail, ClaimItem
 from app.responses_series import SeriesDetail, SeriesList, TopicList
 from app.settings import get_settings
@@ -156,6 +159,27 @@ class ClaimPage(BaseModel):
     items: list[ClaimItem]
     total: int = Field(description="How many claims match the filters, over all pages.")
     nextCursor: str | None = Field(description="Pass as `cursor` (same filters) for the next page; null on the last.")
+    truncated: bool | None = Field(None, description="With max_tokens: whether claims were left for nextCursor.")
+
+
+class ClaimHit(ClaimItem):
+    """A claim found by search: its /claims row plus the hit's type, score and snippet."""
+
+    type: str = Field(description="Always 'claim' here.")
+    score: float = Field(description="bm25 relevance; higher is better.")
+    snippet: str = Field(description="The best matching passage, matches wrapped in <mark>…</mark>.")
+
+
+class ClaimSearchPage(BaseModel):
+    """A page of claims ranked by relevance."""
+
+    items: list[ClaimHit]
+    total: int = Field(description="How many claims match, over all pages.")
+    nextCursor: str | None = Field(description="Pass as `cursor` (same query and filters) for the next page.")
+    truncated: bool | None = Field(None, description="With max_tokens: whether hits were left for nextCursor.")
+    facets: dict[str, list[dict[str, Any]]] | None = Field(
+        None, description="First page only: the matching claims counted by confidence, state, topic and series."
+    )
 
 
 @mcp.tool(title="Get a claim", annotations=READ_ONLY)
@@ -163,6 +187,26 @@ def get_claim(claim_id: ClaimId, ctx: Context) -> Annotated[CallToolResult, Clai
     """One claim by its global id (article:<slug>:claim-NNN) with its evidence resolved to sources,
     counterevidence, verification, diagnostics, its article and its citationUrl."""
     return structured(tool_query(ctx, lambda scope: claims.get_claim(scope, claim_id)))
+
+
+_Params = TypeVar("_Params", bound=ClaimParams)
+
+
+def _params(model: type[_Params], given: dict[str, Any]) -> _Params:
+    """The REST API's parameter model from a tool's arguments (the ones given)."""
+    try:
+        return model.model_validate({name: value for name, value in given.items() if value is not None})
+    except ValidationError as error:
+        raise ToolError(str(error)) from error
+
+
+def _page(listing: Listing) -> CallToolResult:
+    page = {"items": listing.items, "total": listing.total, "nextCursor": listing.next_cursor}
+    if listing.truncated is not None:
+        page["truncated"] = listing.truncated
+    if listing.facets is not None:
+        page["facets"] = listing.facets
+    return structured(page)
 
 
 @mcp.tool(title="List claims", annotations=READ_ONLY)
@@ -185,32 +229,66 @@ def list_claims(
     ] = None,
     supports: Annotated[Supports | list[Supports] | None, Field(description=_filter("supports"))] = None,
     source: Annotated[str | list[str] | None, Field(description=_filter("source"))] = None,
-    q: Annotated[
-        str | None, Field(min_length=1, max_length=200, description="Case-insensitive text in the claim.")
-    ] = None,
     limit: Annotated[int, Field(ge=1, le=500, description="Claims per page (at most 500).")] = 50,
     cursor: Annotated[
         str | None, Field(max_length=2048, description="The previous page's nextCursor, to get the next page.")
+    ] = None,
+    max_tokens: Annotated[
+        int | None, Field(ge=1, description="Return as many whole claims as fit in this many tokens.")
+    ] = None,
+    q: Annotated[
+        str | None, Field(min_length=1, max_length=200, description="Case-insensitive text in the claim.")
     ] = None,
 ) -> Annotated[CallToolResult, ClaimPage]:
     """Claims in feed order, filtered like GET /claims: different filters are ANDed, the values of one filter
     ORed. Each claim carries its confidence, verification status, computed state, evidence and
     counterevidence counts, topics and series; get_claim gives the evidence itself."""
-    given = {
-        "topic": topic, "series": series, "article": article, "confidence": confidence,
-        "min_confidence": min_confidence, "status": status, "verification": verification, "state": state,
-        "has_counterevidence": has_counterevidence, "supports": supports, "source": source, "q": q,
-        "limit": limit, "cursor": cursor,
-    }  # fmt: skip
-    try:
-        params = ClaimParams.model_validate({name: value for name, value in given.items() if value is not None})
-    except ValidationError as error:
-        raise ToolError(str(error)) from error
-    listing = tool_query(ctx, lambda scope: claims.list_claims(scope, params))
-    return structured({"items": listing.items, "total": listing.total, "nextCursor": listing.next_cursor})
+    params = _params(ClaimParams, dict(locals()) | {"ctx": None})
+    return _page(tool_query(ctx, lambda scope: claims.list_claims(scope, params)))
 
 
-# search_claims (ranked full-text search over claims) belongs here, on top of the search query module.
+@mcp.tool(title="Search claims", annotations=READ_ONLY)
+def search_claims(
+    query: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=500,
+            description="Words to look for in claims, their "
+            "evidence and counterevidence; punctuation and operators are ignored.",
+        ),
+    ],
+    ctx: Context,
+    topic: Annotated[str | list[str] | None, Field(description=_filter("topic"))] = None,
+    series: Annotated[str | list[str] | None, Field(description=_filter("series"))] = None,
+    article: Annotated[str | list[str] | None, Field(description=_filter("article"))] = None,
+    confidence: Annotated[Confidence | list[Confidence] | None, Field(description=_filter("confidence"))] = None,
+    min_confidence: Annotated[
+        Confidence | None, Field(description="This confidence or higher (low < medium < medium-high < high).")
+    ] = None,
+    status: Annotated[ClaimKind | list[ClaimKind] | None, Field(description=_filter("status"))] = None,
+    verification: Annotated[
+        VerificationStatus | list[VerificationStatus] | None, Field(description=_filter("verification"))
+    ] = None,
+    state: Annotated[State | list[State] | None, Field(description=_filter("state"))] = None,
+    has_counterevidence: Annotated[
+        bool | None, Field(description="Claims with (true) or without (false) counterevidence.")
+    ] = None,
+    supports: Annotated[Supports | list[Supports] | None, Field(description=_filter("supports"))] = None,
+    source: Annotated[str | list[str] | None, Field(description=_filter("source"))] = None,
+    limit: Annotated[int, Field(ge=1, le=500, description="Claims per page (at most 500).")] = 50,
+    cursor: Annotated[
+        str | None, Field(max_length=2048, description="The previous page's nextCursor, to get the next page.")
+    ] = None,
+    max_tokens: Annotated[
+        int | None, Field(ge=1, description="Return as many whole claims as fit in this many tokens.")
+    ] = None,
+) -> Annotated[CallToolResult, ClaimSearchPage]:
+    """Claims ranked by relevance to ``query`` (bm25 over claim text, evidence snippets and counterevidence),
+    with the /claims filters, highlighted snippets and, on the first page, facets of the matching claims."""
+    given = dict(locals()) | {"ctx": None, "query": None, "q": query, "type": ["claims"]}
+    params = _params(SearchParams, given)
+    return _page(tool_query(ctx, lambda scope: search(scope, params)))
 
 
 @mcp.tool(title="Get an article", annotations=READ_ONLY)
@@ -271,33 +349,50 @@ def brief_resource(slug: str, ctx: Context) -> str:
 # --- Streamable HTTP --------------------------------------------------------------------------------------------------
 
 
-class McpHttp:
-    """The server over streamable HTTP for one FastAPI app: its routes and the lifespan its session manager needs.
+# streamable_http_app() builds a session manager whose ``app`` is the low-level server it drives: the one public way
+# to it. McpHttp makes a manager of its own for each lifespan run, since a manager may run only once.
+mcp.streamable_http_app()
+LOW_LEVEL_SERVER = mcp.session_manager.app
 
-    Stateless (no session id, any process answers any message) with JSON responses. ``routes(path)`` answers
-    both ``path`` and ``path/`` directly: no redirect, which a client could not follow for a POST behind a
-    TLS-terminating proxy. They take POST only: a stateless server has no messages of its own to stream, and
-    the SDK would hold a GET's SSE stream open, idle, until the client leaves; the transport spec's answer for
-    "no SSE stream here" is 405. Host/Origin (DNS-rebinding) checks are off: this is a public, read-only API
-    whose preview access rests on a bearer token, not on cookies or the network. Each instance has its own
-    session manager (one may run only once), so every ``create_app()`` gets a fresh one.
+
+class McpHttp:
+    """The server over streamable HTTP for one FastAPI app: an ASGI endpoint, its routes, and the lifespan that
+    runs a session manager for it.
+
+    Stateless (no session id, any process answers any message) with JSON responses rather than SSE streams.
+    ``routes(path)`` answers both ``path`` and ``path/`` directly: no redirect, which a client could not follow
+    for a POST behind a TLS-terminating proxy. They take POST only: a stateless server has no messages of its
+    own to stream, and the SDK would hold a GET's SSE stream open, idle, until the client leaves; the transport
+    spec's answer for "no SSE stream here" is 405. Host/Origin (DNS-rebinding) checks are off: this is a public,
+    read-only API whose preview access rests on a bearer token, not on cookies or the network.
+
+    Each run of the lifespan gets a new session manager (one may run only once, and an app's lifespan may run
+    more than once: a TestClient runs it on each ``with``).
     """
 
     def __init__(self) -> None:
-        mcp.streamable_http_app(
-            stateless_http=True,
-            json_response=True,
-            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
-        )
-        # streamable_http_app() makes a new session manager on each call; keep the one made for this app.
-        self.session_manager: StreamableHTTPSessionManager = mcp.session_manager
+        self.session_manager: StreamableHTTPSessionManager | None = None
+
+    async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
+        if self.session_manager is None:
+            raise RuntimeError("The MCP session manager is not running: serve the app with its lifespan.")
+        await self.session_manager.handle_request(scope, receive, send)
 
     def routes(self, path: str) -> list[Route]:
-        endpoint = StreamableHTTPASGIApp(self.session_manager)
         path = path.rstrip("/")
-        return [Route(p, endpoint=endpoint, methods=["POST"], include_in_schema=False) for p in (path, f"{path}/")]
+        return [Route(p, endpoint=self, methods=["POST"], include_in_schema=False) for p in (path, f"{path}/")]
 
     @asynccontextmanager
     async def lifespan(self, _app: Any) -> AsyncIterator[None]:
-        async with self.session_manager.run():
-            yield
+        manager = StreamableHTTPSessionManager(
+            LOW_LEVEL_SERVER,
+            stateless=True,
+            json_response=True,
+            security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+        )
+        async with manager.run():
+            self.session_manager = manager
+            try:
+                yield
+            finally:
+                self.session_manager = None

@@ -274,12 +274,14 @@ class Brief(_Body):
 
     id: str
     articleId: str
-    frontMatter: dict[str, Any] | None
+    frontMatter: dict[str, Any] | None = Field(None, description="Absent with max_tokens.")
     tokenBudget: int | None
     tokenEstimate: int
-    sections: list[dict[str, str]]
-    claims: list[dict[str, str]]
-    markdown: str
+    sections: list[dict[str, str]] = Field(description="With max_tokens: the whole sections that fit.")
+    claims: list[dict[str, str]] | None = Field(None, description="Absent with max_tokens.")
+    markdown: str | None = Field(None, description="Absent with max_tokens.")
+    truncated: bool | None = Field(None, description="With max_tokens: whether sections were left for `next`.")
+    next: str | None = Field(None, description="With max_tokens: the URL of the following sections, or null.")
 
 
 class SearchResults(_Body):
