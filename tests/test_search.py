@@ -194,3 +194,14 @@ def test_search_follows_every_ingest(tmp_path: Path) -> None:
         hits = client.get("/search", params={"q": "zyzzyvaquark"}).json()["items"]
         assert [h["claimId"] for h in hits] == ["article:rainwater-harvesting-for-small-gardens:claim-001"]
         assert math.isfinite(hits[0]["score"])
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/articles?limit=3", "/claims/article:agents:claim-001",
+                                  "/search?q=agents", "/agents/index.json", "/articles/nope", "/claims?bogus=1"])  # fmt: skip
+def test_every_json_response_carries_its_token_estimate(corpus_db: str, path: str) -> None:
+    from app.budget import estimate
+
+    with api_client(corpus_db) as client:
+        response = client.get(path)
+    assert "json" in response.headers["content-type"]
+    assert int(response.headers["x-token-estimate"]) == estimate(response.content) > 0

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from fastapi import APIRouter
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func
 from sqlmodel import select
 
 from app import models
+from app.budget import estimate
 from app.db import SessionDep
 
 router = APIRouter(tags=["health"])
@@ -63,13 +65,18 @@ class Ready(BaseModel):
     corpus: CorpusSummary
 
 
+def _json(model: BaseModel) -> Response:
+    body = model.model_dump_json().encode()
+    return Response(body, media_type="application/json", headers={"X-Token-Estimate": str(estimate(body))})
+
+
 @router.get("/healthz", response_model=Health, summary="The process is up (answers without the database)")
-def healthz() -> Health:
-    return Health()
+def healthz() -> Response:
+    return _json(Health())
 
 
 @router.get("/readyz", response_model=Ready, summary="The database answers; the loaded corpus")
-def readyz(session: SessionDep) -> Ready:
+def readyz(session: SessionDep) -> Response:
     corpus = session.exec(select(models.Corpus)).first()
     article = models.Article
     articles = session.scalar(select(func.count()).select_from(article)) or 0
@@ -82,4 +89,4 @@ def readyz(session: SessionDep) -> Ready:
         publicArticles=public,
         claims=claims,
     )
-    return Ready(status="ready", database=session.get_bind().dialect.name, corpus=summary)
+    return _json(Ready(status="ready", database=session.get_bind().dialect.name, corpus=summary))
