@@ -196,8 +196,11 @@ def test_search_follows_every_ingest(tmp_path: Path) -> None:
         assert math.isfinite(hits[0]["score"])
 
 
-@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/articles?limit=3", "/claims/article:agents:claim-001",
-                                  "/search?q=agents", "/agents/index.json", "/articles/nope", "/claims?bogus=1"])  # fmt: skip
+JSON_PATHS = ["/healthz", "/readyz", "/articles?limit=3", "/claims/article:agents:claim-001", "/search?q=agents",
+              "/agents/index.json", "/articles/nope", "/claims?bogus=1"]  # fmt: skip
+
+
+@pytest.mark.parametrize("path", JSON_PATHS)
 def test_every_json_response_carries_its_token_estimate(corpus_db: str, path: str) -> None:
     from app.budget import estimate
 
