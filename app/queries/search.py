@@ -34,9 +34,7 @@ HIT_FIELDS = ("type", "score", "snippet")
 def _kinds(params: SearchParams) -> list[str]:
     if params.type:
         return list(dict.fromkeys(params.type))
-    claim_only = any(
-        getattr(params, name, None) not in (None, []) for name in CLAIM_ONLY if name in params.model_fields
-    )
+    claim_only = any(getattr(params, name) not in (None, []) for name in CLAIM_ONLY)
     return ["claims"] if claim_only else ["claims", "articles", "sources"]
 
 
