@@ -216,7 +216,7 @@ def _not_modified(request: Request, etag: str, last_modified: dt.datetime | None
     return False
 
 
-def _preview(request: Request, settings: Settings) -> bool:
+def preview_access(request: Request, settings: Settings) -> bool:
     header = request.headers.get("authorization")
     if header is None:
         return False
@@ -237,7 +237,7 @@ def _preview(request: Request, settings: Settings) -> bool:
 def get_context(request: Request) -> Iterator[Context]:
     """Open a session, pin the corpus version and work out the caller's visibility."""
     settings = get_settings()
-    preview = _preview(request, settings)
+    preview = preview_access(request, settings)
     with Session(get_engine()) as session:
         yield Context(request, session, read_corpus(session), preview, settings)
 

@@ -41,7 +41,7 @@ from starlette.types import Scope as AsgiScope
 
 from app.content.schema import ClaimKind, Confidence, Supports, VerificationStatus
 from app.db import get_engine
-from app.http import _preview as preview_access
+from app.http import preview_access
 from app.problems import ApiProblem
 from app.queries import articles, claims, series, topics
 from app.queries.common import Listing, Scope
@@ -56,8 +56,9 @@ T = TypeVar("T")
 INSTRUCTIONS = """\
 garden-api: agent-readable articles. Every article states claims (ids like article:<slug>:claim-001), each with
 a confidence, a verification status, a computed state, evidence from cited sources and counterevidence.
-list_claims filters claims (topic, series, confidence, state, ...); get_claim gives one claim with its evidence,
-sources, counterevidence and diagnostics; get_article gives an article's packet; get_brief its agent brief.
+search_claims ranks claims by relevance to words; list_claims filters them (topic, series, confidence, state,
+...); get_claim gives one claim with its evidence, sources, counterevidence and diagnostics; get_article gives
+an article's packet; get_brief its agent brief.
 list_series / get_series and list_topics show how articles group. Cite a claim by its citationUrl."""
 
 
