@@ -13,6 +13,8 @@ and fingerprints them; :func:`parse` validates and derives, and ingest calls it 
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -95,45 +97,58 @@ def _fingerprint(layout: str, year: str, slug: str, raw: dict[str, bytes]) -> st
     return digest.hexdigest()
 
 
-def _read(path: Path, shown: str, root: Path, max_bytes: int, errors: list[ContentError]) -> bytes | None:
-    """The file's bytes, or None with an error when it is missing, outside the root, special or too big."""
+def _read(
+    path: Path, shown: str, root: Path, max_bytes: int, errors: list[ContentError], real_dir: Path | None = None
+) -> bytes | None:
+    """The file's bytes, or None with an error when it is missing, outside the root, special or too big.
+
+    ``real_dir``, when given, is the file's directory already resolved (and known to be inside the root): a file
+    that is not itself a symlink then needs one ``lstat``, not a walk of its whole path.
+    """
     try:
-        real = path.resolve(strict=True)
+        info = os.lstat(path)
+        if real_dir is not None and not stat.S_ISLNK(info.st_mode):
+            real = real_dir / path.name
+        else:
+            real = path.resolve(strict=True)
+            info = os.stat(real)
     except (FileNotFoundError, RuntimeError):
         errors.append(ContentError(shown, WHOLE_FILE, "file is missing (or is a broken symlink)"))
         return None
     if not real.is_relative_to(root):
         errors.append(ContentError(shown, WHOLE_FILE, f"is a symlink that leads outside the content root (to {real})"))
         return None
-    if not real.is_file():
+    if not stat.S_ISREG(info.st_mode):
         errors.append(ContentError(shown, WHOLE_FILE, "is not a regular file"))
         return None
-    size = real.stat().st_size
-    if size > max_bytes:
-        errors.append(
-            ContentError(
-                shown,
-                WHOLE_FILE,
-                f"is {size:,} bytes, over the {max_bytes:,}-byte limit (GARDEN_MAX_FILE_BYTES)",
-            )
-        )
+    if info.st_size > max_bytes:
+        limit = f"over the {max_bytes:,}-byte limit (GARDEN_MAX_FILE_BYTES)"
+        errors.append(ContentError(shown, WHOLE_FILE, f"is {info.st_size:,} bytes, {limit}"))
         return None
     try:
-        return real.read_bytes()
+        with open(real, "rb") as file:
+            return file.read()
     except OSError as exc:
         errors.append(ContentError(shown, WHOLE_FILE, f"cannot be read: {exc.strerror}"))
         return None
 
 
+def _subdirs(directory: Path) -> list[Path]:
+    with os.scandir(directory) as entries:
+        return sorted(Path(entry.path) for entry in entries if entry.is_dir())
+
+
 def _discover_source(articles_dir: Path, shown_root: str, max_bytes: int, found: Discovery) -> None:
     root = articles_dir.resolve()
-    for year_dir in sorted(p for p in articles_dir.iterdir() if p.is_dir()):
-        for article_dir in sorted(p for p in year_dir.iterdir() if p.is_dir()):
+    for year_dir in _subdirs(articles_dir):
+        for article_dir in _subdirs(year_dir):
             location = f"{shown_root}/{year_dir.name}/{article_dir.name}"
             paths = {role: f"{location}/{name}" for role, name in SOURCE_FILES.items()}
             errors: list[ContentError] = []
+            real_dir = article_dir.resolve()
+            inside = real_dir if real_dir.is_relative_to(root) else None  # else each file reports the escape
             raw = {
-                role: _read(article_dir / name, paths[role], root, max_bytes, errors)
+                role: _read(article_dir / name, paths[role], root, max_bytes, errors, inside)
                 for role, name in SOURCE_FILES.items()
             }
             if errors:
