@@ -14,8 +14,11 @@ The policy is DATA-CONTRACT §0:
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +28,7 @@ from sqlalchemy import Connection, Engine, Table, delete, func, insert, inspect,
 from app import derive, fulltext, models
 from app.agent.collation import locale_bytes
 from app.content.errors import ContentError, InvalidContent
-from app.content.reader import ParsedArticle, discover, parse
+from app.content.reader import InputArticle, ParsedArticle, discover, parse
 from app.content.schema import CONFIDENCE_RANK
 from app.db import tune_for_bulk_write
 from app.models import table
@@ -53,6 +56,8 @@ _OWNED_TABLES: list[Table] = [
 ]
 _ID_TABLES = ("article", "claim", "evidence", "counterevidence", "source", "diagnostic")
 _CHUNK = 500
+_PARSE_CHUNK = 64  # articles per task sent to a worker process
+_PARALLEL_FROM = 256  # fewer changed articles than this are prepared in-process
 SEARCH = "search"  # the full-text documents, written with the rows (app.fulltext)
 
 
@@ -120,22 +125,23 @@ def ingest(
     report.errors += found.errors
     stored, derivation = _stored_articles(engine)
 
-    parsed: list[ParsedArticle] = []
-    for done, article in enumerate(found.articles, 1):
+    changed: list[InputArticle] = []
+    for article in found.articles:
         previous = stored.get(article.slug)
         if previous is not None and previous[1] == article.fingerprint and derivation == derive.DERIVATION_VERSION:
             report.unchanged.append(article.slug)
             article.raw.clear()  # stored already; no need to hold the bytes
         else:
-            try:
-                parsed.append(parse(article))
-            except InvalidContent as exc:
-                report.errors += exc.errors
-                found.invalid_slugs.add(article.slug)
-        if progress:
-            progress("validate", done, len(found.articles))
+            changed.append(article)
+    prepared: list[Prepared] = []
+    for outcome in _prepare_all(changed, today, len(found.articles) - len(changed), progress):
+        if isinstance(outcome, Prepared):
+            prepared.append(outcome)
+        else:
+            report.errors += outcome[1]
+            found.invalid_slugs.add(outcome[0])
     report.invalid = sorted(found.invalid_slugs)
-    for record in parsed:
+    for record in prepared:
         (report.updated if record.slug in stored else report.added).append(record.slug)
 
     present = {a.slug for a in found.articles} | found.invalid_slugs
@@ -150,11 +156,11 @@ def ingest(
         if not dry_run:  # nothing is written: say so in the counts
             report.added, report.updated, report.removed = [], [], []
             report.missing = absent
-    elif parsed or report.removed:
-        _write(engine, parsed, stored, report.removed, progress)
+    elif prepared or report.removed:
+        _write(engine, prepared, stored, report.removed, progress)
         report.written = True
     report.counts, report.corpus_version = _corpus_counts(engine)
-    report.diagnostics = _diagnostic_totals(engine, parsed, report.unchanged, today)
+    report.diagnostics = _diagnostic_totals(engine, prepared, report.unchanged, today)
     return report
 
 
@@ -172,7 +178,7 @@ def _stored_articles(engine: Engine) -> tuple[dict[str, tuple[int, str]], int | 
 
 def _write(
     engine: Engine,
-    parsed: list[ParsedArticle],
+    prepared: list[Prepared],
     stored: dict[str, tuple[int, str]],
     removed: list[str],
     progress: Progress | None,
@@ -188,17 +194,104 @@ def _write(
         )
         if bumped.rowcount == 0:
             conn.execute(insert(corpus).values(id=1, version=1, derivation=derive.DERIVATION_VERSION, ingested_at=now))
-        replaced = [stored[slug][0] for slug in removed] + [stored[p.slug][0] for p in parsed if p.slug in stored]
+        replaced = [stored[slug][0] for slug in removed] + [stored[p.slug][0] for p in prepared if p.slug in stored]
         fulltext.remove(conn, replaced)
         _delete_articles(conn, replaced)
-        ids = {name: (conn.execute(select(func.max(_table(name).c.id))).scalar() or 0) + 1 for name in _ID_TABLES}
+        bases = {name: (conn.execute(select(func.max(_table(name).c.id))).scalar() or 0) + 1 for name in _ID_TABLES}
         rows: dict[str, list[dict[str, Any]]] = {name: [] for name in [t.name for t in _OWNED_TABLES] + [SEARCH]}
-        for done, record in enumerate(parsed, 1):
-            _article_rows(record, ids, rows, now)
-            if len(rows["claim"]) > 5000 or done == len(parsed):
+        for done, record in enumerate(prepared, 1):
+            _place(record, bases, rows, now)
+            if len(rows["claim"]) > 5000 or done == len(prepared):
                 _flush(conn, rows)
             if progress:
-                progress("write", done, len(parsed))
+                progress("write", done, len(prepared))
+
+
+#: Which id each id-holding field refers to (every table's article_id refers to the article).
+_ID_FIELDS: dict[str, dict[str, str]] = {
+    "article": {"id": "article"},
+    "claim": {"id": "claim"},
+    "evidence": {"id": "evidence", "claim_id": "claim"},
+    "counterevidence": {"id": "counterevidence", "claim_id": "claim"},
+    "source": {"id": "source"},
+    "diagnostic": {"id": "diagnostic"},
+}
+
+
+def _place(record: Prepared, bases: dict[str, int], rows: dict[str, list[dict[str, Any]]], now: dt.datetime) -> None:
+    """Move one article's rows from its own ids (0, 1, …) to the table ids from ``bases``, and queue them."""
+    for name, items in record.rows.items():
+        fields = _ID_FIELDS.get(name, {})
+        for row in items:
+            for key, target in fields.items():
+                row[key] += bases[target]
+            if "article_id" in row:
+                row["article_id"] += bases["article"]
+            if name == SEARCH:
+                row["ref"] += bases[row["kind"]]
+            elif name == "article":
+                row["ingested_at"] = now
+        rows[name] += items
+    for name, used in record.ids.items():
+        bases[name] += used
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A valid article, ready to write: its rows, numbered from 0 within the article, and its active findings."""
+
+    slug: str
+    rows: dict[str, list[dict[str, Any]]]
+    ids: dict[str, int]
+    severities: dict[str, int]
+
+
+def prepare(source: InputArticle, today: dt.date) -> Prepared:
+    """Validate and derive one article (app.content.reader.parse) and build its rows; raises InvalidContent."""
+    record = parse(source)
+    ids = dict.fromkeys(_ID_TABLES, 0)
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in [t.name for t in _OWNED_TABLES] + [SEARCH]}
+    _article_rows(record, ids, rows)
+    severities = Counter(f.severity for f in record.findings if f.is_active(today))
+    return Prepared(record.slug, {name: items for name, items in rows.items() if items}, ids, dict(severities))
+
+
+Outcome = Prepared | tuple[str, list[ContentError]]
+
+
+def _prepare_chunk(sources: list[InputArticle], today: dt.date) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    for source in sources:
+        try:
+            outcomes.append(prepare(source, today))
+        except InvalidContent as exc:
+            outcomes.append((source.slug, exc.errors))
+    return outcomes
+
+
+def _prepare_all(
+    sources: list[InputArticle], today: dt.date, already: int, progress: Progress | None
+) -> Iterator[Outcome]:
+    """Prepare every changed article, on every core when there are enough to be worth the processes."""
+    total = already + len(sources)
+    chunks = [sources[start : start + _PARSE_CHUNK] for start in range(0, len(sources), _PARSE_CHUNK)]
+    workers = min(os.cpu_count() or 1, 4)
+    done = already
+    if len(sources) < _PARALLEL_FROM or workers < 2:
+        results: Iterable[list[Outcome]] = (_prepare_chunk(chunk, today) for chunk in chunks)
+        yield from _counted(results, done, total, progress)
+        return
+    # fork: the workers inherit the loaded code and need nothing from the parent's database connections.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        yield from _counted(pool.map(_prepare_chunk, chunks, [today] * len(chunks)), done, total, progress)
+
+
+def _counted(results: Iterable[list[Outcome]], done: int, total: int, progress: Progress | None) -> Iterator[Outcome]:
+    for chunk in results:
+        yield from chunk
+        done += len(chunk)
+        if progress:
+            progress("validate", done, total)
 
 
 def _table(name: str) -> Table:
@@ -227,9 +320,7 @@ def _next(ids: dict[str, int], name: str) -> int:
     return ids[name] - 1
 
 
-def _article_rows(
-    record: ParsedArticle, ids: dict[str, int], rows: dict[str, list[dict[str, Any]]], now: dt.datetime
-) -> None:
+def _article_rows(record: ParsedArticle, ids: dict[str, int], rows: dict[str, list[dict[str, Any]]]) -> None:
     """Append the rows of one article to ``rows``, assigning surrogate ids from ``ids``."""
     artifact, fm, brief_fm = record.artifact, record.front_matter or {}, record.brief_front_matter or {}
     article_id = _next(ids, "article")
@@ -273,7 +364,7 @@ def _article_rows(
             "claim_count": len(artifact.claims),
             "source_count": len(artifact.sources),
             "trusted": latest is not None and latest.contentHash == record.content_hash,
-            "ingested_at": now,
+            "ingested_at": None,  # set when written (_place)
         }
     )
     raw = record.source.raw
@@ -477,10 +568,12 @@ def _corpus_counts(engine: Engine) -> tuple[dict[str, int], int]:
 
 
 def _diagnostic_totals(
-    engine: Engine, parsed: list[ParsedArticle], unchanged: list[str], today: dt.date
+    engine: Engine, prepared: list[Prepared], unchanged: list[str], today: dt.date
 ) -> dict[str, int]:
     """Findings by severity over this run's valid input: fresh ones from parsing, the rest as stored."""
-    totals = Counter(f.severity for record in parsed for f in record.findings if f.is_active(today))
+    totals: Counter[str] = Counter()
+    for record in prepared:
+        totals.update(record.severities)
     if unchanged:
         diagnostic, article = table(models.Diagnostic), table(models.Article)
         wanted = set(unchanged)

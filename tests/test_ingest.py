@@ -7,6 +7,8 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import CONTENT, ingest_json, run_garden
 
 
@@ -148,3 +150,30 @@ def test_sample_content_ingests_cleanly(db_url: str) -> None:
     assert confidences == {"low", "medium", "medium-high", "high"}
     states = {s for (s,) in rows(db_url, "SELECT DISTINCT state_base FROM claim")}
     assert {"contested", "stale"} <= states
+
+
+def test_parallel_preparation_writes_exactly_what_the_sequential_one_does(
+    corpus_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Articles prepared on several cores get the same rows and ids as articles prepared one by one."""
+    import datetime as dt
+    import runpy
+
+    from app import ingest as ingest_module
+    from app.db import make_engine, upgrade_to_head
+    from tests.conftest import ROOT
+
+    runpy.run_path(str(ROOT / "bench/generate_corpus.py"))["generate"](corpus_dir, tmp_path / "corpus", 300)
+    dumps = []
+    for threshold in (10**9, 1):  # never parallel, then always
+        monkeypatch.setattr(ingest_module, "_PARALLEL_FROM", threshold)
+        url = f"sqlite:///{tmp_path / f'garden-{threshold}.db'}"
+        engine = make_engine(url)
+        upgrade_to_head(engine)
+        report = ingest_module.ingest(engine, [tmp_path / "corpus"], today=dt.date(2026, 11, 22))
+        assert report.ok and len(report.added) == 300
+        engine.dispose()
+        dumps.append({name: rows(url, f"SELECT * FROM {name} ORDER BY 1, 2") for name in
+                      ("claim", "evidence", "source", "graph_edge", "diagnostic", "article_topic")})  # fmt: skip
+        dumps[-1]["search"] = rows(url, "SELECT kind, ref, article_id, primary_text FROM search_fts ORDER BY 1, 2")
+    assert dumps[0] == dumps[1]
