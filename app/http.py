@@ -41,7 +41,7 @@ GZIP_MIN_BYTES = 1024
 
 
 @dataclass(frozen=True, slots=True)
-class Corpus:
+class CorpusVersion:
     """The stored corpus as a request sees it."""
 
     version: int
@@ -54,7 +54,7 @@ class Context:
 
     request: Request
     session: Session
-    corpus: Corpus
+    corpus: CorpusVersion
     preview: bool
     settings: Settings
     headers: dict[str, str] = field(default_factory=dict)
@@ -126,7 +126,7 @@ class Context:
             headers["Content-Encoding"] = "gzip"
         return StreamingResponse(body(), media_type=media_type, headers=headers)
 
-    def _cache_headers(self, corpus: Corpus) -> dict[str, str]:
+    def _cache_headers(self, corpus: CorpusVersion) -> dict[str, str]:
         headers = {
             **self.headers,
             "X-Corpus-Version": str(corpus.version),
@@ -158,10 +158,10 @@ class Context:
         return Response(body, status_code=status, media_type=media_type, headers=headers)
 
 
-def read_corpus(session: Session) -> Corpus:
+def read_corpus(session: Session) -> CorpusVersion:
     """The corpus version and last ingest; the first read of a session, so it pins the snapshot."""
     row = session.execute(select(table(models.Corpus).c.version, table(models.Corpus).c.ingested_at)).first()
-    return Corpus(row.version, row.ingested_at) if row else Corpus(0, None)
+    return CorpusVersion(row.version, row.ingested_at) if row else CorpusVersion(0, None)
 
 
 def accepts_gzip(accept_encoding: str) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import orjson
@@ -145,10 +145,6 @@ def topic_json(corpus: Corpus, topic: str) -> bytes | None:
     })  # fmt: skip
 
 
-def topic_names(corpus: Corpus) -> list[str]:
-    return [topic for topic, _ in topic_groups(corpus.index_entries(corpus.public_articles()))]
-
-
 # --- article packets (§2.1) -------------------------------------------------------------------------------
 
 
@@ -214,22 +210,20 @@ def edges_query() -> Select[Any]:
     return select(EDGE.c.source, EDGE.c.type, EDGE.c.target).select_from(_public_join(EDGE)).order_by(EDGE.c.sort_key)
 
 
-def claims_feed(corpus: Corpus) -> Iterator[bytes]:
+def _article_feed(
+    corpus: Corpus, query: Select[Any], row: Callable[[Any, str, str], dict[str, Any]]
+) -> Iterator[bytes]:
+    """A feed of per-article rows, each built by ``row(db_row, slug, articleUrl)`` (app.shapes)."""
     site = corpus.site
-    return _stream(
-        corpus.session,
-        claims_query(),
-        lambda r: shapes.claim_feed_row(r, r["slug"], shapes.article_url(site, r["canonical_path"])),
-    )
+    return _stream(corpus.session, query, lambda r: row(r, r["slug"], shapes.article_url(site, r["canonical_path"])))
+
+
+def claims_feed(corpus: Corpus) -> Iterator[bytes]:
+    return _article_feed(corpus, claims_query(), shapes.claim_feed_row)
 
 
 def sources_feed(corpus: Corpus) -> Iterator[bytes]:
-    site = corpus.site
-    return _stream(
-        corpus.session,
-        sources_query(),
-        lambda r: shapes.source_feed_row(r, r["slug"], shapes.article_url(site, r["canonical_path"])),
-    )
+    return _article_feed(corpus, sources_query(), shapes.source_feed_row)
 
 
 def edges_feed(corpus: Corpus) -> Iterator[bytes]:

@@ -20,15 +20,21 @@ from app import derive, fulltext
 from app.budget import fitting
 from app.problems import ApiProblem
 from app.queries import claims as claim_queries
+from app.queries.articles import ITEM_FIELDS as ARTICLE_FIELDS
 from app.queries.articles import summaries
 from app.queries.common import ARTICLE, ARTICLE_COLUMNS, CLAIM, SOURCE, TOPIC, Listing, Scope, article_slug, visible
 from app.queries.paging import decode_cursor, encode_cursor, select_fields
 from app.queries.params import SearchParams
+from app.queries.sources import ITEM_FIELDS as SOURCE_FIELDS
 from app.queries.sources import source_items
 
 CLAIM_ONLY = ("confidence", "min_confidence", "status", "verification", "state", "has_counterevidence", "supports",
               "source")  # fmt: skip
-HIT_FIELDS = ("type", "score", "snippet")
+#: What ``fields=`` may name: the hit's own keys, then those of the claim, article and source rows.
+HIT_FIELDS = tuple(dict.fromkeys((
+    "type", "score", "snippet", *claim_queries.ITEM_FIELDS, *ARTICLE_FIELDS,
+    *("sourceType" if name == "type" else name for name in SOURCE_FIELDS),
+)))  # fmt: skip
 
 
 def _kinds(params: SearchParams) -> list[str]:
@@ -112,7 +118,7 @@ def search(scope: Scope, params: SearchParams) -> Listing:
     candidates.sort(key=lambda hit: (-hit[0], hit[1], hit[2]))
     chosen = candidates[offset : offset + params.limit]
     more = len(candidates) > offset + params.limit
-    items = select_fields(_items(scope, chosen, params.include), params.fields, (*HIT_FIELDS, *_all_fields()))
+    items = select_fields(_items(scope, chosen, params.include), params.fields, HIT_FIELDS)
     next_offset = offset + len(items) if more else None
     truncated = None
     if params.max_tokens is not None:
@@ -123,14 +129,6 @@ def search(scope: Scope, params: SearchParams) -> Listing:
             items, next_offset = items[:kept], offset + kept
     next_cursor = encode_cursor(params, [next_offset]) if next_offset is not None else None
     return Listing(items, total, next_cursor, truncated=truncated, facets=facets)
-
-
-def _all_fields() -> tuple[str, ...]:
-    from app.queries.articles import ITEM_FIELDS as ARTICLE_FIELDS
-    from app.queries.sources import ITEM_FIELDS as SOURCE_FIELDS
-
-    source_fields = ["sourceType" if name == "type" else name for name in SOURCE_FIELDS]
-    return tuple(dict.fromkeys((*claim_queries.ITEM_FIELDS, *ARTICLE_FIELDS, *source_fields)))
 
 
 def _items(scope: Scope, chosen: list[tuple[float, str, int, str]], include: list[str]) -> list[dict[str, Any]]:
