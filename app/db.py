@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlmodel import Session
 
 from app.settings import get_settings
@@ -34,14 +34,28 @@ def _begin(connection: Connection) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL and may be shared across FastAPI's worker threads."""
-    json = {"json_serializer": _json_text, "json_deserializer": orjson.loads}
+    """An engine for ``url``; SQLite gets WAL and may be shared across FastAPI's worker threads.
+
+    The pool keeps ``GARDEN_POOL_SIZE`` connections (the app runs that many request threads, app.main), plus as
+    many again for streamed feeds, each of which holds one until its last byte; a request that finds none free
+    within ``GARDEN_POOL_TIMEOUT`` is answered 503 (app.problems).
+    """
+    settings = get_settings()
+    options: dict[str, Any] = {
+        "json_serializer": _json_text,
+        "json_deserializer": orjson.loads,
+        "pool_size": settings.pool_size,
+        "max_overflow": settings.pool_size,
+        "pool_timeout": settings.pool_timeout,
+    }
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False}, **json)
+        if make_url(url).database in (None, "", ":memory:"):
+            options = {k: v for k, v in options.items() if not k.startswith(("pool_", "max_"))}
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, **json)
+    return create_engine(url, pool_pre_ping=True, **options)
 
 
 def _json_text(value: Any) -> str:

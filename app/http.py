@@ -15,7 +15,7 @@ import hmac
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -31,6 +31,7 @@ from app import models
 from app.budget import estimate
 from app.db import get_engine
 from app.models import table
+from app.negotiation import accepts_gzip, not_modified
 from app.problems import ApiProblem
 from app.queries.common import Listing, Scope
 from app.settings import Settings, get_settings
@@ -164,21 +165,9 @@ def read_corpus(session: Session) -> CorpusVersion:
     return CorpusVersion(row.version, row.ingested_at) if row else CorpusVersion(0, None)
 
 
-def accepts_gzip(accept_encoding: str) -> bool:
-    """Whether Accept-Encoding admits gzip (RFC 9110 §12.5.3: case-insensitive, q=0 means "not acceptable")."""
-    weights: dict[str, float] = {}
-    for item in accept_encoding.lower().split(","):
-        coding, _, params = item.strip().partition(";")
-        weight = 1.0
-        for param in params.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name == "q":
-                try:
-                    weight = float(value)
-                except ValueError:
-                    weight = 0.0
-        weights[coding.strip()] = weight
-    return weights.get("gzip", weights.get("x-gzip", weights.get("*", 0.0))) > 0
+def _not_modified(request: Request, etag: str, last_modified: dt.datetime | None) -> bool:
+    headers = request.headers
+    return not_modified(headers.get("if-none-match", ""), headers.get("if-modified-since", ""), etag, last_modified)
 
 
 class _GzipStream:
@@ -194,26 +183,6 @@ class _GzipStream:
             if out:
                 yield out
         yield compressor.flush()
-
-
-def _not_modified(request: Request, etag: str, last_modified: dt.datetime | None) -> bool:
-    if_none_match = request.headers.get("if-none-match")
-    if if_none_match is not None:
-        if if_none_match.strip() == "*":
-            return True
-        bare = etag.removesuffix('-gz"').strip('"')
-        for candidate in if_none_match.split(","):
-            tag = candidate.strip().removeprefix("W/").strip('"').removesuffix("-gz")
-            if tag == bare:
-                return True
-        return False
-    since = request.headers.get("if-modified-since")
-    if since and last_modified is not None:
-        try:
-            return last_modified <= parsedate_to_datetime(since)
-        except (TypeError, ValueError):
-            return False
-    return False
 
 
 def preview_access(request: Request, settings: Settings) -> bool:

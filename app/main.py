@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from app.cache import CorpusWatch, ResponseCache
+from app.db import get_engine
 from app.http import HeadAsGet
 from app.mcp_server import McpHttp
 from app.problems import PROBLEM_RESPONSES, install_problem_handlers
@@ -14,12 +20,23 @@ from app.settings import get_settings
 
 def create_app() -> FastAPI:
     """The garden-api application."""
+    settings = get_settings()
     mcp = McpHttp()  # the MCP server at /mcp; its session manager runs in the app's lifespan
+    watch = CorpusWatch(get_engine)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Sync routes run in anyio's thread pool; as many threads as database connections, so none waits for one.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.pool_size
+        async with mcp.lifespan(app):
+            yield
+        watch.close()
+
     app = FastAPI(
         title="garden-api",
         version="0.1.0",
         summary="Agent-readable articles: claims, evidence, sources, briefs, series and topics.",
-        lifespan=mcp.lifespan,
+        lifespan=lifespan,
     )
     install_problem_handlers(app)
     for router in (
@@ -35,8 +52,14 @@ def create_app() -> FastAPI:
         app.include_router(router, responses=PROBLEM_RESPONSES)
     app.router.routes.extend(mcp.routes("/mcp"))
     app.add_middleware(
+        ResponseCache,
+        max_bytes=settings.response_cache_mb * 1024 * 1024,
+        watch=watch,
+        today=settings.effective_today,
+    )
+    app.add_middleware(
         CORSMiddleware,
-        allow_origins=get_settings().cors_origins,
+        allow_origins=settings.cors_origins,
         allow_methods=["GET", "HEAD"],
         allow_headers=["Authorization", "If-None-Match", "If-Modified-Since"],
         expose_headers=["ETag", "Link", "X-Corpus-Version", "X-Token-Estimate", "WWW-Authenticate"],

@@ -11,6 +11,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.budget import BudgetTooSmall, estimate
@@ -52,6 +54,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     410: _problem("The article was archived."),
     422: _problem("A parameter has a value outside what it accepts."),
     500: _problem("An unexpected failure; logged under requestId."),
+    503: _problem("The database is busy or unreachable; Retry-After says when to try again."),
 }
 
 
@@ -122,6 +125,14 @@ def install_problem_handlers(app: FastAPI) -> None:
             )
         message = str(first["msg"]).removeprefix("Value error, ")
         return problem(422, "Invalid parameter", f"{parameter}: {message}", parameter=parameter)
+
+    @app.exception_handler(SQLAlchemyTimeout)
+    @app.exception_handler(OperationalError)
+    async def database_busy(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        response = problem(503, "Service Unavailable", "The database is busy or unreachable; retry shortly.")
+        response.headers["Retry-After"] = "1"
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

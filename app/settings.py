@@ -32,6 +32,19 @@ class Settings(BaseSettings):
         None, description="Fixes the date of the stale-source rule (tests only). Unset: today in UTC."
     )
     cache_max_age: int = Field(60, ge=0, description="max-age, in seconds, of Cache-Control on public responses.")
+    pool_size: int = Field(
+        8,
+        ge=1,
+        description="Database connections each worker process keeps open, and threads answering requests at once.",
+    )
+    pool_timeout: float = Field(
+        10.0, gt=0, description="Seconds a request waits for a free database connection before a 503."
+    )
+    response_cache_mb: int = Field(
+        64,
+        ge=0,
+        description="Memory, per worker process, for whole public responses kept by corpus version (0: none).",
+    )
     cors_origins: list[str] = Field(
         ["*"], description='Origins allowed to read responses from a browser (JSON list; ["*"]: any).'
     )

@@ -1,0 +1,241 @@
+"""An in-process cache of whole public responses, keyed on the corpus version: repeat reads skip the framework.
+
+``ResponseCache`` is ASGI middleware in front of the routes. A public ``GET`` (no ``Authorization``) whose
+response is a ``200`` with an ``ETag`` and ``Cache-Control: public`` is kept, headers and body, under its
+scheme, host, path, query string and whether the client takes gzip (the bytes differ by content coding, and
+``next`` links name the host). The next identical request is answered from memory, ``304 Not Modified``
+included, without routing, validation or a database session.
+
+An entry is served only while it is still true: it records the corpus version its response carries
+(``X-Corpus-Version``) and the date it was made (claim states turn stale with the date), and both must
+match the present ones. ``CorpusWatch`` tells the present version cheaply: on SQLite, ``PRAGMA
+data_version`` on a connection of its own changes whenever another connection commits, so a re-ingest by
+any process is seen on the very next request; on other databases the version is re-read at most every
+``poll`` seconds, so an old-but-whole response can be served for that long after a re-ingest. Either way a
+response is always one corpus version's, never a mix. A new version empties the cache.
+
+Memory is bounded: entries are evicted least-recently-used beyond ``GARDEN_RESPONSE_CACHE_MB`` (0 turns the
+cache off), and a response larger than an eighth of that (the feeds on a big corpus) is passed through and
+not kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, select
+from starlette.types import ASGIApp, Message, Receive, Send
+from starlette.types import Scope as AsgiScope
+
+from app import models
+from app.models import table
+from app.negotiation import accepts_gzip, http_date, not_modified
+
+# Headers a 304 does not repeat: they describe a body it does not have (RFC 9110 §15.4.5).
+_BODY_HEADERS = frozenset({b"content-type", b"content-length", b"content-encoding", b"x-token-estimate"})
+
+
+@dataclass(slots=True)
+class _Entry:
+    version: int
+    today: dt.date
+    headers: list[tuple[bytes, bytes]]
+    headers_304: list[tuple[bytes, bytes]]
+    body: bytes
+    etag: str
+    last_modified: dt.datetime | None
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + sum(len(k) + len(v) for k, v in self.headers) + 200
+
+
+class CorpusWatch:
+    """The stored corpus version, re-read only when the database may have changed."""
+
+    def __init__(self, engine: Callable[[], Engine], poll: float = 0.25) -> None:
+        self._engine = engine
+        self.poll = poll
+        self.version = -1
+        self._probe: sqlite3.Connection | None = None
+        self._opened = False
+        self._data_version: int | None = None
+        self._checked_at = 0.0
+
+    def current(self) -> int:
+        """The corpus version now (-1 before the first ingest)."""
+        if not self._opened:
+            self._opened = True
+            url = self._engine().url
+            if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+                self._probe = sqlite3.connect(url.database, check_same_thread=False, isolation_level=None)
+        probe = self._probe
+        if probe is not None:
+            data_version = probe.execute("PRAGMA data_version").fetchone()[0]
+            if data_version != self._data_version:
+                self._data_version = data_version
+                self.version = self._read(lambda: probe.execute("SELECT version FROM corpus").fetchone())
+            return self.version
+        now = time.monotonic()
+        if now - self._checked_at >= self.poll:
+            self._checked_at = now
+            self.version = self._read(self._read_with_engine)
+        return self.version
+
+    def _read_with_engine(self) -> tuple[int] | None:
+        with self._engine().connect() as connection:
+            row = connection.execute(select(table(models.Corpus).c.version)).first()
+        return (row.version,) if row else None
+
+    @staticmethod
+    def _read(fetch: Callable[[], tuple[int] | None]) -> int:
+        try:
+            row = fetch()
+        except Exception:  # no corpus table yet, or the database is briefly unavailable: do not serve from cache
+            return -1
+        return int(row[0]) if row else -1
+
+    def close(self) -> None:
+        if self._probe is not None:
+            self._probe.close()
+        self._probe = None
+        self._opened = False
+
+
+class ResponseCache:
+    """ASGI middleware: answers repeat public GETs from memory while the corpus version and date hold."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        watch: CorpusWatch,
+        today: Callable[[], dt.date],
+        skip_prefixes: tuple[str, ...] = ("/mcp",),
+    ) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.max_entry = max_bytes // 8
+        self.watch = watch
+        self._today = today
+        self.skip_prefixes = skip_prefixes
+        self.entries: OrderedDict[tuple[str, str, str, bytes, bool], _Entry] = OrderedDict()
+        self.size = 0
+        self.version = -1
+
+    async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
+        if self.max_bytes <= 0 or scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if path.startswith(self.skip_prefixes):
+            await self.app(scope, receive, send)
+            return
+        host = accept_encoding = if_none_match = if_modified_since = ""
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                await self.app(scope, receive, send)  # preview answers are private: never stored, never served
+                return
+            if name == b"host":
+                host = value.decode("latin-1")
+            elif name == b"accept-encoding":
+                accept_encoding = value.decode("latin-1")
+            elif name == b"if-none-match":
+                if_none_match = value.decode("latin-1")
+            elif name == b"if-modified-since":
+                if_modified_since = value.decode("latin-1")
+        key = (scope["scheme"], host, path, scope["query_string"], accepts_gzip(accept_encoding))
+        version = self._current_version()
+        today = self._today()
+        entry = self.entries.get(key)
+        if entry is not None and entry.version == version and entry.today == today:
+            self.entries.move_to_end(key)
+            if not_modified(if_none_match, if_modified_since, entry.etag, entry.last_modified):
+                # Copies: middleware outside this one (CORS) adds to the list it is sent.
+                await send({"type": "http.response.start", "status": 304, "headers": list(entry.headers_304)})
+                await send({"type": "http.response.body", "body": b""})
+            else:
+                await send({"type": "http.response.start", "status": 200, "headers": list(entry.headers)})
+                await send({"type": "http.response.body", "body": entry.body})
+            return
+        await self._miss(scope, receive, send, key, today)
+
+    def _current_version(self) -> int:
+        version = self.watch.current()
+        if version != self.version:
+            self.entries.clear()
+            self.size = 0
+            self.version = version
+        return version
+
+    async def _miss(
+        self, scope: AsgiScope, receive: Receive, send: Send, key: tuple[str, str, str, bytes, bool], today: dt.date
+    ) -> None:
+        start_headers: list[tuple[bytes, bytes]] = []
+        chunks: list[bytes] = []
+        size = 0
+        keep = False
+
+        async def capture(message: Message) -> None:
+            nonlocal size, keep
+            if message["type"] == "http.response.start":
+                start_headers.extend(message["headers"])  # as the app made them, before outer middleware adds any
+                keep = message["status"] == 200 and _storable(message["headers"])
+            elif message["type"] == "http.response.body" and keep:
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > self.max_entry:
+                    keep = False
+                    chunks.clear()
+                else:
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        self._store(key, start_headers, b"".join(chunks), today)
+            await send(message)
+
+        await self.app(scope, receive, capture)
+
+    def _store(self, key: tuple[str, str, str, bytes, bool], headers: list[tuple[bytes, bytes]], body: bytes,
+               today: dt.date) -> None:  # fmt: skip
+        found = {name.lower(): value for name, value in headers}
+        try:
+            version = int(found[b"x-corpus-version"])
+        except (KeyError, ValueError):
+            return
+        if version != self.version:  # answered from a corpus other than the one the watch sees: do not keep
+            return
+        last_modified = http_date(found[b"last-modified"].decode("latin-1")) if b"last-modified" in found else None
+        entry = _Entry(
+            version=version,
+            today=today,
+            headers=headers,
+            headers_304=[(k, v) for k, v in headers if k.lower() not in _BODY_HEADERS],
+            body=body,
+            etag=found[b"etag"].decode("latin-1"),
+            last_modified=last_modified,
+        )
+        old = self.entries.pop(key, None)
+        if old is not None:
+            self.size -= old.size
+        self.entries[key] = entry
+        self.size += entry.size
+        while self.size > self.max_bytes and self.entries:
+            _, evicted = self.entries.popitem(last=False)
+            self.size -= evicted.size
+
+
+def _storable(headers: list[tuple[bytes, bytes]]) -> bool:
+    has_etag = public = False
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered == b"etag":
+            has_etag = True
+        elif lowered == b"cache-control":
+            public = value.startswith(b"public")
+    return has_etag and public

@@ -1,0 +1,53 @@
+"""Content negotiation and conditional requests, on raw header values (the routes and the response cache share them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from email.utils import parsedate_to_datetime
+from functools import lru_cache
+
+
+@lru_cache(maxsize=256)
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether Accept-Encoding admits gzip (RFC 9110 §12.5.3: case-insensitive, q=0 means "not acceptable")."""
+    weights: dict[str, float] = {}
+    for item in accept_encoding.lower().split(","):
+        coding, _, params = item.strip().partition(";")
+        weight = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        weights[coding.strip()] = weight
+    return weights.get("gzip", weights.get("x-gzip", weights.get("*", 0.0))) > 0
+
+
+@lru_cache(maxsize=256)
+def http_date(value: str) -> dt.datetime | None:
+    try:
+        return parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def not_modified(if_none_match: str, if_modified_since: str, etag: str, last_modified: dt.datetime | None) -> bool:
+    """RFC 9110 §13.1: If-None-Match decides when present (weak comparison, any content coding), else
+    If-Modified-Since against Last-Modified."""
+    if if_none_match:
+        if if_none_match.strip() == "*":
+            return True
+        bare = etag.removesuffix('-gz"').strip('"')
+        for candidate in if_none_match.split(","):
+            if candidate.strip().removeprefix("W/").strip('"').removesuffix("-gz") == bare:
+                return True
+        return False
+    if if_modified_since and last_modified is not None:
+        since = http_date(if_modified_since)
+        try:
+            return since is not None and last_modified <= since
+        except TypeError:  # a date without a zone
+            return False
+    return False
