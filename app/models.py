@@ -25,14 +25,15 @@ def table(model: type[SQLModel]) -> Table:
     return found
 
 
-def _article_fk(primary_key: bool = False) -> Any:
+def _article_fk(primary_key: bool = False, index: bool = True) -> Any:
+    """The owning article; ``index=False`` where a composite index (article_id, position) serves instead."""
     return Field(
         sa_column=Column(
             Integer,
             ForeignKey("article.id", ondelete="CASCADE"),
             primary_key=primary_key,
             nullable=False,
-            index=not primary_key,
+            index=index and not primary_key,
         ),
     )
 
@@ -53,8 +54,10 @@ class Article(SQLModel, table=True):
 
     __tablename__ = "article"
     __table_args__ = (
-        Index("ix_article_public_published", "is_public", "published_at", "id"),
-        Index("ix_article_public_updated", "is_public", "updated_at", "id"),
+        # Each list order walks an index and stops at the page's end: no sort of the whole filtered set.
+        Index("ix_article_public_published", "is_public", "published_at", "slug"),
+        Index("ix_article_public_updated", "is_public", "updated_at", "slug"),
+        Index("ix_article_public_dir", "is_public", "dir_key"),
         Index("ix_article_series", "series_slug", "series_order"),
     )
 
@@ -164,12 +167,13 @@ class Claim(SQLModel, table=True):
 
     __tablename__ = "claim"
     __table_args__ = (
+        Index("ix_claim_article_position", "article_id", "position"),  # feed order within an article
         Index("ix_claim_confidence", "confidence_rank", "article_id"),
         Index("ix_claim_state", "state_base", "stale_from"),
     )
 
     id: int = Field(primary_key=True)
-    article_id: int = _article_fk()
+    article_id: int = _article_fk(index=False)
     position: int
     local_id: str
     claim_id: str = Field(unique=True)
@@ -227,13 +231,14 @@ class Source(SQLModel, table=True):
     __tablename__ = "source"
     __table_args__ = (
         UniqueConstraint("article_id", "source_id"),
+        Index("ix_source_article_position", "article_id", "position"),
         Index("ix_source_source_id", "source_id"),
         Index("ix_source_type", "type"),
         Index("ix_source_url", "url"),
     )
 
     id: int = Field(primary_key=True)
-    article_id: int = _article_fk()
+    article_id: int = _article_fk(index=False)
     position: int
     source_id: str
     title: str

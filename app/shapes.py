@@ -6,6 +6,7 @@ order is the publisher's; a key whose source value is absent is omitted, never w
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin
 
@@ -14,6 +15,7 @@ import orjson
 REPO = "https://github.com/aura-knowledge/aura-knowledge.github.io"
 
 
+@lru_cache(maxsize=4096)  # a feed asks once per row, and rows come article by article
 def article_url(site: str, canonical_path: str) -> str:
     """canonicalPath resolved against the site, as the WHATWG URL parser resolves it."""
     return urljoin(site.rstrip("/") + "/", canonical_path)

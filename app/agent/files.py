@@ -178,9 +178,10 @@ def _stream(session: Session, query: Select[Any], line: Any) -> Iterator[bytes]:
     """Rows of ``query`` as JSONL, read in chunks so that memory does not grow with the feed."""
     result = session.execute(query.execution_options(yield_per=ROW_CHUNK)).mappings()
     empty = True
+    dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
     for rows in result.partitions():
         empty = False
-        yield b"".join(compact(line(row)) + b"\n" for row in rows)
+        yield b"".join([dumps(line(row), option=newline) for row in rows])
     if empty:
         yield b"\n"  # an empty feed is a file holding just a newline
 

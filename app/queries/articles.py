@@ -104,7 +104,8 @@ def conditions(scope: Scope, params: ArticleParams) -> list[ColumnElement[bool]]
     if params.maturity:
         where.append(ARTICLE.c.maturity.in_(params.maturity))
     if params.confidence:
-        where.append(_claims_where(CLAIM.c.confidence.in_(params.confidence)))
+        ranks = [CONFIDENCE_RANK[value] for value in params.confidence]  # the rank is indexed (ix_claim_confidence)
+        where.append(_claims_where(CLAIM.c.confidence_rank.in_(ranks)))
     if params.min_confidence:
         where.append(_claims_where(CLAIM.c.confidence_rank >= CONFIDENCE_RANK[params.min_confidence]))
     if params.claim_state:

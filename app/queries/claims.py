@@ -57,7 +57,7 @@ def conditions(scope: Scope, params: ClaimParams) -> list[ColumnElement[bool]]:
     if params.article:
         where.append(ARTICLE.c.slug.in_([article_slug(value) for value in params.article]))
     if params.confidence:
-        where.append(CLAIM.c.confidence.in_(params.confidence))
+        where.append(CLAIM.c.confidence_rank.in_([CONFIDENCE_RANK[value] for value in params.confidence]))
     if params.min_confidence:
         where.append(CLAIM.c.confidence_rank >= CONFIDENCE_RANK[params.min_confidence])
     if params.status:
