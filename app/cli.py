@@ -69,7 +69,9 @@ def ingest_command(
 
         def advance(phase: str, done: int, total: int) -> None:
             if phase not in tasks:
-                tasks[phase] = bar.add_task("Validating" if phase == "validate" else "Writing", total=total)
+                tasks[phase] = bar.add_task(
+                    "Validating and writing" if phase == "validate" else "Committing", total=total
+                )
             bar.update(tasks[phase], completed=done)
 
         try:

@@ -2,7 +2,9 @@
 
 The policy is DATA-CONTRACT §0:
 
-* the whole input is read and validated before the first write; every error is collected;
+* nothing is committed before the whole input is read and validated; every error is collected (valid
+  articles are written into the open transaction as they come out of validation, so that writing overlaps
+  parsing, and a run that may not write rolls that back);
 * all or nothing by default; with ``keep_going`` the valid articles are written and each invalid one keeps
   its stored version;
 * one transaction, so readers never see half a corpus and a killed run leaves the previous corpus whole;
@@ -34,7 +36,7 @@ from app.db import tune_for_bulk_write
 from app.models import table
 
 Progress = Callable[[str, int, int], None]
-"""Called as (phase, done, total) while validating and writing."""
+"""Called as (phase, done, total): phase "validate" per article, then "commit"."""
 
 # Child tables first, so that deleting an article never leaves a dangling row, whatever the dialect.
 _OWNED_TABLES: list[Table] = [
@@ -56,6 +58,7 @@ _OWNED_TABLES: list[Table] = [
 ]
 _ID_TABLES = ("article", "claim", "evidence", "counterevidence", "source", "diagnostic")
 _CHUNK = 500
+_BATCH_CLAIMS = 5000  # articles are written in batches of about this many claims
 _PARSE_CHUNK = 64  # articles per task sent to a worker process
 _PARALLEL_FROM = 256  # fewer changed articles than this are prepared in-process
 SEARCH = "search"  # the full-text documents, written with the rows (app.fulltext)
@@ -119,7 +122,7 @@ def ingest(
     max_file_bytes: int = 8 * 1024 * 1024,
     progress: Progress | None = None,
 ) -> IngestReport:
-    """Validate everything under ``paths``, then (unless ``dry_run``) store it in one transaction."""
+    """Validate everything under ``paths`` and (unless ``dry_run``) store it in one transaction."""
     report = IngestReport(dry_run=dry_run)
     found = discover(list(paths), max_file_bytes)
     report.errors += found.errors
@@ -133,34 +136,41 @@ def ingest(
             article.raw.clear()  # stored already; no need to hold the bytes
         else:
             changed.append(article)
-    prepared: list[Prepared] = []
-    for outcome in _prepare_all(changed, today, len(found.articles) - len(changed), progress):
-        if isinstance(outcome, Prepared):
-            prepared.append(outcome)
-        else:
-            report.errors += outcome[1]
-            found.invalid_slugs.add(outcome[0])
-    report.invalid = sorted(found.invalid_slugs)
-    for record in prepared:
-        (report.updated if record.slug in stored else report.added).append(record.slug)
-
     present = {a.slug for a in found.articles} | found.invalid_slugs
     absent = sorted(slug for slug in stored if slug not in present)
     if prune and found.unreadable_paths:
         report.notes.append("--prune skipped: " + ", ".join(found.unreadable_paths) + " could not be read")
         prune = False
-    (report.removed if prune else report.missing).extend(absent)
 
-    may_write = not dry_run and (keep_going or not report.errors)
-    if not may_write:
-        if not dry_run:  # nothing is written: say so in the counts
-            report.added, report.updated, report.removed = [], [], []
-            report.missing = absent
-    elif prepared or report.removed:
-        _write(engine, prepared, stored, report.removed, progress)
-        report.written = True
+    # Articles are written as they come out of validation, inside the one transaction, so that writing
+    # overlaps parsing; the transaction commits only if the run may write (no error, or keep_going).
+    writer = None if dry_run or (report.errors and not keep_going) else _Writer(engine, stored, progress)
+    severities: list[dict[str, int]] = []
+    try:
+        for outcome in _prepare_all(changed, today, len(found.articles) - len(changed), progress):
+            if isinstance(outcome, Prepared):
+                (report.updated if outcome.slug in stored else report.added).append(outcome.slug)
+                severities.append(outcome.severities)
+                if writer is not None and (keep_going or not report.errors):
+                    writer.add(outcome)
+            else:
+                report.errors += outcome[1]
+                found.invalid_slugs.add(outcome[0])
+        report.invalid = sorted(found.invalid_slugs)
+        absent = [slug for slug in absent if slug not in found.invalid_slugs]
+        (report.removed if prune else report.missing).extend(absent)
+        may_write = not dry_run and (keep_going or not report.errors)
+        if writer is not None and may_write:
+            writer.remove(report.removed)
+            report.written = writer.commit()
+    finally:
+        if writer is not None:
+            writer.close()  # rolls back anything not committed
+    if not may_write and not dry_run:  # nothing is written: say so in the counts
+        report.added, report.updated, report.removed = [], [], []
+        report.missing = absent
     report.counts, report.corpus_version = _corpus_counts(engine)
-    report.diagnostics = _diagnostic_totals(engine, prepared, report.unchanged, today)
+    report.diagnostics = _diagnostic_totals(engine, severities, report.unchanged, today)
     return report
 
 
@@ -176,35 +186,80 @@ def _stored_articles(engine: Engine) -> tuple[dict[str, tuple[int, str]], int | 
     return articles, derivation
 
 
-def _write(
-    engine: Engine,
-    prepared: list[Prepared],
-    stored: dict[str, tuple[int, str]],
-    removed: list[str],
-    progress: Progress | None,
-) -> None:
-    now = dt.datetime.now(dt.UTC)
-    corpus = table(models.Corpus)
-    with engine.begin() as conn:
+class _Writer:
+    """The one write transaction of an ingest: opened at the first article to write, committed once at the end.
+
+    Articles are queued as they arrive and written in batches (rows of a replaced article are deleted in the
+    same batch, before its new rows). Nothing is visible to readers until ``commit()``; ``close()`` without
+    it rolls everything back, as does a killed process.
+    """
+
+    def __init__(self, engine: Engine, stored: dict[str, tuple[int, str]], progress: Progress | None) -> None:
+        self.engine, self.stored, self.progress = engine, stored, progress
+        self.now = dt.datetime.now(dt.UTC)
+        self.conn: Connection | None = None
+        self.bases: dict[str, int] = {}
+        self.rows: dict[str, list[dict[str, Any]]] = {name: [] for name in [t.name for t in _OWNED_TABLES] + [SEARCH]}
+        self.replaced: list[int] = []
+        self.changed = False
+        self.written = 0
+
+    def _open(self) -> Connection:
+        if self.conn is not None:
+            return self.conn
+        conn = self.conn = self.engine.connect()
+        conn.begin()
         tune_for_bulk_write(conn)
-        # Bumping the version first takes the write lock (SQLite) or the row lock (PostgreSQL), so the
-        # id allocation below cannot race another ingest.
-        bumped = conn.execute(
-            update(corpus).values(version=corpus.c.version + 1, derivation=derive.DERIVATION_VERSION, ingested_at=now)
-        )
-        if bumped.rowcount == 0:
-            conn.execute(insert(corpus).values(id=1, version=1, derivation=derive.DERIVATION_VERSION, ingested_at=now))
-        replaced = [stored[slug][0] for slug in removed] + [stored[p.slug][0] for p in prepared if p.slug in stored]
-        fulltext.remove(conn, replaced)
-        _delete_articles(conn, replaced)
-        bases = {name: (conn.execute(select(func.max(_table(name).c.id))).scalar() or 0) + 1 for name in _ID_TABLES}
-        rows: dict[str, list[dict[str, Any]]] = {name: [] for name in [t.name for t in _OWNED_TABLES] + [SEARCH]}
-        for done, record in enumerate(prepared, 1):
-            _place(record, bases, rows, now)
-            if len(rows["claim"]) > 5000 or done == len(prepared):
-                _flush(conn, rows)
-            if progress:
-                progress("write", done, len(prepared))
+        # Bumping the version first takes the write lock (SQLite) or the row lock (PostgreSQL), so the id
+        # allocation below cannot race another ingest.
+        corpus = table(models.Corpus)
+        values = {"version": corpus.c.version + 1, "derivation": derive.DERIVATION_VERSION, "ingested_at": self.now}
+        if conn.execute(update(corpus).values(**values)).rowcount == 0:
+            conn.execute(insert(corpus).values(id=1, version=1, derivation=derive.DERIVATION_VERSION,
+                                               ingested_at=self.now))  # fmt: skip
+        self.bases = {name: (conn.execute(select(func.max(_table(name).c.id))).scalar() or 0) + 1
+                      for name in _ID_TABLES}  # fmt: skip
+        return conn
+
+    def add(self, record: Prepared) -> None:
+        self._open()
+        if record.slug in self.stored:
+            self.replaced.append(self.stored[record.slug][0])
+        _place(record, self.bases, self.rows, self.now)
+        record.rows = {}  # placed; the batch holds them now
+        self.changed = True
+        self.written += 1
+        if len(self.rows["claim"]) > _BATCH_CLAIMS:
+            self._flush()
+
+    def remove(self, slugs: list[str]) -> None:
+        if slugs:
+            self._open()
+            self.replaced += [self.stored[slug][0] for slug in slugs]
+            self.changed = True
+
+    def _flush(self) -> None:
+        assert self.conn is not None
+        if self.replaced:
+            fulltext.remove(self.conn, self.replaced)
+            _delete_articles(self.conn, self.replaced)
+            self.replaced = []
+        _flush(self.conn, self.rows)
+
+    def commit(self) -> bool:
+        """Write what is queued and commit; False if there was nothing to write (nothing was touched)."""
+        if not self.changed or self.conn is None:
+            return False
+        self._flush()
+        if self.progress:
+            self.progress("commit", self.written, self.written)
+        self.conn.commit()
+        return True
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
 
 
 #: Which id each id-holding field refers to (every table's article_id refers to the article).
@@ -568,12 +623,12 @@ def _corpus_counts(engine: Engine) -> tuple[dict[str, int], int]:
 
 
 def _diagnostic_totals(
-    engine: Engine, prepared: list[Prepared], unchanged: list[str], today: dt.date
+    engine: Engine, fresh: list[dict[str, int]], unchanged: list[str], today: dt.date
 ) -> dict[str, int]:
     """Findings by severity over this run's valid input: fresh ones from parsing, the rest as stored."""
     totals: Counter[str] = Counter()
-    for record in prepared:
-        totals.update(record.severities)
+    for severities in fresh:
+        totals.update(severities)
     if unchanged:
         diagnostic, article = table(models.Diagnostic), table(models.Article)
         wanted = set(unchanged)
