@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, delete, func, insert, inspect, select, update
+from sqlalchemy import Connection, Engine, LargeBinary, Table, delete, func, insert, inspect, select, update
 
 from app import derive, fulltext, models
 from app.agent.collation import locale_bytes
@@ -364,10 +364,42 @@ def _delete_articles(conn: Connection, article_ids: list[int]) -> None:
 def _flush(conn: Connection, rows: dict[str, list[dict[str, Any]]]) -> None:
     for owned in reversed(_OWNED_TABLES):  # parents before children
         if rows[owned.name]:
-            conn.execute(insert(owned), rows[owned.name])
+            _insert(conn, owned, rows[owned.name])
             rows[owned.name] = []
     fulltext.add(conn, rows[SEARCH])
     rows[SEARCH] = []
+
+
+def _insert(conn: Connection, owned: Table, items: list[dict[str, Any]]) -> None:
+    """INSERT ``items`` into ``owned``: straight to the driver's executemany where nothing needs converting.
+
+    SQLAlchemy runs a bind processor per value where a type needs one (JSON, dates, booleans, and bytes for
+    pysqlite); a table whose values the driver takes as they are skips that, and SQLAlchemy's per-row parameter
+    handling, which at 10,000 articles (1.2 million rows) is seconds of an ingest. Only for drivers with
+    positional "?" parameters (pysqlite); others take SQLAlchemy's own bulk path.
+    """
+    plain = _plain_insert(owned, conn.dialect) if conn.dialect.paramstyle == "qmark" else None
+    if plain is None:
+        conn.execute(insert(owned), items)
+        return
+    sql, keys = plain
+    conn.exec_driver_sql(sql, [tuple(row[key] for key in keys) for row in items])
+
+
+_PLAIN_INSERTS: dict[tuple[str, str], tuple[str, list[str]] | None] = {}
+
+
+def _plain_insert(owned: Table, dialect: Any) -> tuple[str, list[str]] | None:
+    """The positional INSERT for ``owned`` and its column order, or None if some column's values need converting."""
+    cache_key = (owned.name, dialect.name)
+    if cache_key not in _PLAIN_INSERTS:
+        plain = all(isinstance(c.type, LargeBinary) or c.type.bind_processor(dialect) is None for c in owned.columns)
+        keys = [column.name for column in owned.columns]
+        quote = dialect.identifier_preparer.quote
+        names = ", ".join(quote(key) for key in keys)
+        sql = f"INSERT INTO {quote(owned.name)} ({names}) VALUES ({', '.join('?' * len(keys))})"
+        _PLAIN_INSERTS[cache_key] = (sql, keys) if plain else None
+    return _PLAIN_INSERTS[cache_key]
 
 
 def _next(ids: dict[str, int], name: str) -> int:
