@@ -253,6 +253,9 @@ class _Writer:
         self._flush()
         if self.progress:
             self.progress("commit", self.written, self.written)
+        # Fresh statistics, so the query planner knows which filters are selective (is_public is not; a series
+        # is) and drives each list from the right index. SQLite and PostgreSQL both take a plain ANALYZE here.
+        self.conn.exec_driver_sql("ANALYZE")
         self.conn.commit()
         return True
 
@@ -362,11 +365,15 @@ def _delete_articles(conn: Connection, article_ids: list[int]) -> None:
 
 
 def _flush(conn: Connection, rows: dict[str, list[dict[str, Any]]]) -> None:
+    substrings = {
+        "article_keyword": [(row["article_id"], row["text"]) for row in rows["article_keyword"]],
+        "claim": [(row["id"], row["text"]) for row in rows["claim"]],
+    }
     for owned in reversed(_OWNED_TABLES):  # parents before children
         if rows[owned.name]:
             _insert(conn, owned, rows[owned.name])
             rows[owned.name] = []
-    fulltext.add(conn, rows[SEARCH])
+    fulltext.add(conn, rows[SEARCH], substrings)
     rows[SEARCH] = []
 
 

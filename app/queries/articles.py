@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 
-from app import derive, shapes
+from app import derive, fulltext, shapes
 from app.content.frontmatter import split_front_matter
 from app.content.schema import CONFIDENCE_RANK
 from app.problems import ApiProblem
@@ -113,9 +113,7 @@ def conditions(scope: Scope, params: ArticleParams) -> list[ColumnElement[bool]]
     if params.source_type:
         where.append(_linked(SOURCE.c.type, params.source_type))
     if params.q:
-        where.append(ARTICLE.c.id.in_(
-            select(KEYWORD.c.article_id).where(KEYWORD.c.text.contains(params.q.lower(), autoescape=True))
-        ))  # fmt: skip
+        where.append(fulltext.contains(scope.dialect, KEYWORD.c.text, ARTICLE.c.id, params.q.lower()))
     if params.related_to:
         where.append(_related_to(scope, params.related_to))
     for column, low, high in (

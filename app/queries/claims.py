@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 
-from app import derive, shapes
+from app import derive, fulltext, shapes
 from app.content.schema import CONFIDENCE_RANK
 from app.problems import ApiProblem
 from app.queries.common import (
@@ -76,7 +76,7 @@ def conditions(scope: Scope, params: ClaimParams) -> list[ColumnElement[bool]]:
     if params.source:
         where.append(_evidence_where(EVIDENCE.c.source_id.in_(params.source)))
     if params.q:
-        where.append(func.lower(CLAIM.c.text).contains(params.q.lower(), autoescape=True))
+        where.append(fulltext.contains(scope.dialect, CLAIM.c.text, CLAIM.c.id, params.q.lower()))
     return where
 
 

@@ -102,6 +102,11 @@ class Scope:
     def __init__(self, session: Session, *, preview: bool, today: dt.date, site: str) -> None:
         self.session, self.preview, self.today, self.site = session, preview, today, site
 
+    @property
+    def dialect(self) -> str:
+        """The database's dialect name: ``sqlite`` or ``postgresql`` (app.fulltext picks its SQL by it)."""
+        return self.session.get_bind().dialect.name
+
 
 class Listing:
     """One page of a list: the items, how many match in all, the cursor of the next page (or None), and
