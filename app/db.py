@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import orjson
-from fastapi import Depends
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
-from sqlmodel import Session
 
 from app.settings import get_settings
 
@@ -72,14 +69,6 @@ def tune_for_bulk_write(conn: Connection) -> None:
 def get_engine() -> Engine:
     """The process-wide engine for GARDEN_DATABASE_URL."""
     return make_engine(get_settings().database_url)
-
-
-def get_session() -> Iterator[Session]:
-    with Session(get_engine()) as session:
-        yield session
-
-
-SessionDep = Annotated[Session, Depends(get_session)]
 
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"

@@ -13,17 +13,20 @@ import gzip
 import hashlib
 import hmac
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from email.utils import format_datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
+import anyio
+import anyio.to_thread
 import orjson
 from fastapi import Depends, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import select
 from sqlmodel import Session
+from starlette.concurrency import iterate_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Send
 from starlette.types import Scope as AsgiScope
 
@@ -58,7 +61,9 @@ class Context:
     corpus: CorpusVersion
     preview: bool
     settings: Settings
+    release: Callable[[], Awaitable[None]]
     headers: dict[str, str] = field(default_factory=dict)
+    streaming: bool = False
 
     @property
     def today(self) -> dt.date:
@@ -99,13 +104,13 @@ class Context:
     def json(self, payload: Any, *, status: int = 200) -> Response:
         return self.respond(orjson.dumps(payload), JSON, status=status)
 
-    def stream(self, session: Session, chunks: Iterator[bytes], media_type: str) -> Response:
-        """A streamed 200 read from ``session`` (closed when the stream ends).
+    def stream(self, chunks: Iterator[bytes], media_type: str) -> Response:
+        """A streamed 200 read from this request's session, which the stream takes over and closes at its end.
 
-        The ETag cannot hash bytes not yet read, so it names what determines them: the corpus version the
-        stream's own snapshot holds, the path, the site URL and the date.
+        The ETag cannot hash bytes not yet read, so it names what determines them: the corpus version of the
+        session's snapshot, the path, the site URL and the date.
         """
-        corpus = read_corpus(session)
+        corpus = self.corpus
         identity = f"{corpus.version}|{self.request.url.path}|{self.settings.site_url}|{self.today}"
         etag = '"s' + hashlib.blake2b(identity.encode(), digest_size=12).hexdigest() + '"'
         headers = self._cache_headers(corpus)
@@ -114,14 +119,16 @@ class Context:
             etag = etag[:-1] + '-gz"'
         headers["ETag"] = etag
         if _not_modified(self.request, etag, self.last_modified):
-            session.close()
             return Response(status_code=304, headers=headers)
+        self.streaming = True  # get_context leaves the session and its slot to the stream
+        source = _GzipStream(chunks) if use_gzip else chunks
 
-        def body() -> Iterator[bytes]:
+        async def body() -> AsyncIterator[bytes]:
             try:
-                yield from _GzipStream(chunks) if use_gzip else chunks
+                async for chunk in iterate_in_threadpool(iter(source)):
+                    yield chunk
             finally:
-                session.close()
+                await self.release()
 
         if use_gzip:
             headers["Content-Encoding"] = "gzip"
@@ -203,12 +210,39 @@ def preview_access(request: Request, settings: Settings) -> bool:
     return True
 
 
-def get_context(request: Request) -> Iterator[Context]:
-    """Open a session, pin the corpus version and work out the caller's visibility."""
+async def get_context(request: Request) -> AsyncIterator[Context]:
+    """Take a database slot, open a session pinned to one corpus version, and work out the caller's visibility.
+
+    A request holds one of ``GARDEN_POOL_SIZE`` slots (app.main makes them) from before its first query until
+    its response, or its stream, ends; it waits for one on the event loop, not in a thread. The pool has a
+    connection for every slot, so no request thread ever waits for a connection. (With threads waiting on the
+    pool, a burst of requests could occupy every thread while the requests holding connections wait for a
+    thread to finish in: a stall until the pool timeout, then 503s.)
+    """
     settings = get_settings()
     preview = preview_access(request, settings)
-    with Session(get_engine()) as session:
-        yield Context(request, session, read_corpus(session), preview, settings)
+    slots: anyio.Semaphore = request.app.state.db_slots
+    await slots.acquire()
+    session = Session(get_engine())
+    released = False
+
+    async def release() -> None:
+        nonlocal released
+        if not released:
+            released = True
+            try:
+                await anyio.to_thread.run_sync(session.close)
+            finally:
+                slots.release()
+
+    context = None
+    try:
+        corpus = await anyio.to_thread.run_sync(read_corpus, session)
+        context = Context(request, session, corpus, preview, settings, release)
+        yield context
+    finally:
+        if context is None or not context.streaming:
+            await release()
 
 
 ContextDep = Annotated[Context, Depends(get_context)]

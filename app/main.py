@@ -6,6 +6,7 @@ import ctypes
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -46,6 +47,7 @@ def create_app() -> FastAPI:
         limit_malloc_arenas()
         # Sync routes run in anyio's thread pool; as many threads as database connections, so none waits for one.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.pool_size
+        app.state.db_slots = anyio.Semaphore(settings.pool_size)  # app.http.get_context
         async with mcp.lifespan(app):
             yield
         watch.close()

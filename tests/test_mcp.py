@@ -8,11 +8,6 @@ artifact.json); where a tool promises the REST body, it is compared with what th
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -27,7 +22,7 @@ from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
-from tests.conftest import CORPUS, EXPECTED, ROOT
+from tests.conftest import CORPUS, EXPECTED, running_server
 
 T = TypeVar("T")
 
@@ -50,44 +45,12 @@ class Server:
         return httpx.get(f"{self.base}{path}", headers=headers, timeout=30)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(corpus_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """uvicorn serving the corpus with a preview token configured, until the module's tests are done."""
+    """garden serve on the corpus with a preview token configured, until the module's tests are done."""
     log = tmp_path_factory.mktemp("mcp") / "server.log"
-    port = _free_port()
-    env = {**os.environ, "GARDEN_DATABASE_URL": corpus_db, "GARDEN_TODAY": "2026-11-22", "GARDEN_PREVIEW_TOKEN": TOKEN}
-    command = [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app", "--host", "127.0.0.1",
-               "--port", str(port), "--log-level", "warning", "--no-access-log"]  # fmt: skip
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"uvicorn exited with {process.returncode}:\n{log.read_text()}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"uvicorn did not answer within 30 s:\n{log.read_text()}")
-            time.sleep(0.1)
+    with running_server(corpus_db, log, env={"GARDEN_PREVIEW_TOKEN": TOKEN}) as base:
         yield Server(base, log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @asynccontextmanager

@@ -10,10 +10,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
-from sqlmodel import Session
 
 from app.agent import files
-from app.db import get_engine
 from app.http import JSON, MARKDOWN, Context, ContextDep
 from app.problems import ApiProblem
 from app.queries.params import NoParams
@@ -40,8 +38,8 @@ def _doc(media_type: str, example: str) -> dict[int | str, dict[str, Any]]:
     return {200: {"content": {media_type: {"schema": {"type": "string"}, "example": example}}}}
 
 
-def _corpus(ctx: Context, session: Session | None = None) -> files.Corpus:
-    return files.Corpus(session or ctx.session, ctx.settings.site_url, ctx.today)
+def _corpus(ctx: Context) -> files.Corpus:
+    return files.Corpus(ctx.session, ctx.settings.site_url, ctx.today)
 
 
 def _file(path: str, summary: str, build: Callable[[files.Corpus], bytes], media_type: str, model: Any) -> None:
@@ -59,8 +57,7 @@ def _file(path: str, summary: str, build: Callable[[files.Corpus], bytes], media
 
 def _feed(path: str, summary: str, build: Callable[[files.Corpus], Iterator[bytes]]) -> None:
     def route(ctx: ContextDep, _: Nothing) -> Response:
-        session = Session(get_engine())  # its own snapshot, held until the stream ends
-        return ctx.stream(session, build(_corpus(ctx, session)), NDJSON)
+        return ctx.stream(build(_corpus(ctx)), NDJSON)  # the stream holds the request's session to its end
 
     example = '{"from":"article:x","to":"article:x:claim-001","type":"argues"}\n'
     router.add_api_route(path, route, methods=["GET"], summary=summary, response_class=Response,

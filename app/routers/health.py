@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from app import models
 from app.budget import estimate
-from app.db import SessionDep
+from app.http import ContextDep
 
 router = APIRouter(tags=["health"])
 
@@ -76,7 +76,8 @@ async def healthz() -> Response:  # no I/O: answered on the event loop, not in t
 
 
 @router.get("/readyz", response_model=Ready, summary="The database answers; the loaded corpus")
-def readyz(session: SessionDep) -> Response:
+def readyz(ctx: ContextDep) -> Response:
+    session = ctx.session
     corpus = session.exec(select(models.Corpus)).first()
     article = models.Article
     articles = session.scalar(select(func.count()).select_from(article)) or 0
