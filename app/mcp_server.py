@@ -154,6 +154,29 @@ def _filter(name: str) -> str:
     return f"{ClaimParams.model_fields[name].description} One value or a list (values are ORed)."
 
 
+# The /claims filters, as list_claims and search_claims both take them (the SDK reads each tool's signature).
+TopicFilter = Annotated[str | list[str] | None, Field(description=_filter("topic"))]
+SeriesFilter = Annotated[str | list[str] | None, Field(description=_filter("series"))]
+ArticleFilter = Annotated[str | list[str] | None, Field(description=_filter("article"))]
+ConfidenceFilter = Annotated[Confidence | list[Confidence] | None, Field(description=_filter("confidence"))]
+MinConfidence = Annotated[
+    Confidence | None, Field(description="This confidence or higher (low < medium < medium-high < high).")
+]
+KindFilter = Annotated[ClaimKind | list[ClaimKind] | None, Field(description=_filter("status"))]
+VerificationFilter = Annotated[
+    VerificationStatus | list[VerificationStatus] | None, Field(description=_filter("verification"))
+]
+StateFilter = Annotated[State | list[State] | None, Field(description=_filter("state"))]
+HasCounterevidence = Annotated[bool | None, Field(description="Claims with (true) or without (false) counterevidence.")]
+SupportsFilter = Annotated[Supports | list[Supports] | None, Field(description=_filter("supports"))]
+SourceFilter = Annotated[str | list[str] | None, Field(description=_filter("source"))]
+ClaimLimit = Annotated[int, Field(ge=1, le=500, description="Claims per page (at most 500).")]
+ClaimCursor = Annotated[
+    str | None, Field(max_length=2048, description="The previous page's nextCursor, to get the next page.")
+]
+ClaimBudget = Annotated[int | None, Field(ge=1, description="Return as many whole claims as fit in this many tokens.")]
+
+
 class ClaimPage(BaseModel):
     """A page of claims in feed order (the publisher's article order, then claim order)."""
 
@@ -213,30 +236,20 @@ def _page(listing: Listing) -> CallToolResult:
 @mcp.tool(title="List claims", annotations=READ_ONLY)
 def list_claims(
     ctx: Context,
-    topic: Annotated[str | list[str] | None, Field(description=_filter("topic"))] = None,
-    series: Annotated[str | list[str] | None, Field(description=_filter("series"))] = None,
-    article: Annotated[str | list[str] | None, Field(description=_filter("article"))] = None,
-    confidence: Annotated[Confidence | list[Confidence] | None, Field(description=_filter("confidence"))] = None,
-    min_confidence: Annotated[
-        Confidence | None, Field(description="This confidence or higher (low < medium < medium-high < high).")
-    ] = None,
-    status: Annotated[ClaimKind | list[ClaimKind] | None, Field(description=_filter("status"))] = None,
-    verification: Annotated[
-        VerificationStatus | list[VerificationStatus] | None, Field(description=_filter("verification"))
-    ] = None,
-    state: Annotated[State | list[State] | None, Field(description=_filter("state"))] = None,
-    has_counterevidence: Annotated[
-        bool | None, Field(description="Claims with (true) or without (false) counterevidence.")
-    ] = None,
-    supports: Annotated[Supports | list[Supports] | None, Field(description=_filter("supports"))] = None,
-    source: Annotated[str | list[str] | None, Field(description=_filter("source"))] = None,
-    limit: Annotated[int, Field(ge=1, le=500, description="Claims per page (at most 500).")] = 50,
-    cursor: Annotated[
-        str | None, Field(max_length=2048, description="The previous page's nextCursor, to get the next page.")
-    ] = None,
-    max_tokens: Annotated[
-        int | None, Field(ge=1, description="Return as many whole claims as fit in this many tokens.")
-    ] = None,
+    topic: TopicFilter = None,
+    series: SeriesFilter = None,
+    article: ArticleFilter = None,
+    confidence: ConfidenceFilter = None,
+    min_confidence: MinConfidence = None,
+    status: KindFilter = None,
+    verification: VerificationFilter = None,
+    state: StateFilter = None,
+    has_counterevidence: HasCounterevidence = None,
+    supports: SupportsFilter = None,
+    source: SourceFilter = None,
+    limit: ClaimLimit = 50,
+    cursor: ClaimCursor = None,
+    max_tokens: ClaimBudget = None,
     q: Annotated[
         str | None, Field(min_length=1, max_length=200, description="Case-insensitive text in the claim.")
     ] = None,
@@ -260,30 +273,20 @@ def search_claims(
         ),
     ],
     ctx: Context,
-    topic: Annotated[str | list[str] | None, Field(description=_filter("topic"))] = None,
-    series: Annotated[str | list[str] | None, Field(description=_filter("series"))] = None,
-    article: Annotated[str | list[str] | None, Field(description=_filter("article"))] = None,
-    confidence: Annotated[Confidence | list[Confidence] | None, Field(description=_filter("confidence"))] = None,
-    min_confidence: Annotated[
-        Confidence | None, Field(description="This confidence or higher (low < medium < medium-high < high).")
-    ] = None,
-    status: Annotated[ClaimKind | list[ClaimKind] | None, Field(description=_filter("status"))] = None,
-    verification: Annotated[
-        VerificationStatus | list[VerificationStatus] | None, Field(description=_filter("verification"))
-    ] = None,
-    state: Annotated[State | list[State] | None, Field(description=_filter("state"))] = None,
-    has_counterevidence: Annotated[
-        bool | None, Field(description="Claims with (true) or without (false) counterevidence.")
-    ] = None,
-    supports: Annotated[Supports | list[Supports] | None, Field(description=_filter("supports"))] = None,
-    source: Annotated[str | list[str] | None, Field(description=_filter("source"))] = None,
-    limit: Annotated[int, Field(ge=1, le=500, description="Claims per page (at most 500).")] = 50,
-    cursor: Annotated[
-        str | None, Field(max_length=2048, description="The previous page's nextCursor, to get the next page.")
-    ] = None,
-    max_tokens: Annotated[
-        int | None, Field(ge=1, description="Return as many whole claims as fit in this many tokens.")
-    ] = None,
+    topic: TopicFilter = None,
+    series: SeriesFilter = None,
+    article: ArticleFilter = None,
+    confidence: ConfidenceFilter = None,
+    min_confidence: MinConfidence = None,
+    status: KindFilter = None,
+    verification: VerificationFilter = None,
+    state: StateFilter = None,
+    has_counterevidence: HasCounterevidence = None,
+    supports: SupportsFilter = None,
+    source: SourceFilter = None,
+    limit: ClaimLimit = 50,
+    cursor: ClaimCursor = None,
+    max_tokens: ClaimBudget = None,
 ) -> Annotated[CallToolResult, ClaimSearchPage]:
     """Claims ranked by relevance to ``query`` (bm25 over claim text, evidence snippets and counterevidence),
     with the /claims filters, highlighted snippets and, on the first page, facets of the matching claims."""
