@@ -126,11 +126,6 @@ def _ingest(root: Path, tmp_path_factory: pytest.TempPathFactory, name: str) -> 
 
 
 @pytest.fixture(scope="module")
-def sample_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return _ingest(CONTENT, tmp_path_factory, "sample")
-
-
-@pytest.fixture(scope="module")
 def packet_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     return _ingest(need_shared(SEEDS), tmp_path_factory, "seeds")
 
@@ -172,8 +167,8 @@ def client(corpus_db: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClie
 
 
 @pytest.fixture
-def sample_client(sample_db: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    yield from _client(sample_db, monkeypatch)
+def sample_client(content_db: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    yield from _client(content_db, monkeypatch)  # content/ as ingested once per session (conftest)
 
 
 @pytest.fixture
