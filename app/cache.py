@@ -10,9 +10,10 @@ An entry is served only while it is still true: it records the corpus version it
 (``X-Corpus-Version``) and the date it was made (claim states turn stale with the date), and both must
 match the present ones. ``CorpusWatch`` tells the present version cheaply: on SQLite, ``PRAGMA
 data_version`` on a connection of its own changes whenever another connection commits, so a re-ingest by
-any process is seen on the very next request; on other databases the version is re-read at most every
-``poll`` seconds, so an old-but-whole response can be served for that long after a re-ingest. Either way a
-response is always one corpus version's, never a mix. A new version empties the cache.
+any process is seen on the very next request; on PostgreSQL a thread of the worker's re-reads the version
+every ``poll`` seconds (0.25) on a connection of its own, so an old-but-whole response can be served for that
+long after a re-ingest, and the event loop never waits on the database. Either way a response is always one
+corpus version's, never a mix. A new version empties the cache.
 
 Memory is bounded: entries are evicted least-recently-used beyond ``GARDEN_RESPONSE_CACHE_MB`` (32 by
 default; 0 turns the cache off), and a response larger than an eighth of that (the feeds on a big corpus) is
@@ -23,12 +24,12 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-import time
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, create_engine, select
 from starlette.types import ASGIApp, Message, Receive, Send
 from starlette.types import Scope as AsgiScope
 
@@ -66,32 +67,49 @@ class CorpusWatch:
         self._probe: sqlite3.Connection | None = None
         self._opened = False
         self._data_version: int | None = None
-        self._checked_at = 0.0
+        self._stop = threading.Event()
+        self._poller: threading.Thread | None = None
 
     def current(self) -> int:
-        """The corpus version now (-1 before the first ingest)."""
+        """The corpus version now (-1 before the first ingest). The first call opens the watch: the app's
+        lifespan makes it, in a thread, so that no request waits for it."""
         if not self._opened:
-            self._opened = True
-            url = self._engine().url
-            if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-                self._probe = sqlite3.connect(url.database, check_same_thread=False, isolation_level=None)
+            self._open()
         probe = self._probe
         if probe is not None:
             data_version = probe.execute("PRAGMA data_version").fetchone()[0]
             if data_version != self._data_version:
                 self._data_version = data_version
                 self.version = self._read(lambda: probe.execute("SELECT version FROM corpus").fetchone())
-            return self.version
-        now = time.monotonic()
-        if now - self._checked_at >= self.poll:
-            self._checked_at = now
-            self.version = self._read(self._read_with_engine)
         return self.version
 
-    def _read_with_engine(self) -> tuple[int] | None:
-        with self._engine().connect() as connection:
+    def _open(self) -> None:
+        self._opened = True
+        url = self._engine().url
+        if url.get_backend_name() == "sqlite":
+            if url.database not in (None, "", ":memory:"):
+                self._probe = sqlite3.connect(url.database, check_same_thread=False, isolation_level=None)
+            return
+        # A connection of the watch's own, not the pool's: the requests' slots never wait for it.
+        engine = create_engine(url, pool_size=1, max_overflow=0, pool_pre_ping=True, isolation_level="AUTOCOMMIT")
+        self.version = self._read(lambda: self._fetch(engine))
+        self._stop.clear()
+        self._poller = threading.Thread(target=self._poll, args=(engine,), name="corpus-watch", daemon=True)
+        self._poller.start()
+
+    @staticmethod
+    def _fetch(engine: Engine) -> tuple[int] | None:
+        with engine.connect() as connection:
             row = connection.execute(select(table(models.Corpus).c.version)).first()
         return (row.version,) if row else None
+
+    def _poll(self, engine: Engine) -> None:
+        """Re-read the version every ``poll`` seconds until closed."""
+        try:
+            while not self._stop.wait(self.poll):
+                self.version = self._read(lambda: self._fetch(engine))
+        finally:
+            engine.dispose()
 
     @staticmethod
     def _read(fetch: Callable[[], tuple[int] | None]) -> int:
@@ -105,6 +123,10 @@ class CorpusWatch:
         if self._probe is not None:
             self._probe.close()
         self._probe = None
+        if self._poller is not None:
+            self._stop.set()
+            self._poller.join(timeout=5)
+            self._poller = None
         self._opened = False
 
 

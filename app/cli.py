@@ -17,7 +17,7 @@ from rich.table import Table
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from app.db import get_engine, upgrade_to_head
-from app.ingest import IngestReport, ingest
+from app.ingest import ConcurrentIngest, IngestReport, ingest
 from app.settings import get_settings
 
 cli = typer.Typer(
@@ -185,6 +185,9 @@ def main() -> None:
         cli()
     except SQLAlchemyError as exc:
         err.print(f"Error: the database at {_safe_url()} failed: {exc.orig if isinstance(exc, DBAPIError) else exc}")
+        sys.exit(1)
+    except ConcurrentIngest:
+        err.print("Error: other ingests kept committing while this one ran; nothing was written. Run it again.")
         sys.exit(1)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 
 from app.settings import get_settings
 
@@ -52,7 +52,10 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, **options)
+    # PostgreSQL: a transaction's reads share one snapshot only from REPEATABLE READ up (READ COMMITTED, the
+    # default, takes one per statement, so a list's count and its rows could come from two corpora). Reads
+    # never fail under it; ingest writes under READ COMMITTED (app.ingest).
+    return create_engine(url, pool_pre_ping=True, isolation_level="REPEATABLE READ", **options)
 
 
 def _json_text(value: Any) -> str:
@@ -81,6 +84,15 @@ def upgrade_to_head(engine: Engine) -> None:
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as connection:
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # Several processes may start at once (API replicas): one migrates while the others wait on this
+            # lock, then find the database at head. READ COMMITTED, so that a waiter sees what it committed.
+            connection.execution_options(isolation_level="READ COMMITTED")
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+        connection.commit()
+
+
+_MIGRATION_LOCK = 0x6761_7264_656E  # "garden": the advisory lock key migrations take on PostgreSQL

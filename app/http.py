@@ -248,6 +248,17 @@ async def get_context(request: Request) -> AsyncIterator[Context]:
 ContextDep = Annotated[Context, Depends(get_context)]
 
 
+async def reject_nul(request: Request) -> None:
+    """No stored text holds a NUL character (PostgreSQL's text cannot), so a request naming one names nothing:
+    a query parameter holding one is a 422 naming it, a path holding one a 404, on every database."""
+    for name, value in request.query_params.multi_items():
+        if "\x00" in name or "\x00" in value:
+            raise ApiProblem(422, "Invalid parameter", f"{name.replace(chr(0), '')}: must not contain the NUL "
+                             "character (%00).", parameter=name.replace("\x00", ""))  # fmt: skip
+    if "\x00" in request.scope["path"]:
+        raise ApiProblem(404, "Not Found", "Nothing is stored at a path holding the NUL character (%00).")
+
+
 class HeadAsGet:
     """Answer HEAD like GET without the body, for every GET route (Starlette routes only GET otherwise)."""
 

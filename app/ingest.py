@@ -111,6 +111,13 @@ class IngestReport:
         }
 
 
+class ConcurrentIngest(Exception):
+    """Another ingest committed between this run's reading of the stored corpus and its first write."""
+
+
+_ATTEMPTS = 3
+
+
 def ingest(
     engine: Engine,
     paths: Iterable[Path],
@@ -122,11 +129,37 @@ def ingest(
     max_file_bytes: int = 8 * 1024 * 1024,
     progress: Progress | None = None,
 ) -> IngestReport:
-    """Validate everything under ``paths`` and (unless ``dry_run``) store it in one transaction."""
+    """Validate everything under ``paths`` and (unless ``dry_run``) store it in one transaction.
+
+    Ingests into one database take turns: the write transaction locks the corpus row first. A run that finds
+    another run committed since it read the stored corpus has written nothing; it starts again from the new
+    corpus (up to three times, then :class:`ConcurrentIngest`), so two ingests started together both apply,
+    one after the other, as they would one after the other.
+    """
+    paths = list(paths)
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            return _ingest_once(engine, paths, today, dry_run, keep_going, prune, max_file_bytes, progress)
+        except ConcurrentIngest:
+            if attempt == _ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _ingest_once(
+    engine: Engine,
+    paths: list[Path],
+    today: dt.date,
+    dry_run: bool,
+    keep_going: bool,
+    prune: bool,
+    max_file_bytes: int,
+    progress: Progress | None,
+) -> IngestReport:
     report = IngestReport(dry_run=dry_run)
-    found = discover(list(paths), max_file_bytes)
+    found = discover(paths, max_file_bytes)
     report.errors += found.errors
-    stored, derivation = _stored_articles(engine)
+    stored, derivation, seen_version = _stored_articles(engine)
 
     changed: list[InputArticle] = []
     for article in found.articles:
@@ -144,7 +177,7 @@ def ingest(
 
     # Articles are written as they come out of validation, inside the one transaction, so that writing
     # overlaps parsing; the transaction commits only if the run may write (no error, or keep_going).
-    writer = None if dry_run or (report.errors and not keep_going) else _Writer(engine, stored, progress)
+    writer = None if dry_run or (report.errors and not keep_going) else _Writer(engine, stored, seen_version, progress)
     severities: list[dict[str, int]] = []
     try:
         for outcome in _prepare_all(changed, today, len(found.articles) - len(changed), progress):
@@ -174,16 +207,17 @@ def ingest(
     return report
 
 
-def _stored_articles(engine: Engine) -> tuple[dict[str, tuple[int, str]], int | None]:
-    """{slug: (id, fingerprint)} and the stored derivation version; empty if the tables do not exist yet."""
+def _stored_articles(engine: Engine) -> tuple[dict[str, tuple[int, str]], int | None, int]:
+    """{slug: (id, fingerprint)}, the stored derivation version and the corpus version (0: none), read in one
+    transaction; empty if the tables do not exist yet."""
     with engine.connect() as conn:
         if not inspect(conn).has_table("corpus"):
-            return {}, None
+            return {}, None, 0
+        corpus = conn.execute(select(table(models.Corpus).c.derivation, table(models.Corpus).c.version)).first()
         article = table(models.Article)
         rows = conn.execute(select(article.c.id, article.c.slug, article.c.fingerprint))
         articles = {slug: (pk, fingerprint) for pk, slug, fingerprint in rows}
-        derivation = conn.execute(select(table(models.Corpus).c.derivation)).scalar()
-    return articles, derivation
+    return articles, corpus.derivation if corpus else None, corpus.version if corpus else 0
 
 
 class _Writer:
@@ -194,8 +228,10 @@ class _Writer:
     it rolls everything back, as does a killed process.
     """
 
-    def __init__(self, engine: Engine, stored: dict[str, tuple[int, str]], progress: Progress | None) -> None:
-        self.engine, self.stored, self.progress = engine, stored, progress
+    def __init__(
+        self, engine: Engine, stored: dict[str, tuple[int, str]], seen_version: int, progress: Progress | None
+    ) -> None:
+        self.engine, self.stored, self.seen_version, self.progress = engine, stored, seen_version, progress
         self.now = dt.datetime.now(dt.UTC)
         self.conn: Connection | None = None
         self.bases: dict[str, int] = {}
@@ -208,15 +244,22 @@ class _Writer:
         if self.conn is not None:
             return self.conn
         conn = self.conn = self.engine.connect()
+        if conn.dialect.name != "sqlite":
+            # Readers take REPEATABLE READ (app.db); a writer waiting on the corpus row lock must then see the
+            # row as the other writer committed it, which READ COMMITTED does (REPEATABLE READ would fail).
+            conn.execution_options(isolation_level="READ COMMITTED")
         conn.begin()
         tune_for_bulk_write(conn)
-        # Bumping the version first takes the write lock (SQLite) or the row lock (PostgreSQL), so the id
-        # allocation below cannot race another ingest.
+        # Bumping the version first takes the write lock (SQLite) or the row lock (PostgreSQL): another ingest
+        # waits here until this one ends. One that committed since this run read the stored corpus is seen
+        # here, and this run starts again (ingest()).
         corpus = table(models.Corpus)
         values = {"version": corpus.c.version + 1, "derivation": derive.DERIVATION_VERSION, "ingested_at": self.now}
         if conn.execute(update(corpus).values(**values)).rowcount == 0:
             conn.execute(insert(corpus).values(id=1, version=1, derivation=derive.DERIVATION_VERSION,
                                                ingested_at=self.now))  # fmt: skip
+        if conn.execute(select(corpus.c.version)).scalar_one() != self.seen_version + 1:
+            raise ConcurrentIngest("another ingest committed while this one read its input")
         self.bases = {name: (conn.execute(select(func.max(_table(name).c.id))).scalar() or 0) + 1
                       for name in _ID_TABLES}  # fmt: skip
         return conn

@@ -8,12 +8,12 @@ from contextlib import asynccontextmanager
 
 import anyio
 import anyio.to_thread
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.cache import CorpusWatch, ResponseCache
 from app.db import get_engine
-from app.http import HeadAsGet
+from app.http import HeadAsGet, reject_nul
 from app.mcp_server import McpHttp
 from app.problems import PROBLEM_RESPONSES, install_problem_handlers
 from app.routers import agents, articles, claims, health, search, series, sources, topics
@@ -48,6 +48,7 @@ def create_app() -> FastAPI:
         # Sync routes run in anyio's thread pool; as many threads as database connections, so none waits for one.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.pool_size
         app.state.db_slots = anyio.Semaphore(settings.pool_size)  # app.http.get_context
+        await anyio.to_thread.run_sync(watch.current)  # opens the watch (and its connection) before any request
         async with mcp.lifespan(app):
             yield
         watch.close()
@@ -69,7 +70,7 @@ def create_app() -> FastAPI:
         agents.router,
         health.router,
     ):
-        app.include_router(router, responses=PROBLEM_RESPONSES)
+        app.include_router(router, responses=PROBLEM_RESPONSES, dependencies=[Depends(reject_nul)])
     app.router.routes.extend(mcp.routes("/mcp"))
     app.add_middleware(
         ResponseCache,

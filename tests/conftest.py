@@ -1,9 +1,18 @@
-"""Shared fixtures: the publisher's data in ../shared (skipped with a reason where absent) and fresh databases."""
+"""Shared fixtures: the publisher's data in ../shared (skipped with a reason where absent) and fresh databases.
+
+Every test that asks for a database (``db_url``, ``engine``, ``corpus_db``, ``content_db`` or ``databases``)
+runs once per backend: on SQLite always, and on PostgreSQL as well when ``GARDEN_TEST_POSTGRES_URL`` names a
+server (any database on it: the run creates a database of its own there, ``garden_test_<pid>_<random>``, and
+drops it at the end, so that runs never see each other's data). Inside that database each fresh database a
+test asks for is a schema of its own, reached through the URL's ``search_path``.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -15,7 +24,9 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, inspect, make_url, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 
 from app.db import make_engine, upgrade_to_head
 
@@ -50,9 +61,73 @@ def expected_dir() -> Path:
     return need_shared(EXPECTED)
 
 
+POSTGRES_URL = os.environ.get("GARDEN_TEST_POSTGRES_URL", "")
+BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+
+
+class Databases:
+    """Fresh, empty databases on one backend: SQLite files, or schemas of this run's PostgreSQL database."""
+
+    def __init__(self, backend: str, tmp_path_factory: pytest.TempPathFactory, postgres: Engine | None) -> None:
+        self.backend, self.tmp_path_factory, self.postgres = backend, tmp_path_factory, postgres
+        self.made = 0
+
+    def new(self, name: str = "garden") -> str:
+        if self.postgres is None:
+            return f"sqlite:///{self.tmp_path_factory.mktemp(name) / 'garden.db'}"
+        self.made += 1
+        schema = f"{name.replace('-', '_')}_{self.made}"
+        with self.postgres.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = self.postgres.url.render_as_string(hide_password=False)
+        # public stays on the path: the run's extensions (pg_trgm, unaccent) live there.
+        return f"{url}?options=-csearch_path%3D{schema},public"
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[Engine]:
+    """This run's own PostgreSQL database, created at the start and dropped at the end."""
+    if not POSTGRES_URL:
+        pytest.skip("GARDEN_TEST_POSTGRES_URL is not set: no PostgreSQL server to test against")
+    server = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"garden_test_{os.getpid()}_{secrets.token_hex(3)}"
+    with server.connect() as conn:
+        # A linguistic collation (ICU's en-US: case-insensitive first, as most servers are set up) rather than
+        # this machine's C.UTF-8, so that any order left to the database's collation shows up as a failure.
+        try:
+            conn.execute(text(f"CREATE DATABASE \"{name}\" TEMPLATE template0 LOCALE_PROVIDER icu "
+                              "ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"))  # fmt: skip
+        except DBAPIError:  # PostgreSQL before 15, or built without ICU
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = create_engine(make_url(POSTGRES_URL).set(database=name), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        for extension in ("pg_trgm", "unaccent"):
+            conn.execute(text(f"CREATE EXTENSION IF NOT EXISTS {extension} SCHEMA public"))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with server.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database engine a test runs on: ``sqlite``, or ``postgresql`` too when GARDEN_TEST_POSTGRES_URL is set."""
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def databases(backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Databases:
+    postgres = request.getfixturevalue("postgres_database") if backend == "postgresql" else None
+    return Databases(backend, tmp_path_factory, postgres)
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'garden.db'}"
+def db_url(databases: Databases) -> str:
+    """A fresh, empty database on this test's backend."""
+    return databases.new()
 
 
 @pytest.fixture
@@ -61,6 +136,36 @@ def engine(db_url: str) -> Iterator[Engine]:
     upgrade_to_head(engine)
     yield engine
     engine.dispose()
+
+
+def sql_rows(db_url: str, sql: str, **params: object) -> list[tuple]:
+    """The rows of one query (``:name`` parameters) on ``db_url``, through a connection of its own."""
+    engine = create_engine(db_url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(sql), params)]
+    finally:
+        engine.dispose()
+
+
+def stored_state(db_url: str) -> dict[str, str]:
+    """A fingerprint of everything stored: on SQLite the sha256 of the file (a WAL holding frames not yet
+    checkpointed is a failure); on PostgreSQL an md5 of every row of every table of the database's schema."""
+    if db_url.startswith("sqlite"):
+        db = Path(make_url(db_url).database or "")
+        wal = db.with_name(db.name + "-wal")
+        pending = wal.stat().st_size if wal.exists() else 0
+        assert pending == 0, f"{wal} holds {pending} bytes of WAL frames not checkpointed"
+        return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in (db, wal) if path.exists()}
+    engine = create_engine(db_url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            digest = "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM \"{}\" t"
+            return {
+                name: conn.execute(text(digest.format(name))).scalar_one() for name in inspect(conn).get_table_names()
+            }
+    finally:
+        engine.dispose()
 
 
 def run_garden(
@@ -111,19 +216,19 @@ def api_client(db_url: str, **env: str) -> Iterator[TestClient]:
 
 
 @pytest.fixture(scope="session")
-def corpus_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A SQLite database holding the publisher's corpus, ingested once per test session (read-only use)."""
+def corpus_db(databases: Databases) -> str:
+    """A database holding the publisher's corpus, ingested once per test session and backend (read-only use)."""
     need_shared(CORPUS)
-    db_url = f"sqlite:///{tmp_path_factory.mktemp('corpus') / 'garden.db'}"
+    db_url = databases.new("corpus")
     code, report = ingest_json(CORPUS, db_url=db_url)
     assert code == 0, report["errors"]
     return db_url
 
 
 @pytest.fixture(scope="session")
-def content_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A SQLite database holding our sample content/, ingested once per test session (read-only use)."""
-    db_url = f"sqlite:///{tmp_path_factory.mktemp('content') / 'garden.db'}"
+def content_db(databases: Databases) -> str:
+    """A database holding our sample content/, ingested once per test session and backend (read-only use)."""
+    db_url = databases.new("content")
     code, report = ingest_json(CONTENT, db_url=db_url)
     assert code == 0, report["errors"]
     return db_url

@@ -48,8 +48,7 @@ def test_urls_follow_garden_site_url(corpus_db: str) -> None:
         assert "https://aura-knowledge.github.io" not in client.get("/llms.txt").text
 
 
-def test_packet_layout_is_served_unchanged(seeds_dir: Path, tmp_path: Path) -> None:
-    db_url = f"sqlite:///{tmp_path / 'garden.db'}"
+def test_packet_layout_is_served_unchanged(seeds_dir: Path, db_url: str) -> None:
     assert ingest_json(seeds_dir, db_url=db_url)[0] == 0
     with api_client(db_url) as client:
         assert client.get("/agents/articles/fine-tuning.json").content == (seeds_dir / "fine-tuning.json").read_bytes()

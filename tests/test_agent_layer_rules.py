@@ -216,9 +216,8 @@ def write_article(
     )
 
 
-def ingest(tmp_path: Path) -> str:
-    """Ingest ``tmp_path/repo`` into a fresh SQLite database; the tree must be accepted whole."""
-    db_url = f"sqlite:///{tmp_path / 'garden.db'}"
+def ingest(tmp_path: Path, db_url: str) -> str:
+    """Ingest ``tmp_path/repo`` into the fresh database ``db_url``; the tree must be accepted whole."""
     code, report = ingest_json(tmp_path / "repo", db_url=db_url)
     assert code == 0, report
     assert report["errors"] == [], report["errors"]
@@ -573,7 +572,7 @@ def garden_queries(
 # --- 1. collation ------------------------------------------------------------------------------------------------
 
 
-def test_collation_puts_colon_before_digits_and_ignores_case_in_free_text(tmp_path: Path) -> None:
+def test_collation_puts_colon_before_digits_and_ignores_case_in_free_text(tmp_path: Path, db_url: str) -> None:
     repo = tmp_path / "repo"
     # Slugs ab, ab-c, ab2: dir order is code-unit order of "2026/<slug>": "ab" (a prefix) < "ab-c" < "ab2"
     # ("-" 0x2D < "2" 0x32). Graph ids then put ":" right after "ab", where localeCompare and code units disagree.
@@ -605,7 +604,7 @@ def test_collation_puts_colon_before_digits_and_ignores_case_in_free_text(tmp_pa
             source("source-ab2-2", "Yet another blog", "blog"),
         ],
     )
-    db_url = ingest(tmp_path)
+    db_url = ingest(tmp_path, db_url)
     generated = "2026-07-10T00:00:00.000Z"  # every updatedAt is 2026-07-10
     c_ab, c_abc, c_ab2 = ab.claims[0], abc.claims[0], ab2.claims[0]
     s_ab1, s_ab2 = ab.sources
@@ -723,11 +722,11 @@ def test_collation_puts_colon_before_digits_and_ignores_case_in_free_text(tmp_pa
 # --- 2. a topic repeated in one article --------------------------------------------------------------------------
 
 
-def test_a_topic_repeated_in_one_article_repeats_the_id_in_topic_lists(tmp_path: Path) -> None:
+def test_a_topic_repeated_in_one_article_repeats_the_id_in_topic_lists(tmp_path: Path, db_url: str) -> None:
     repo = tmp_path / "repo"
     alpha = write_article(repo, "alpha", topics=["soil", "water", "soil"])
     beta = write_article(repo, "beta", topics=["soil"])
-    db_url = ingest(tmp_path)
+    db_url = ingest(tmp_path, db_url)
     generated = "2026-07-10T00:00:00.000Z"
     alpha_entry, beta_entry = entry(alpha, 17), entry(beta, 17)
     assert alpha_entry["topics"] == ["soil", "water", "soil"]  # the entry keeps the artifact's list, repeat included
@@ -812,7 +811,9 @@ def test_a_topic_repeated_in_one_article_repeats_the_id_in_topic_lists(tmp_path:
 # --- 3. a source id reused by two articles -----------------------------------------------------------------------
 
 
-def test_a_source_id_reused_with_different_titles_keeps_the_first_node_and_both_rows(tmp_path: Path) -> None:
+def test_a_source_id_reused_with_different_titles_keeps_the_first_node_and_both_rows(
+    tmp_path: Path, db_url: str
+) -> None:
     repo = tmp_path / "repo"
     first_shared = source("source-shared", "Shared report, first edition", "report", "https://example.org/first")
     second_shared = source("source-shared", "Shared dataset, second take", "dataset", "https://example.net/second")
@@ -846,7 +847,7 @@ def test_a_source_id_reused_with_different_titles_keeps_the_first_node_and_both_
             )
         ],
     )
-    db_url = ingest(tmp_path)
+    db_url = ingest(tmp_path, db_url)
     generated = "2026-07-10T00:00:00.000Z"
 
     with api_client(db_url) as client:
@@ -893,7 +894,7 @@ def test_a_source_id_reused_with_different_titles_keeps_the_first_node_and_both_
 # --- 4. claim-id gaps --------------------------------------------------------------------------------------------
 
 
-def test_claim_id_gaps_are_kept_and_never_renumbered(tmp_path: Path) -> None:
+def test_claim_id_gaps_are_kept_and_never_renumbered(tmp_path: Path, db_url: str) -> None:
     repo = tmp_path / "repo"
     ids = ["source-gappy-1", "source-gappy-2"]
     gappy = write_article(
@@ -913,7 +914,7 @@ def test_claim_id_gaps_are_kept_and_never_renumbered(tmp_path: Path) -> None:
         ],
     )
     plain = write_article(repo, "plain")
-    db_url = ingest(tmp_path)
+    db_url = ingest(tmp_path, db_url)
     generated = "2026-07-10T00:00:00.000Z"
     g1, g3 = gappy.claims
 
@@ -976,7 +977,9 @@ def test_claim_id_gaps_are_kept_and_never_renumbered(tmp_path: Path) -> None:
 # --- 5. front matter and artifact disagree on status -------------------------------------------------------------
 
 
-def test_status_disagreement_keeps_an_article_out_of_public_files_but_in_the_reports(tmp_path: Path) -> None:
+def test_status_disagreement_keeps_an_article_out_of_public_files_but_in_the_reports(
+    tmp_path: Path, db_url: str
+) -> None:
     repo = tmp_path / "repo"
     both = write_article(repo, "both")
     # Each disagreeing article has one claim citing a single source, which raises the two low-source-diversity
@@ -1008,7 +1011,7 @@ def test_status_disagreement_keeps_an_article_out_of_public_files_but_in_the_rep
             )
         ],
     )
-    db_url = ingest(tmp_path)
+    db_url = ingest(tmp_path, db_url)
     generated = "2026-07-10T00:00:00.000Z"  # both's updatedAt; 2026-08-01/02 are not P
 
     with api_client(db_url) as client:
@@ -1115,7 +1118,7 @@ def test_status_disagreement_keeps_an_article_out_of_public_files_but_in_the_rep
 # --- 6. a missing verification -----------------------------------------------------------------------------------
 
 
-def test_a_published_claim_without_verification_is_draft_with_an_error(tmp_path: Path) -> None:
+def test_a_published_claim_without_verification_is_draft_with_an_error(tmp_path: Path, db_url: str) -> None:
     repo = tmp_path / "repo"
     checked = write_article(repo, "checked")
     ids = ["source-unchecked-1", "source-unchecked-2"]
@@ -1127,7 +1130,7 @@ def test_a_published_claim_without_verification_is_draft_with_an_error(tmp_path:
             claim("claim-002", "The second claim of this article was verified.", ids),
         ],
     )
-    db_url = ingest(tmp_path)
+    db_url = ingest(tmp_path, db_url)
     generated = "2026-07-10T00:00:00.000Z"
     u1, u2 = unchecked.claims
 
@@ -1196,7 +1199,9 @@ def test_a_published_claim_without_verification_is_draft_with_an_error(tmp_path:
 # --- 6b. empty evidence; an explicit verification status wins ---------------------------------------------------
 
 
-def test_empty_evidence_gives_null_as_of_and_an_explicit_verification_beats_every_finding(tmp_path: Path) -> None:
+def test_empty_evidence_gives_null_as_of_and_an_explicit_verification_beats_every_finding(
+    tmp_path: Path, db_url: str
+) -> None:
     repo = tmp_path / "repo"
     thin = write_article(
         repo,
@@ -1206,7 +1211,7 @@ def test_empty_evidence_gives_null_as_of_and_an_explicit_verification_beats_ever
             claim("claim-002", "This one has no evidence either but is verified.", []),
         ],
     )
-    db_url = ingest(tmp_path)
+    db_url = ingest(tmp_path, db_url)
     generated = "2026-07-10T00:00:00.000Z"
     t1, t2 = thin.claims
 
@@ -1299,7 +1304,7 @@ def test_empty_evidence_gives_null_as_of_and_an_explicit_verification_beats_ever
 # --- 1b. free-text collation beyond ASCII --------------------------------------------------------------
 
 
-def test_free_text_collation_beyond_ascii_follows_icu(tmp_path: Path) -> None:
+def test_free_text_collation_beyond_ascii_follows_icu(tmp_path: Path, db_url: str) -> None:
     repo = tmp_path / "repo"
     note = write_article(
         repo,
@@ -1310,7 +1315,7 @@ def test_free_text_collation_beyond_ascii_follows_icu(tmp_path: Path) -> None:
             source("source-note-3", "An English study", "etude"),
         ],
     )
-    db_url = ingest(tmp_path)
+    db_url = ingest(tmp_path, db_url)
     s1, s2, s3 = note.sources
 
     with api_client(db_url) as client:
@@ -1331,7 +1336,7 @@ def test_free_text_collation_beyond_ascii_follows_icu(tmp_path: Path) -> None:
 # --- 7. counterevidence that names a source ----------------------------------------------------------------------
 
 
-def test_counterevidence_naming_a_source_adds_a_contests_edge(tmp_path: Path) -> None:
+def test_counterevidence_naming_a_source_adds_a_contests_edge(tmp_path: Path, db_url: str) -> None:
     repo = tmp_path / "repo"
     other = write_article(repo, "other")
     ids = ["source-rebutted-1", "source-rebutted-2"]
@@ -1366,7 +1371,7 @@ def test_counterevidence_naming_a_source_adds_a_contests_edge(tmp_path: Path) ->
             ),
         ],
     )
-    db_url = ingest(tmp_path)
+    db_url = ingest(tmp_path, db_url)
     generated = "2026-07-10T00:00:00.000Z"
 
     with api_client(db_url) as client:
@@ -1406,7 +1411,7 @@ def test_counterevidence_naming_a_source_adds_a_contests_edge(tmp_path: Path) ->
 # --- 8. an article filed under another year ----------------------------------------------------------------------
 
 
-def test_an_article_filed_under_another_year(tmp_path: Path) -> None:
+def test_an_article_filed_under_another_year(tmp_path: Path, db_url: str) -> None:
     repo = tmp_path / "repo"
     # zeta sits in 2025/ but was updated in 2026-07; its claim cites one source (two findings, prefixed 2025/zeta).
     zeta = write_article(
@@ -1421,7 +1426,7 @@ def test_an_article_filed_under_another_year(tmp_path: Path) -> None:
     )
     alpha = write_article(repo, "alpha", published_at="2025-10-01", updated_at="2025-11-03")
     beta = write_article(repo, "beta", published_at="2026-06-01", updated_at="2026-06-30")
-    db_url = ingest(tmp_path)
+    db_url = ingest(tmp_path, db_url)
     # The string-max of the P updatedAt values (zeta's, though zeta comes first in dir order).
     generated = "2026-07-12T00:00:00.000Z"
 
@@ -1479,7 +1484,7 @@ def test_an_article_filed_under_another_year(tmp_path: Path) -> None:
 # --- 9. a brief of exactly 180 words -----------------------------------------------------------------------------
 
 
-def test_a_brief_of_180_words_estimates_244_tokens(tmp_path: Path) -> None:
+def test_a_brief_of_180_words_estimates_244_tokens(tmp_path: Path, db_url: str) -> None:
     repo = tmp_path / "repo"
     # 15 lines of 12 words = 180 words; a tab and a double space split words like a single space.
     brief = "\n".join(" ".join(f"word{n}" for n in range(row * 12, row * 12 + 12)) for row in range(15))
@@ -1494,7 +1499,7 @@ def test_a_brief_of_180_words_estimates_244_tokens(tmp_path: Path) -> None:
     )
     no_brief = write_article(repo, "no-brief", brief="")  # an empty body: tokenEstimate 0
     short_brief = write_article(repo, "short-brief")  # 12 words: ceil(16.2) = 17
-    db_url = ingest(tmp_path)
+    db_url = ingest(tmp_path, db_url)
     generated = "2026-07-10T00:00:00.000Z"
 
     with api_client(db_url) as client:
@@ -1533,10 +1538,10 @@ def test_a_brief_of_180_words_estimates_244_tokens(tmp_path: Path) -> None:
 # --- generatedAt with no public article, empty feeds ------------------------------------------------------------
 
 
-def test_a_tree_without_public_articles_gives_empty_files(tmp_path: Path) -> None:
+def test_a_tree_without_public_articles_gives_empty_files(tmp_path: Path, db_url: str) -> None:
     repo = tmp_path / "repo"
     seedling = write_article(repo, "seedling", fm_status="draft", status="draft", updated_at="2026-09-09")
-    db_url = ingest(tmp_path)
+    db_url = ingest(tmp_path, db_url)
     generated = "1970-01-01T00:00:00.000Z"  # no P article
 
     with api_client(db_url) as client:
@@ -1569,12 +1574,12 @@ LLMS_USE = (
 )
 
 
-def test_llms_txt_for_a_two_article_tree(tmp_path: Path) -> None:
+def test_llms_txt_for_a_two_article_tree(tmp_path: Path, db_url: str) -> None:
     repo = tmp_path / "repo"
     write_article(repo, "oak", title='Oak & "bark": a [field] guide', topics=["trees", "bark"])
     write_article(repo, "oak-grove", topics=["trees-and-soil", "trees"])
     write_article(repo, "oak-draft", fm_status="draft", topics=["acorns"])  # not P: nowhere in llms.txt
-    db_url = ingest(tmp_path)
+    db_url = ingest(tmp_path, db_url)
 
     # Articles and packet links in dir order: "oak" < "oak-draft" (skipped) < "oak-grove". Titles unescaped.
     # Topic links by localeCompare: bark < trees < trees-and-soil (a prefix first).
@@ -1619,3 +1624,25 @@ def test_llms_txt_for_a_two_article_tree(tmp_path: Path) -> None:
 """
     with api_client(db_url) as client:
         assert get(client, "/llms.txt") == expected.encode()
+
+
+def test_orders_left_to_the_database_are_code_point_orders_on_every_backend(tmp_path: Path, db_url: str) -> None:
+    """``sort=title`` and ``sort=published`` are ordered by the database (keyset paging): by code point, as
+    SQLite's BINARY collation does, never by a locale's rules. (PostgreSQL's test database is created with
+    ICU's en-US collation, under which "aï x" would come second and "ai's view" last.)"""
+    repo = tmp_path / "repo"
+    titles = {"t-1": "AI-native tools", "t-2": "AI's view here", "t-3": "Ai agents at work", "t-4": "AI_z notes here",
+              "t-5": "Aï x and more"}  # fmt: skip
+    for slug, title in titles.items():
+        write_article(repo, slug, title=title)
+    db_url = ingest(tmp_path, db_url)
+    expected = sorted(titles, key=lambda slug: ("".join(c.lower() if c.isascii() else c for c in titles[slug]), slug))
+    assert expected == ["t-3", "t-2", "t-1", "t-4", "t-5"]  # " " < "'" < "-" < "_" < "ï" by code point
+    with api_client(db_url) as client:
+        for limit in (5, 2):  # one page, and pages joined through their keyset cursors
+            slugs, url = [], f"/articles?sort=title&limit={limit}&fields=slug"
+            while url:
+                body = client.get(url).json()
+                slugs += [item["slug"] for item in body["items"]]
+                url = body["next"]
+            assert slugs == expected

@@ -26,7 +26,7 @@ from app.main import create_app
 from app.queries.series import ARC_PART, ARCS, series_warnings
 from app.responses_series import SeriesDetail, SeriesList, TopicDetail, TopicList
 from app.routers import series, topics
-from tests.conftest import CONTENT, CORPUS, SEEDS, SHARED, ingest_json, need_shared
+from tests.conftest import CONTENT, CORPUS, SEEDS, SHARED, Databases, ingest_json, need_shared
 
 TOKEN = "preview-token-for-tests"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
@@ -118,16 +118,16 @@ def expected_codes(members: list[Article]) -> list[str]:
 # Databases and clients (``corpus_db``, the publisher's corpus ingested once per session, is in conftest).
 
 
-def _ingest(root: Path, tmp_path_factory: pytest.TempPathFactory, name: str) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp(name) / 'garden.db'}"
+def _ingest(root: Path, databases: Databases, name: str) -> str:
+    url = databases.new(name)
     code, report = ingest_json(root, db_url=url)
     assert code == 0, report["errors"]
     return url
 
 
 @pytest.fixture(scope="module")
-def packet_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return _ingest(need_shared(SEEDS), tmp_path_factory, "seeds")
+def packet_db(databases: Databases) -> str:
+    return _ingest(need_shared(SEEDS), databases, "seeds")
 
 
 @pytest.fixture(scope="module")

@@ -14,22 +14,23 @@ run that wrongly wrote the valid part would change the database and fail the byt
 from __future__ import annotations
 
 import builtins
-import hashlib
+import datetime as dt
 import io
 import json
 import re
 import shutil
-import sqlite3
 from collections.abc import Callable
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import make_url
 
 from app.content.reader import discover
-from tests.conftest import CORPUS, SEEDS, ingest_json, need_shared
+from app.db import make_engine, upgrade_to_head
+from app.ingest import ingest
+from tests.conftest import CORPUS, SEEDS, ingest_json, need_shared, sql_rows, stored_state
 
 SOURCE_ARTICLES = CORPUS / "content" / "articles" / "2026"
 VICTIM, CANARY, BYSTANDER = "agents", "ai-demystified", "a-map-of-levers"
@@ -57,14 +58,6 @@ class Baseline:
     state: dict[str, str]  # sha256 of garden.db (and of a -wal file, if one is left)
 
 
-def _db_state(db: Path) -> dict[str, str]:
-    """sha256 of the database file and of any WAL beside it; a WAL holding frames is a failure."""
-    wal = db.with_name(db.name + "-wal")
-    pending = wal.stat().st_size if wal.exists() else 0
-    assert pending == 0, f"{wal} holds {pending} bytes of WAL frames not checkpointed"
-    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in (db, wal) if path.exists()}
-
-
 @pytest.fixture(scope="module")
 def baseline(tmp_path_factory: pytest.TempPathFactory) -> Baseline:
     """Three valid articles ingested into a fresh SQLite database; skipped if ../shared is absent."""
@@ -81,26 +74,31 @@ def baseline(tmp_path_factory: pytest.TempPathFactory) -> Baseline:
     code, report = ingest_json(tree, db_url=f"sqlite:///{db}")
     assert code == 0, report["errors"]
     assert report["changes"]["added"] == sorted(SLUGS)
-    return Baseline(tree, db, _db_state(db))
+    return Baseline(tree, db, stored_state(f"sqlite:///{db}"))
 
 
 @dataclass(frozen=True)
 class Workspace:
     root: Path  # a copy of the baseline tree: root/content/articles/2026/<slug>/
-    db: Path  # a copy of the baseline database
-    db_url: str
+    db_url: str  # a copy of the baseline database
 
 
 @pytest.fixture
 def workspace(baseline: Baseline, tmp_path: Path, db_url: str) -> Workspace:
-    """Private copies of the baseline tree and database (conftest's ``db_url``: ``<tmp_path>/garden.db``)."""
+    """Private copies of the baseline tree and database: on SQLite a copy of the baseline's file, on PostgreSQL
+    the baseline tree ingested into this test's own fresh schema."""
     root = tmp_path / "repo"
     shutil.copytree(baseline.tree, root)
-    db = tmp_path / "garden.db"
-    assert db_url == f"sqlite:///{db}"
-    shutil.copyfile(baseline.db, db)
-    assert _db_state(db) == baseline.state
-    return Workspace(root, db, db_url)
+    if db_url.startswith("sqlite"):
+        db = Path(make_url(db_url).database or "")
+        shutil.copyfile(baseline.db, db)
+        assert stored_state(db_url) == baseline.state
+    else:
+        engine = make_engine(db_url)
+        upgrade_to_head(engine)
+        assert ingest(engine, [baseline.tree], today=dt.date(2026, 11, 22)).added == sorted(SLUGS)
+        engine.dispose()
+    return Workspace(root, db_url)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -347,7 +345,7 @@ def test_bad_input_is_rejected_by_name_and_nothing_is_written(case: Case, worksp
     _mark_canary(root)
     result = case.mutate(root)
     extra = result if isinstance(result, list) else []  # a list of further PATHs to ingest, if any
-    before = _db_state(workspace.db)
+    before = stored_state(workspace.db_url)
 
     code, report = ingest_json(root, *extra, db_url=workspace.db_url)
 
@@ -362,7 +360,7 @@ def test_bad_input_is_rejected_by_name_and_nothing_is_written(case: Case, worksp
     assert {e["file"] for e in errors} == {str(root / rel) for rel, _, _ in case.expected}, errors
     # All or nothing: the valid canary change was not written and the database kept its bytes.
     assert report["articles"]["added"] == report["articles"]["updated"] == report["articles"]["removed"] == 0
-    assert _db_state(workspace.db) == before
+    assert stored_state(workspace.db_url) == before
     if case.after:
         case.after(root)
 
@@ -373,9 +371,8 @@ def test_the_suite_has_at_least_25_distinct_rejected_inputs() -> None:
     assert len(set(ids)) == len(ids) >= 25, ids
 
 
-def _titles_and_fingerprints(db: Path) -> dict[str, tuple[str, str]]:
-    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:  # closed: the CLI must be the last
-        rows = conn.execute("SELECT slug, title, fingerprint FROM article").fetchall()
+def _titles_and_fingerprints(db_url: str) -> dict[str, tuple[str, str]]:
+    rows = sql_rows(db_url, "SELECT slug, title, fingerprint FROM article")  # its own connection, closed at once
     return {slug: (title, fingerprint) for slug, title, fingerprint in rows}
 
 
@@ -392,7 +389,7 @@ def test_every_broken_article_and_every_error_is_listed(workspace: Workspace) ->
     _fm_line(root / ARTICLES / "2026" / CANARY / "agent.md", "tokenBudget", "tokenBudget: 50")
     bystander_md = root / ARTICLES / "2026" / BYSTANDER / "article.md"
     bystander_md.write_text(_body(bystander_md), encoding="utf-8")
-    before = _db_state(workspace.db)
+    before = stored_state(workspace.db_url)
 
     code, report = ingest_json(root, db_url=workspace.db_url)
 
@@ -406,13 +403,13 @@ def test_every_broken_article_and_every_error_is_listed(workspace: Workspace) ->
     }, report["errors"]
     assert report["changes"]["invalid"] == sorted(SLUGS)
     assert report["articles"]["invalid"] == 3
-    assert _db_state(workspace.db) == before
+    assert stored_state(workspace.db_url) == before
 
 
 def test_keep_going_loads_the_valid_articles_and_keeps_the_stored_invalid_one(workspace: Workspace) -> None:
     """--keep-going writes the valid change, keeps the invalid article's stored version and still exits 1."""
     root = workspace.root
-    stored = _titles_and_fingerprints(workspace.db)
+    stored = _titles_and_fingerprints(workspace.db_url)
     assert set(stored) == set(SLUGS)
     canary = root / ARTICLES / "2026" / CANARY / "artifact.json"
     _json(canary, lambda d: d.update(title="A canary title for AI"))
@@ -429,8 +426,8 @@ def test_keep_going_loads_the_valid_articles_and_keeps_the_stored_invalid_one(wo
     assert [(e["file"], e["field"]) for e in report["errors"]] == [(str(root / ART), "claims[0].confidence")]
     assert report["changes"]["updated"] == [CANARY]
     assert report["changes"]["invalid"] == [VICTIM]
-    _db_state(workspace.db)  # the write was checkpointed: no WAL frames are left pending
-    now = _titles_and_fingerprints(workspace.db)
+    stored_state(workspace.db_url)  # the write was checkpointed: no WAL frames are left pending
+    now = _titles_and_fingerprints(workspace.db_url)
     assert now[VICTIM] == stored[VICTIM]  # the invalid article keeps its stored title and fingerprint
     assert now[BYSTANDER] == stored[BYSTANDER]
     assert now[CANARY][0] == "A canary title for AI"
@@ -441,7 +438,7 @@ def test_a_far_future_source_date_ends_in_a_report_not_a_traceback(workspace: Wo
     """A schema-valid but absurd date ends in a JSON report (accepted, or rejected by name), never a crash."""
     root = workspace.root
     _json(root / ART, lambda d: [source.update(accessed="9999-12-31") for source in d["sources"]])
-    before = _db_state(workspace.db)
+    before = stored_state(workspace.db_url)
 
     code, report = ingest_json(root, db_url=workspace.db_url)  # raises when the output is not a JSON report
 
@@ -451,7 +448,7 @@ def test_a_far_future_source_date_ends_in_a_report_not_a_traceback(workspace: Wo
         assert code == 1
         assert {e["file"] for e in report["errors"]} == {str(root / ART)}, report["errors"]
         assert all(e["field"].startswith("sources[") for e in report["errors"]), report["errors"]
-        assert _db_state(workspace.db) == before
+        assert stored_state(workspace.db_url) == before
 
 
 def test_an_oversized_file_is_refused_without_being_read(

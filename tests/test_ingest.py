@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, inspect
 
-from tests.conftest import CONTENT, ingest_json, run_garden
+from tests.conftest import CONTENT, ingest_json, run_garden, stored_state
+from tests.conftest import sql_rows as rows
 
-
-def db_file_digest(db_url: str) -> str:
-    path = Path(db_url.removeprefix("sqlite:///"))
-    wal = path.with_name(path.name + "-wal")
-    assert not wal.exists() or wal.stat().st_size == 0, "the WAL still holds data after the command ended"
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def rows(db_url: str, sql: str, *params: object) -> list[tuple]:
-    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as conn:
-        return conn.execute(sql, params).fetchall()
+CLAIMS_OF = "SELECT count(*) FROM claim JOIN article a ON a.id = claim.article_id WHERE a.slug = :slug"
 
 
 def line_count(path: Path) -> int:
@@ -42,11 +32,11 @@ def test_corpus_counts_match_the_publishers_feeds(corpus_dir: Path, expected_dir
 
 def test_second_run_changes_nothing_not_even_the_file(corpus_dir: Path, db_url: str) -> None:
     assert ingest_json(corpus_dir, db_url=db_url)[0] == 0
-    before = db_file_digest(db_url)
+    before = stored_state(db_url)
     code, report = ingest_json(corpus_dir, db_url=db_url)
     assert code == 0
     assert report["articles"] == {"added": 0, "updated": 0, "unchanged": 74, "removed": 0, "invalid": 0}
-    assert db_file_digest(db_url) == before
+    assert stored_state(db_url) == before
 
 
 def test_seed_packet_loads_with_claims_sources_and_brief(seeds_dir: Path, db_url: str) -> None:
@@ -71,9 +61,7 @@ def test_changed_article_is_replaced_whole(tmp_path: Path, db_url: str) -> None:
     assert ingest_json(tree, db_url=db_url)[0] == 0
     artifact = next((tree / "content/articles").glob("*/*/artifact.json"))
     slug = artifact.parent.name
-    claims_before = rows(
-        db_url, "SELECT count(*) FROM claim JOIN article a ON a.id = claim.article_id WHERE a.slug = ?", slug
-    )[0][0]
+    claims_before = rows(db_url, CLAIMS_OF, slug=slug)[0][0]
     import json
 
     data = json.loads(artifact.read_text(encoding="utf-8"))
@@ -84,18 +72,11 @@ def test_changed_article_is_replaced_whole(tmp_path: Path, db_url: str) -> None:
     assert code == 0, report["errors"]
     assert report["articles"]["updated"] == 1
     assert report["changes"]["updated"] == [slug]
-    assert rows(db_url, "SELECT title, claim_count FROM article WHERE slug = ?", slug) == [
+    assert rows(db_url, "SELECT title, claim_count FROM article WHERE slug = :slug", slug=slug) == [
         ("A Replaced Title For This Article", 1)
     ]
     assert claims_before > 1
-    assert (
-        rows(
-            db_url,
-            "SELECT count(*) FROM claim JOIN article a ON a.id = claim.article_id WHERE a.slug = ?",
-            slug,
-        )[0][0]
-        == 1
-    )
+    assert rows(db_url, CLAIMS_OF, slug=slug)[0][0] == 1
 
 
 def test_missing_articles_stay_unless_pruned(tmp_path: Path, db_url: str) -> None:
@@ -113,22 +94,18 @@ def test_missing_articles_stay_unless_pruned(tmp_path: Path, db_url: str) -> Non
     assert report["articles"]["removed"] == 1
     assert report["changes"]["removed"] == [gone.name]
     assert report["counts"]["articles"] == total - 1
-    assert (
-        rows(
-            db_url,
-            "SELECT count(*) FROM claim JOIN article a ON a.id = claim.article_id WHERE a.slug = ?",
-            gone.name,
-        )[0][0]
-        == 0
-    )
+    assert rows(db_url, CLAIMS_OF, slug=gone.name)[0][0] == 0
 
 
-def test_dry_run_validates_and_writes_nothing(corpus_dir: Path, db_url: str, tmp_path: Path) -> None:
+def test_dry_run_validates_and_writes_nothing(corpus_dir: Path, db_url: str) -> None:
     code, report = ingest_json(corpus_dir, db_url=db_url, flags=("--dry-run",))
     assert code == 0
     assert report["articles"]["added"] == 74
     assert report["counts"]["articles"] == 0
-    assert not (tmp_path / "garden.db").exists() or rows(db_url, "SELECT name FROM sqlite_master") == []
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        assert inspect(conn).get_table_names() == []
+    engine.dispose()
 
 
 def test_human_summary_names_counts_and_severities(db_url: str) -> None:

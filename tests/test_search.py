@@ -175,14 +175,13 @@ def test_property_no_query_string_causes_a_5xx(corpus_db: str, query: str) -> No
     assert response.status_code in (200, 422)
 
 
-def test_search_follows_every_ingest(tmp_path: Path) -> None:
+def test_search_follows_every_ingest(tmp_path: Path, db_url: str) -> None:
     import shutil
 
     from tests.conftest import CONTENT, ingest_json
 
     tree = tmp_path / "repo"
     shutil.copytree(CONTENT, tree / "content")
-    db_url = f"sqlite:///{tmp_path / 'garden.db'}"
     assert ingest_json(tree, db_url=db_url)[0] == 0
     with api_client(db_url) as client:
         assert client.get("/search", params={"q": "zyzzyvaquark"}).json()["total"] == 0

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Integer, String, and_, func, select
+from sqlalchemy import ColumnElement, Float, Integer, and_, func, select
 from sqlmodel import Session
 
 from app import derive, fulltext
@@ -44,11 +44,11 @@ def _kinds(params: SearchParams) -> list[str]:
     return ["claims"] if claim_only else ["claims", "articles", "sources"]
 
 
-def _hits(kind: str, match: str) -> Any:
+def _hits(dialect: str, kind: str, match: str) -> Any:
     return (
-        fulltext.hits_sql(kind)
+        fulltext.hits_sql(dialect, kind)
         .bindparams(match=match)
-        .columns(ref=Integer, score=Float, snippet=String)
+        .columns(ref=Integer, score=Float)
         .subquery(f"{kind}_hits")
     )
 
@@ -75,7 +75,7 @@ def search(scope: Scope, params: SearchParams) -> Listing:
     words = fulltext.terms(params.q)
     if not words:
         raise ApiProblem(422, "Invalid parameter", "q: give at least one word to search for.", parameter="q")
-    match = fulltext.match_expression(words)
+    match = fulltext.match_expression(scope.dialect, words)
     resume = decode_cursor(params, 1)
     offset = resume[0] if resume else 0
     if not isinstance(offset, int) or offset < 0:
@@ -83,42 +83,42 @@ def search(scope: Scope, params: SearchParams) -> Listing:
                          parameter="cursor")  # fmt: skip
     window = offset + params.limit + 1
     session, kinds = scope.session, _kinds(params)
-    candidates: list[tuple[float, str, int, str]] = []
+    candidates: list[tuple[float, str, int]] = []
     total, facets = 0, None
 
     if "claims" in kinds:
-        hits = _hits("claim", match)
+        hits = _hits(scope.dialect, "claim", match)
         joined = hits.join(CLAIM, CLAIM.c.id == hits.c.ref).join(ARTICLE, ARTICLE.c.id == CLAIM.c.article_id)
         # The /claims filters, except q: here q is the full-text query, not a substring filter.
         filters = claim_queries.conditions(scope, params.model_copy(update={"q": None}))
         where = [*filters, *_scope_where(scope, params, CLAIM.c.article_id)]
         total += session.execute(select(func.count()).select_from(joined).where(*where)).scalar_one()
-        query = select(hits.c.ref, hits.c.score, hits.c.snippet).select_from(joined).where(*where)
+        query = select(hits.c.ref, hits.c.score).select_from(joined).where(*where)
         rows = _ranked(session, query.order_by(hits.c.score.desc(), hits.c.ref), window)
-        candidates += [(row["score"], "claim", row["ref"], row["snippet"]) for row in rows]
+        candidates += [(row["score"], "claim", row["ref"]) for row in rows]
         if params.cursor is None:  # facets describe the whole matching set: the first page carries them
             facets = _facets(scope, select(CLAIM.c.id).select_from(joined).where(*where))
     if "articles" in kinds:
-        hits = _hits("article", match)
+        hits = _hits(scope.dialect, "article", match)
         joined = hits.join(ARTICLE, ARTICLE.c.id == hits.c.ref)
         where = _scope_where(scope, params, ARTICLE.c.id)
         total += session.execute(select(func.count()).select_from(joined).where(*where)).scalar_one()
-        query = select(hits.c.ref, hits.c.score, hits.c.snippet).select_from(joined).where(*where)
+        query = select(hits.c.ref, hits.c.score).select_from(joined).where(*where)
         rows = _ranked(session, query.order_by(hits.c.score.desc(), hits.c.ref), window)
-        candidates += [(row["score"], "article", row["ref"], row["snippet"]) for row in rows]
+        candidates += [(row["score"], "article", row["ref"]) for row in rows]
     if "sources" in kinds:
-        hits = _hits("source", match)
+        hits = _hits(scope.dialect, "source", match)
         joined = hits.join(SOURCE, SOURCE.c.id == hits.c.ref).join(ARTICLE, ARTICLE.c.id == SOURCE.c.article_id)
         where = _scope_where(scope, params, SOURCE.c.article_id)
         total += session.execute(select(func.count()).select_from(joined).where(*where)).scalar_one()
-        query = select(hits.c.ref, hits.c.score, hits.c.snippet).select_from(joined).where(*where)
+        query = select(hits.c.ref, hits.c.score).select_from(joined).where(*where)
         rows = _ranked(session, query.order_by(hits.c.score.desc(), hits.c.ref), window)
-        candidates += [(row["score"], "source", row["ref"], row["snippet"]) for row in rows]
+        candidates += [(row["score"], "source", row["ref"]) for row in rows]
 
     candidates.sort(key=lambda hit: (-hit[0], hit[1], hit[2]))
     chosen = candidates[offset : offset + params.limit]
     more = len(candidates) > offset + params.limit
-    items = select_fields(_items(scope, chosen, params.include), params.fields, HIT_FIELDS)
+    items = select_fields(_items(scope, chosen, match, params.include), params.fields, HIT_FIELDS)
     next_offset = offset + len(items) if more else None
     truncated = None
     if params.max_tokens is not None:
@@ -131,11 +131,16 @@ def search(scope: Scope, params: SearchParams) -> Listing:
     return Listing(items, total, next_cursor, truncated=truncated, facets=facets)
 
 
-def _items(scope: Scope, chosen: list[tuple[float, str, int, str]], include: list[str]) -> list[dict[str, Any]]:
+def _items(scope: Scope, chosen: list[tuple[float, str, int]], match: str, include: list[str]) -> list[dict[str, Any]]:
     """The hits as items, in rank order: type, score and snippet first, then the row's own fields."""
     session = scope.session
-    refs = {kind: [ref for _, k, ref, _ in chosen if k == kind] for kind in ("claim", "article", "source")}
+    refs = {kind: [ref for _, k, ref in chosen if k == kind] for kind in ("claim", "article", "source")}
     rows: dict[tuple[str, int], dict[str, Any]] = {}
+    snippets: dict[tuple[str, int], str] = {}
+    for kind, wanted in refs.items():
+        if wanted:
+            marked = session.execute(fulltext.snippets_sql(scope.dialect, kind), {"match": match, "refs": wanted})
+            snippets.update(((kind, ref), snippet) for ref, snippet in marked)
     if refs["claim"]:
         query = (
             select(*claim_queries.CLAIM_ROW)
@@ -160,8 +165,8 @@ def _items(scope: Scope, chosen: list[tuple[float, str, int, str]], include: lis
             # The hit's own ``type`` says "source"; the source's type (paper, report, …) moves to sourceType.
             rows[("source", row["id"])] = {"sourceType" if key == "type" else key: value for key, value in item.items()}
     return [
-        {"type": kind, "score": round(score, 6), "snippet": snippet, **rows[(kind, ref)]}
-        for score, kind, ref, snippet in chosen
+        {"type": kind, "score": round(score, 6), "snippet": snippets[(kind, ref)], **rows[(kind, ref)]}
+        for score, kind, ref in chosen
     ]
 
 
