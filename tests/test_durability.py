@@ -5,36 +5,50 @@ from __future__ import annotations
 import os
 import runpy
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import make_url, text
 
-from tests.conftest import CONTENT, ROOT, ingest_json
+from app.db import make_engine
+from tests.conftest import CONTENT, ROOT, ingest_json, sql_rows
 
 pytestmark = pytest.mark.slow
 
 
-def _snapshot(db_path: Path) -> dict[str, object]:
-    with sqlite3.connect(db_path) as conn:
-        return {
-            "integrity": conn.execute("PRAGMA integrity_check").fetchone()[0],
-            "articles": conn.execute("SELECT slug, fingerprint FROM article ORDER BY slug").fetchall(),
-            "claims": conn.execute("SELECT claim_id, state_base FROM claim ORDER BY claim_id").fetchall(),
-            "sources": conn.execute("SELECT count(*) FROM source").fetchone()[0],
-            "version": conn.execute("SELECT version FROM corpus").fetchone()[0],
-        }
+def _snapshot(db_url: str) -> dict[str, object]:
+    return {
+        "integrity": sql_rows(db_url, "PRAGMA integrity_check")[0][0] if db_url.startswith("sqlite") else "ok",
+        "articles": sql_rows(db_url, "SELECT slug, fingerprint FROM article ORDER BY slug"),
+        "claims": sql_rows(db_url, "SELECT claim_id, state_base FROM claim ORDER BY claim_id"),
+        "sources": sql_rows(db_url, "SELECT count(*) FROM source")[0][0],
+        "version": sql_rows(db_url, "SELECT version FROM corpus")[0][0],
+    }
 
 
-def test_sigkill_halfway_through_a_large_ingest_leaves_the_previous_corpus(corpus_dir: Path, tmp_path: Path) -> None:
-    db_path = tmp_path / "garden.db"
-    db_url = f"sqlite:///{db_path}"
+def _writing(db_url: str) -> bool:
+    """Whether an ingest's write transaction is well under way (and far from its commit)."""
+    if db_url.startswith("sqlite"):
+        # The write transaction spills pages into the WAL as it goes; 8 MB in is well before the commit.
+        wal = Path(f"{make_url(db_url).database}-wal")
+        return wal.exists() and wal.stat().st_size > 8 * 1024 * 1024
+    inserting = sql_rows(
+        db_url,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+        "AND xact_start IS NOT NULL AND query LIKE 'INSERT INTO claim %'",
+    )
+    return bool(inserting[0][0])
+
+
+def test_sigkill_halfway_through_a_large_ingest_leaves_the_previous_corpus(
+    corpus_dir: Path, tmp_path: Path, db_url: str
+) -> None:
     code, report = ingest_json(CONTENT, db_url=db_url)
     assert code == 0, report["errors"]
-    before = _snapshot(db_path)
+    before = _snapshot(db_url)
 
     generate = runpy.run_path(str(ROOT / "bench/generate_corpus.py"))["generate"]
     generate(corpus_dir, tmp_path / "large", 3000)
@@ -46,18 +60,14 @@ def test_sigkill_halfway_through_a_large_ingest_leaves_the_previous_corpus(corpu
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    wal = db_path.with_name("garden.db-wal")
     deadline = time.monotonic() + 120
-    # The write transaction spills pages into the WAL as it goes; 8 MB in is well before the commit.
-    while time.monotonic() < deadline and process.poll() is None:
-        if wal.exists() and wal.stat().st_size > 8 * 1024 * 1024:
-            break
+    while time.monotonic() < deadline and process.poll() is None and not _writing(db_url):
         time.sleep(0.02)
     assert process.poll() is None, "the ingest finished before it could be killed halfway"
     process.send_signal(signal.SIGKILL)
     process.wait()
 
-    after = _snapshot(db_path)
+    after = _snapshot(db_url)
     assert after == before
     assert after["integrity"] == "ok"
     # And the database still takes the next ingest.
@@ -66,11 +76,9 @@ def test_sigkill_halfway_through_a_large_ingest_leaves_the_previous_corpus(corpu
     assert report["articles"]["unchanged"] == len(before["articles"])  # type: ignore[arg-type]
 
 
-def test_a_reader_sees_the_old_corpus_or_the_new_one_never_half(corpus_dir: Path, tmp_path: Path) -> None:
-    db_path = tmp_path / "garden.db"
-    db_url = f"sqlite:///{db_path}"
+def test_a_reader_sees_the_old_corpus_or_the_new_one_never_half(corpus_dir: Path, tmp_path: Path, db_url: str) -> None:
     assert ingest_json(CONTENT, db_url=db_url)[0] == 0
-    before = _snapshot(db_path)
+    before = _snapshot(db_url)
     generate = runpy.run_path(str(ROOT / "bench/generate_corpus.py"))["generate"]
     generate(corpus_dir, tmp_path / "large", 1500)
     env = {**os.environ, "GARDEN_DATABASE_URL": db_url}
@@ -78,17 +86,20 @@ def test_a_reader_sees_the_old_corpus_or_the_new_one_never_half(corpus_dir: Path
         [sys.executable, "-m", "app.cli", "ingest", "--json", str(tmp_path / "large")],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )  # fmt: skip
-    seen: set[tuple[int, int, int]] = set()
-    with sqlite3.connect(db_path, timeout=30) as conn:
+    seen: set[tuple[int, ...]] = set()
+    engine = make_engine(db_url)  # the app's own engine: one snapshot per transaction, on either database
+    try:
         while process.poll() is None:
-            conn.execute("BEGIN")  # one snapshot for the three counts
-            seen.add(tuple(conn.execute(  # type: ignore[arg-type]
-                "SELECT (SELECT count(*) FROM article), (SELECT count(*) FROM claim),"
-                " (SELECT version FROM corpus)").fetchone()))  # fmt: skip
-            conn.execute("COMMIT")
+            with engine.connect() as conn:  # three statements, one transaction
+                counts = [
+                    conn.execute(text(f"SELECT count(*) FROM {name}")).scalar_one() for name in ("article", "claim")
+                ]
+                seen.add((*counts, conn.execute(text("SELECT version FROM corpus")).scalar_one()))
             time.sleep(0.01)
+    finally:
+        engine.dispose()
     assert process.returncode == 0
-    after = _snapshot(db_path)
+    after = _snapshot(db_url)
     old = (len(before["articles"]), len(before["claims"]), before["version"])  # type: ignore[arg-type]
     new = (len(after["articles"]), len(after["claims"]), after["version"])  # type: ignore[arg-type]
     assert new[0] == old[0] + 1500
