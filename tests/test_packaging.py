@@ -1,13 +1,16 @@
-"""What ships beside the code: the Dockerfile (linted, since no Docker engine runs here) and the CI script."""
+"""What ships beside the code: the Dockerfiles (linted: no Docker engine runs here), compose.yaml, the CI script."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
+from sqlalchemy import make_url
 
 from tests.conftest import ROOT
 
@@ -46,3 +49,42 @@ def test_ci_script_installs_and_runs_the_readme_test_command() -> None:
     assert 'pip install --quiet -e ".[dev]"' in ci
     assert "python -m pytest" in ci
     assert "python -m pytest" in readme
+
+
+def test_the_deploy_guides_release_dockerfile_passes_hadolint(tmp_path: Path) -> None:
+    guide = (ROOT / "docs/deploy.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```dockerfile\n(.*?)```", guide, flags=re.S)
+    assert len(blocks) == 1, "docs/deploy.md shows one Dockerfile"
+    (tmp_path / "Dockerfile.release").write_text(blocks[0], encoding="utf-8")
+    result = subprocess.run(
+        [_hadolint(), "--failure-threshold", "info", str(tmp_path / "Dockerfile.release")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_compose_runs_postgres_then_migrate_and_ingest_then_two_api_replicas() -> None:
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    assert set(services) == {"postgres", "ingest", "api"}
+    assert services["ingest"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    assert services["api"]["depends_on"] == {"ingest": {"condition": "service_completed_successfully"}}
+    assert services["api"]["deploy"]["replicas"] == 2
+    assert "garden migrate && garden ingest" in " ".join(services["ingest"]["command"])
+    assert services["api"]["command"][:2] == ["garden", "serve"]
+    for name in ("ingest", "api"):
+        url = make_url(services[name]["environment"]["GARDEN_DATABASE_URL"])
+        assert (url.drivername, url.host, url.database) == ("postgresql+psycopg", "postgres", "garden")
+
+
+def test_compose_config_is_accepted_by_docker_compose_where_installed() -> None:
+    if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+        command = ["docker", "compose", "-f", str(ROOT / "compose.yaml"), "config", "-q"]
+    elif shutil.which("docker-compose"):
+        command = ["docker-compose", "-f", str(ROOT / "compose.yaml"), "config", "-q"]
+    else:
+        pytest.skip("neither `docker compose` nor `docker-compose` is installed")
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
