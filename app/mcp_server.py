@@ -33,6 +33,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_REQUEST, CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy.exc import DataError
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.routing import Route
@@ -104,7 +105,10 @@ def query(ctx: Context, run: Callable[[Scope], T]) -> T:
     request = http_request(ctx)
     preview = preview_access(request, settings) if request is not None else False
     with Session(get_engine()) as session:
-        return run(Scope(session, preview=preview, today=settings.effective_today(), site=settings.site_url))
+        try:
+            return run(Scope(session, preview=preview, today=settings.effective_today(), site=settings.site_url))
+        except DataError as error:  # PostgreSQL refuses a NUL in an id: nothing stored holds one
+            raise ApiProblem(404, "Not Found", "No stored id or name holds the NUL character.") from error
 
 
 def tool_query(ctx: Context, run: Callable[[Scope], T]) -> T:
@@ -217,7 +221,11 @@ _Params = TypeVar("_Params", bound=ClaimParams)
 
 
 def _params(model: type[_Params], given: dict[str, Any]) -> _Params:
-    """The REST API's parameter model from a tool's arguments (the ones given)."""
+    """The REST API's parameter model from a tool's arguments (the ones given); a NUL character in any of
+    them is refused by name, as the REST API refuses it (``app.http.reject_nul``)."""
+    for name, value in given.items():
+        if any("\x00" in item for item in (value if isinstance(value, list) else [value]) if isinstance(item, str)):
+            raise ToolError(f"{name}: must not contain the NUL character.")
     try:
         return model.model_validate({name: value for name, value in given.items() if value is not None})
     except ValidationError as error:
