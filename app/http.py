@@ -253,8 +253,9 @@ async def reject_nul(request: Request) -> None:
     a query parameter holding one is a 422 naming it, a path holding one a 404, on every database."""
     for name, value in request.query_params.multi_items():
         if "\x00" in name or "\x00" in value:
-            raise ApiProblem(422, "Invalid parameter", f"{name.replace(chr(0), '')}: must not contain the NUL "
-                             "character (%00).", parameter=name.replace("\x00", ""))  # fmt: skip
+            shown = name.replace("\x00", "")
+            raise ApiProblem(422, "Invalid parameter", f"{shown}: must not contain the NUL character (%00).",
+                             parameter=shown)  # fmt: skip
     if "\x00" in request.scope["path"]:
         raise ApiProblem(404, "Not Found", "Nothing is stored at a path holding the NUL character (%00).")
 

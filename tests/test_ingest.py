@@ -154,3 +154,53 @@ def test_parallel_preparation_writes_exactly_what_the_sequential_one_does(
                       ("claim", "evidence", "source", "graph_edge", "diagnostic", "article_topic")})  # fmt: skip
         dumps[-1]["search"] = rows(url, "SELECT kind, ref, article_id, primary_text FROM search_fts ORDER BY 1, 2")
     assert dumps[0] == dumps[1]
+
+
+def test_an_ingest_that_another_overtakes_starts_again_on_the_new_corpus(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two ingests at once apply one after the other: the one that finds the corpus changed since it read it
+    writes nothing, reads the stored corpus again and applies its own changes on top."""
+    import datetime as dt
+    import json
+
+    from app import ingest as ingest_module
+    from app.db import make_engine
+
+    tree = tmp_path / "repo"
+    shutil.copytree(CONTENT, tree / "content")
+    assert ingest_json(tree, db_url=db_url)[0] == 0
+    other = tmp_path / "other"
+    shutil.copytree(tree, other)
+    first, second = sorted((tree / "content/articles").glob("*/*/artifact.json"))[:2]
+    for artifact, root, title in ((first, tree, "Retitled by the slower ingest"), (second, other, "Retitled first")):
+        target = root / artifact.relative_to(tree)
+        data = json.loads(target.read_text(encoding="utf-8"))
+        data["title"] = title
+        target.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    reads = []
+    stored_articles = ingest_module._stored_articles
+
+    def overtaken(engine):  # the other ingest commits right after this one has read the stored corpus
+        found = stored_articles(engine)
+        reads.append(found[2])
+        if len(reads) == 1:
+            assert ingest_json(other, db_url=db_url)[0] == 0
+        return found
+
+    monkeypatch.setattr(ingest_module, "_stored_articles", overtaken)
+    engine = make_engine(db_url)
+    try:
+        report = ingest_module.ingest(engine, [tree], today=dt.date(2026, 11, 22))
+    finally:
+        engine.dispose()
+    assert reads == [1, 2]  # read at version 1, overtaken by version 2, read again
+    assert report.ok and report.corpus_version == 3
+    # The slower run reverts the other's change to the second article (its tree has the old title) and applies
+    # its own to the first: the result is exactly its tree, as if the two had run one after the other.
+    titles = dict(rows(db_url, "SELECT slug, title FROM article WHERE slug IN (:a, :b)",
+                       a=first.parent.name, b=second.parent.name))  # fmt: skip
+    assert titles[first.parent.name] == "Retitled by the slower ingest"
+    assert titles[second.parent.name] != "Retitled first"
+    assert sorted(report.updated) == sorted([first.parent.name, second.parent.name])
