@@ -4,6 +4,7 @@ Usage::
 
     python bench/http_bench.py [--articles 1000] [--workers 1,2] [--rounds 3] [--duration 10]
                                [--only A,C,D] [--garden-env GARDEN_RESPONSE_CACHE_MB=0] [--datasette /work/dsvenv]
+                               [--backends sqlite,postgresql] [--postgres-url URL] [--postgres-vacuum]
 
 One command reproduces everything. It makes sure wrk, nginx and a Datasette (in its own venv, never the
 project's) are there, generates and ingests a synthetic corpus of ``--articles`` articles (both cached under
@@ -26,6 +27,17 @@ Every workload rotates over many URLs and is also run on its single most typical
 every status in Lua; a run with an unexpected status or a socket error is flagged. The Markdown report (medians
 over rounds, ratios taken within a round, pass/fail of the targets, versions, machine, CPU use per run, worker
 memory) is printed and written to ``bench/out/results-<N>[-<label>].md``, the raw runs to the ``.json`` beside it.
+
+``--backends sqlite,postgresql`` measures garden on each database in the same run: the same corpus is also
+ingested into the PostgreSQL database ``garden_bench_<N>`` on the ``--postgres-url`` server (created if missing,
+re-created with ``--rebuild``), one ``garden serve`` per backend is started for each workers count (both on their
+own port, only one ever under load), and within a round each workload runs on garden (sqlite), garden
+(postgresql) and then the peer, back to back. The report has a row per backend, a PostgreSQL ÷ SQLite table
+(medians of per-round ratios) and a check that both backends answer the same bytes for a sample of A, C and D.
+The peers still read the SQLite file. On PostgreSQL the server's CPU includes the PostgreSQL backends serving
+garden's connections, as SQLite's work is inside garden's own processes. The ingest does not vacuum; the report
+says whether autovacuum is on and how many tables were never vacuumed, and ``--postgres-vacuum`` runs
+``VACUUM ANALYZE`` after the ingest.
 Linux only (reads /proc).
 """
 
@@ -81,6 +93,8 @@ WORKLOADS: dict[str, tuple[str, str | None]] = {
     "G": ("B with If-None-Match (304)", None),
     "H": ("/healthz", None),
 }
+#: The databases garden can be measured on (--backends), in the order they run within a round.
+BACKENDS = ("sqlite", "postgresql")
 #: Packages whose versions the report lists (those not installed say so).
 PACKAGES = ("fastapi", "starlette", "uvicorn", "uvloop", "httptools", "sqlalchemy", "pydantic", "orjson", "httpx")
 _STOPWORDS = (
@@ -156,6 +170,26 @@ def _cpu_ticks(pids: Sequence[int]) -> int:
             continue
         total += int(fields[11]) + int(fields[12])  # fields 14 and 15 of proc(5), counted after the comm
     return total
+
+
+def _ticks_by_pid(pids: Sequence[int]) -> dict[int, int]:
+    return {pid: _cpu_ticks([pid]) for pid in pids}
+
+
+def _ticks_since(before: dict[int, int], pids: Sequence[int]) -> int:
+    """CPU ticks ``pids`` spent since ``before`` was taken; a process that started since counts from zero."""
+    return sum(max(0, _cpu_ticks([pid]) - before.get(pid, 0)) for pid in pids)
+
+
+def postgres_backends(database: str) -> list[int]:
+    """The PostgreSQL server processes serving connections to ``database`` (their title names it)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            title = _cmdline(int(entry.name))
+            if title.startswith("postgres: ") and f" {database} " in title:
+                found.append(int(entry.name))
+    return found
 
 
 def wait_quiet(threshold: float, max_wait: float) -> tuple[float, float]:
@@ -319,51 +353,178 @@ def ensure_datasette(option: Path | None) -> Path:
 # Corpus and database
 
 
-def build_database(source: Path, articles: int, rebuild: bool) -> tuple[Path, str]:
-    """Generate (once) the synthetic corpus and ingest it into bench/out/http-<N>.db; (db path, a summary line).
+@dataclass(frozen=True)
+class Backend:
+    """A database garden is measured on."""
 
-    The ingest runs every time: an unchanged corpus is only fingerprinted (about a second at 1,000 articles), and
-    a changed app re-derives what it must, so the database always matches the code under test.
-    """
+    name: str  # "sqlite" or "postgresql"
+    url: str  # GARDEN_DATABASE_URL (with the password, if any)
+    tag: str  # "" when SQLite is the only backend (names, files and report as before), else the name
+    database: str = ""  # PostgreSQL: the database, whose server processes' CPU counts as garden's
+
+    @property
+    def system(self) -> str:
+        """The server's name in the runs and the report: ``garden``, or ``garden (sqlite)``, ``garden (postgresql)``."""
+        return f"garden ({self.tag})" if self.tag else "garden"
+
+
+def is_garden(name: str) -> bool:
+    return name.startswith("garden")
+
+
+def ensure_corpus(source: Path, articles: int, rebuild: bool) -> tuple[Path, list[str]]:
+    """bench/out/corpus-<N>, generated once (again with ``rebuild``); (its path, a note if it was generated)."""
     corpus = OUT / f"corpus-{articles}"
     marker = corpus / ".http-bench-complete"
-    db = OUT / f"http-{articles}.db"
     if rebuild:
         marker.unlink(missing_ok=True)
-        for leftover in OUT.glob(f"http-{articles}.db*"):
-            leftover.unlink()
-    notes = []
-    if not marker.exists():
-        generate = runpy.run_path(str(ROOT / "bench" / "generate_corpus.py"))["generate"]
-        summary = generate(source, corpus, articles, force=True)
-        marker.write_text(json.dumps(summary) + "\n")
-        notes.append(f"generated {articles} articles in {summary['seconds']:.1f} s")
-    env = {**os.environ, "GARDEN_DATABASE_URL": f"sqlite:///{db}"}
+    if marker.exists():
+        return corpus, []
+    generate = runpy.run_path(str(ROOT / "bench" / "generate_corpus.py"))["generate"]
+    summary = generate(source, corpus, articles, force=True)
+    marker.write_text(json.dumps(summary) + "\n")
+    return corpus, [f"generated {articles} articles in {summary['seconds']:.1f} s"]
+
+
+def garden_ingest(corpus: Path, url: str) -> str:
+    """``garden ingest --json`` of ``corpus`` into the database at ``url`` (it migrates first); a summary line.
+
+    It runs every time: an unchanged corpus is only fingerprinted (about a second at 1,000 articles), and a changed
+    app migrates and re-derives what it must, so the database always matches the code under test.
+    """
+    env = {**os.environ, "GARDEN_DATABASE_URL": url}
     started = time.perf_counter()
     result = _run([sys.executable, "-m", "app.cli", "ingest", "--json", str(corpus)], cwd=ROOT, env=env)
+    seconds = time.perf_counter() - started
     if result.returncode != 0:
-        raise BenchError(f"garden ingest {corpus} failed:\n{result.stdout[-1500:]}{result.stderr[-1500:]}")
+        raise BenchError(
+            f"garden ingest {corpus} into {_safe_url(url)} failed after {seconds:.1f} s:\n"
+            f"{result.stdout[-1500:]}{result.stderr[-1500:]}"
+        )
     report = json.loads(result.stdout)
     counts = report["articles"]
-    notes.append(
-        f"ingest {time.perf_counter() - started:.1f} s (added {counts['added']}, updated {counts['updated']}, "
+    return (
+        f"ingest {seconds:.1f} s (added {counts['added']}, updated {counts['updated']}, "
         f"unchanged {counts['unchanged']}); {report['counts']['public_articles']} public articles, "
-        f"{report['counts']['public_claims']} public claims; database {db.stat().st_size / 1e6:.0f} MB"
+        f"{report['counts']['public_claims']} public claims"
     )
-    return db, "; ".join(notes)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def build_sqlite(corpus: Path, articles: int, rebuild: bool) -> tuple[Path, str]:
+    """The corpus ingested into bench/out/http-<N>.db (a new file with ``rebuild``); (its path, a summary line)."""
+    db = OUT / f"http-{articles}.db"
+    if rebuild:
+        for leftover in OUT.glob(f"http-{articles}.db*"):
+            leftover.unlink()
+    summary = garden_ingest(corpus, f"sqlite:///{db}")
+    return db, f"{summary}; database {db.stat().st_size / 1e6:.0f} MB"
+
+
+@contextmanager
+def postgres(url: str) -> Iterator[Any]:
+    """A connection (autocommit) to the PostgreSQL database at ``url``; a failure is a BenchError."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import SQLAlchemyError
+
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            yield conn
+    except SQLAlchemyError as error:
+        raise BenchError(f"PostgreSQL at {_safe_url(url)}: {error}") from None
+    finally:
+        engine.dispose()
+
+
+def postgres_vacuum_state(url: str) -> str:
+    """Whether autovacuum is on and how many of the database's tables were never vacuumed.
+
+    Until a table is vacuumed its GIN indexes (full text, trigrams) keep new entries in their pending list and its
+    visibility map is empty, which changes the planner's choices (a seq scan instead of the GIN index) and the cost of
+    each query. The ingest does not vacuum; on a server whose autovacuum is off nothing else does.
+    """
+    from sqlalchemy import text
+
+    with postgres(url) as conn:
+        autovacuum = conn.execute(text("SHOW autovacuum")).scalar_one()
+        never, tables, inserted = conn.execute(
+            text(
+                "SELECT count(*) FILTER (WHERE last_vacuum IS NULL AND last_autovacuum IS NULL), count(*), "
+                "coalesce(sum(n_ins_since_vacuum), 0) FROM pg_stat_user_tables WHERE n_live_tup > 0"
+            )
+        ).one()
+    return (
+        f"autovacuum {autovacuum}; {never} of {tables} tables never vacuumed, {inserted:,} rows inserted since "
+        "their last vacuum"
+    )
+
+
+def build_postgres(corpus: Path, articles: int, server_url: str, rebuild: bool, vacuum: bool) -> tuple[str, str, str]:
+    """The corpus ingested into the database garden_bench_<N> of the PostgreSQL server at ``server_url``, created if
+    missing (dropped and created again with ``rebuild``), then ``VACUUM ANALYZE`` if ``vacuum``; (its name, its URL,
+    a summary line)."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    name = f"garden_bench_{articles}"
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    with postgres(server_url) as conn:
+        if rebuild:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        created = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None
+        if created:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    summary = ("created; " if created else "") + garden_ingest(corpus, url)
+    with postgres(url) as conn:
+        if vacuum:
+            started = time.perf_counter()
+            conn.execute(text("VACUUM ANALYZE"))
+            summary += f"; VACUUM ANALYZE {time.perf_counter() - started:.1f} s (--postgres-vacuum)"
+        size = conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
+    return name, url, f"{summary}; database {size / 1e6:.0f} MB; {postgres_vacuum_state(url)}"
+
+
+def build_databases(args: argparse.Namespace, need_sqlite: bool) -> tuple[list[Backend], Path | None, list[str]]:
+    """The corpus ingested into each ``--backends`` database, and into the SQLite file whenever a peer reads it;
+    (the backends in round order, the SQLite file or None, the notes for the report)."""
+    corpus, notes = ensure_corpus(args.source, args.articles, args.rebuild)
+    tagged = args.backend_names != ["sqlite"]
+    backends, lines, db = [], [], None
+    if "sqlite" in args.backend_names or need_sqlite:
+        db, summary = build_sqlite(corpus, args.articles, args.rebuild)
+        role = "" if "sqlite" in args.backend_names else " (read by the peers only)"
+        lines.append(f"SQLite {db.relative_to(ROOT)}{role}: {summary}" if tagged else summary)
+        if "sqlite" in args.backend_names:
+            backends.append(Backend("sqlite", f"sqlite:///{db}", "sqlite" if tagged else ""))
+    if "postgresql" in args.backend_names:
+        name, url, summary = build_postgres(
+            corpus, args.articles, args.postgres_url, args.rebuild, args.postgres_vacuum
+        )
+        lines.append(f"PostgreSQL {_safe_url(url)}: {summary}")
+        backends.append(Backend("postgresql", url, "postgresql", name))
+    return backends, db, (notes + lines if tagged else ["; ".join(notes + lines)])
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Servers
 
 
-def start_garden(db: Path, workers: int, extra_env: dict[str, str], retry_wait: float, notes: list[str]) -> Server:
-    """``garden serve`` on a free port with ``workers`` workers, waited for on /healthz.
+def start_garden(
+    backend: Backend, workers: int, extra_env: dict[str, str], retry_wait: float, notes: list[str]
+) -> Server:
+    """``garden serve`` on ``backend``'s database, on a free port with ``workers`` workers, waited for on /healthz.
 
-    Its stdout (uvicorn's access log) goes to /dev/null, its stderr to bench/out/garden-<W>.log. If it does not
-    start (another engineer's work in app/ may be mid-edit), wait ``retry_wait`` seconds and try once more.
+    Its stdout (uvicorn's access log) goes to /dev/null, its stderr to bench/out/garden-[<backend>-]<W>.log. If it
+    does not start (another engineer's work in app/ may be mid-edit), wait ``retry_wait`` seconds and try once more.
     """
-    env = {**os.environ, "GARDEN_DATABASE_URL": f"sqlite:///{db}", **extra_env}
+    env = {**os.environ, "GARDEN_DATABASE_URL": backend.url, **extra_env}
+    on = f" on {backend.tag}" if backend.tag else ""
     for attempt in (1, 2):
         port = _free_port()
         command = [
@@ -379,11 +540,11 @@ def start_garden(db: Path, workers: int, extra_env: dict[str, str], retry_wait: 
             str(workers),
         ]
         server = Server(
-            f"garden ({workers} workers)",
+            f"garden{on} ({workers} workers)",
             command,
             f"http://127.0.0.1:{port}",
             env=env,
-            log=OUT / f"garden-{workers}.log",
+            log=OUT / ("-".join(filter(None, ["garden", backend.tag, str(workers)])) + ".log"),
         )
         try:
             server.wait_ready(f"{server.base}/healthz")
@@ -393,10 +554,10 @@ def start_garden(db: Path, workers: int, extra_env: dict[str, str], retry_wait: 
             if attempt == 2:
                 raise
             notes.append(
-                f"garden serve --workers {workers} failed to start; retried after {retry_wait:.0f} s: "
+                f"garden serve --workers {workers}{on} failed to start; retried after {retry_wait:.0f} s: "
                 f"{str(error)[:300]}"
             )
-            print(f"garden did not start ({error}); retrying in {retry_wait:.0f} s", flush=True)
+            print(f"garden{on} did not start ({error}); retrying in {retry_wait:.0f} s", flush=True)
             time.sleep(retry_wait)
     raise AssertionError("unreachable")
 
@@ -551,6 +712,7 @@ class Plan:
     expected: dict[str, int] = field(default_factory=dict)
     facts: list[str] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # failed checks, shown at the top of the report
     # kept for the peers' URL lists and the checks
     slugs: list[str] = field(default_factory=list)
     topics_c: dict[str, list[str]] = field(default_factory=dict)  # topic: claim ids of garden's page
@@ -714,6 +876,78 @@ def prepare_peers(plan: Plan, nginx_base: str | None, datasette_base: str | None
             )
 
 
+def _first_difference(one: bytes, other: bytes) -> str:
+    """Where two bodies part, with a little of each around that byte."""
+    at = next((i for i, (a, b) in enumerate(zip(one, other, strict=False)) if a != b), min(len(one), len(other)))
+    return f"first difference at byte {at}: {one[max(0, at - 30) : at + 30]!r} vs {other[max(0, at - 30) : at + 30]!r}"
+
+
+def compare_gardens(plan: Plan, bases: dict[str, str], sample: int) -> None:
+    """Check that every garden backend answers a sample of A's, C's and D's URLs with the same status and the same
+    bytes (identity encoding) as the first one. The result goes to ``plan.checks``; a difference also to
+    ``plan.warnings``, and both bodies of the first few to bench/out/backend-diff/ for a closer look.
+
+    Every request carries the first server's Host, so that the absolute links (``next``) name the same server.
+    """
+    reference, *others = bases
+    diff_dir = OUT / "backend-diff"
+    if diff_dir.exists():
+        shutil.rmtree(diff_dir)
+    headers = {**IDENTITY, "Host": urlsplit(bases[reference]).netloc}
+    clients = {name: httpx.Client(base_url=base, headers=headers, timeout=120) for name, base in bases.items()}
+    try:
+        for letter in ("A", "C", "D"):
+            lines = plan.lines.get((letter, "garden"))
+            if not lines:
+                continue
+            sampled = lines[:: max(1, len(lines) // sample)]
+            for name in others:
+
+                def fetch(path: str, name: str = name) -> tuple[str, httpx.Response, httpx.Response]:
+                    return path, clients[reference].get(path), clients[name].get(path)
+
+                with concurrent.futures.ThreadPoolExecutor(4) as pool:
+                    answers = list(pool.map(fetch, sampled))
+                differ = [
+                    (path, one, other)
+                    for path, one, other in answers
+                    if one.status_code != other.status_code or one.content != other.content
+                ]
+                line = (
+                    f"{letter}: {name} returned the same status and bytes as {reference} for "
+                    f"{len(sampled) - len(differ)}/{len(sampled)} sampled URLs"
+                )
+                for number, (path, one, other) in enumerate(differ[:3], 1):
+                    line += (
+                        f"; differs: `{path}` ({one.status_code} vs {other.status_code}, {len(one.content)} vs "
+                        f"{len(other.content)} bytes, {_first_difference(one.content, other.content)})"
+                    )
+                    diff_dir.mkdir(parents=True, exist_ok=True)
+                    for system, response in ((reference, one), (name, other)):
+                        tag = re.sub(r"[^a-z0-9]+", "-", system).strip("-")
+                        (diff_dir / f"{letter}-{number}-{tag}.body").write_bytes(response.content)
+                plan.checks.append(line)
+                if differ:
+                    plan.warnings.append(
+                        f"{name} and {reference} answered {len(differ)}/{len(sampled)} sampled {letter} URLs "
+                        f"differently (bodies in {diff_dir.relative_to(ROOT)}; see the equivalence checks)"
+                    )
+    finally:
+        for client in clients.values():
+            client.close()
+
+
+def etag_drift(plan: Plan, base: str) -> tuple[int, int]:
+    """Of a sample of packets (B), how many have another ETag on the server at ``base`` than in the plan; (that
+    count, the sample's size). G sends the plan's ETags, so a server that differs answers 200s there, not 304s."""
+    if not plan.etags:
+        return 0, 0
+    sample = plan.slugs[:: max(1, len(plan.slugs) // 50)]
+    with httpx.Client(base_url=base, headers=IDENTITY, timeout=60) as client:
+        differ = sum(client.get(f"/agents/articles/{s}.json").headers.get("etag") != plan.etags[s] for s in sample)
+    return differ, len(sample)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Running wrk
 
@@ -742,19 +976,35 @@ class Run:
     worker_cpu_share: list[float] = field(default_factory=list)
     # garden used almost no CPU while wrk waited: the server was stuck, not busy (see the README)
     stalled: bool = False
+    cpu_db: float = 0.0  # the PostgreSQL server processes serving garden's connections (part of cpu_server)
+
+
+@dataclass
+class Target:
+    """A server the workloads run on: a garden backend or a peer."""
+
+    name: str  # "garden", "garden (sqlite)", "garden (postgresql)", "nginx", "datasette"
+    server: Server
+    database: str = ""  # PostgreSQL: the database whose server processes work for this garden
+    worker_pids: list[int] = field(default_factory=list)  # garden's uvicorn workers
+
+    def db_pids(self) -> list[int]:
+        return postgres_backends(self.database) if self.database else []
 
 
 def run_wrk(
     wrk: str,
-    base: str,
+    target: Target,
     lines: list[str],
     expected: int,
     seconds: int,
     args: argparse.Namespace,
-    server_pids: list[int],
     worker_pids: list[int],
 ) -> dict[str, Any]:
-    """One wrk run over ``lines``; the Lua summary plus CPU use (cores) of the server, wrk and everything else."""
+    """One wrk run over ``lines``; the Lua summary plus CPU use (cores) of the server, wrk and everything else.
+
+    The server's CPU includes its database's: on PostgreSQL, the server processes serving its connections.
+    """
     urls_file = OUT / "wrk-urls.txt"
     urls_file.write_text("\n".join(lines) + "\n")
     command = [
@@ -765,30 +1015,32 @@ def run_wrk(
         "--latency",
         "-s",
         str(WRK_SCRIPT),
-        base,
+        target.server.base,
         "--",
         str(urls_file),
         str(expected),
     ]
-    busy0, server0 = _busy_ticks(), _cpu_ticks(server_pids)
+    busy0, server0, db0 = _busy_ticks(), _ticks_by_pid(target.server.pids()), _ticks_by_pid(target.db_pids())
     workers0 = [_cpu_ticks([pid]) for pid in worker_pids]
     usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     result = _run(command, timeout=seconds + 120)
     wall = time.monotonic() - started
     usage1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    busy1, server1 = _busy_ticks(), _cpu_ticks(server_pids)
+    busy1 = _busy_ticks()
+    server_seconds = _ticks_since(server0, target.server.pids()) / CLK_TCK
+    db_seconds = _ticks_since(db0, target.db_pids()) / CLK_TCK
     workers1 = [_cpu_ticks([pid]) for pid in worker_pids]
     line = next((row for row in result.stdout.splitlines() if row.startswith("WRK_RESULT ")), None)
     if line is None:
         raise BenchError(f"wrk gave no result (status {result.returncode}):\n{result.stdout[-800:]}{result.stderr}")
     summary: dict[str, Any] = json.loads(line.removeprefix("WRK_RESULT "))
     wrk_seconds = (usage1.ru_utime + usage1.ru_stime) - (usage0.ru_utime + usage0.ru_stime)
-    server_seconds = (server1 - server0) / CLK_TCK
     busy_seconds = (busy1 - busy0) / CLK_TCK
-    summary["cpu_server"] = server_seconds / wall
+    summary["cpu_server"] = (server_seconds + db_seconds) / wall
+    summary["cpu_db"] = db_seconds / wall
     summary["cpu_wrk"] = wrk_seconds / wall
-    summary["cpu_other"] = max(0.0, busy_seconds - server_seconds - wrk_seconds) / wall
+    summary["cpu_other"] = max(0.0, busy_seconds - server_seconds - db_seconds - wrk_seconds) / wall
     spent = [after - before for before, after in zip(workers0, workers1, strict=True)]
     summary["worker_cpu_share"] = [round(s / sum(spent), 3) if sum(spent) else 0.0 for s in spent]
     return summary
@@ -796,8 +1048,7 @@ def run_wrk(
 
 def measure(
     wrk: str,
-    server: Server,
-    name: str,
+    target: Target,
     workers: int,
     round_number: int,
     letter: str,
@@ -805,13 +1056,13 @@ def measure(
     lines: list[str],
     plan: Plan,
     args: argparse.Namespace,
-    worker_pids: list[int],
 ) -> Run:
+    name = target.name
     seconds = args.duration if variant == "many" else args.single_duration
-    result = run_wrk(wrk, server.base, lines, plan.expected[letter], seconds, args, server.pids(), worker_pids)
-    shares = result["worker_cpu_share"] if name == "garden" else []
+    result = run_wrk(wrk, target, lines, plan.expected[letter], seconds, args, target.worker_pids)
+    shares = result["worker_cpu_share"] if is_garden(name) else []
     # The server as a whole idle, or one of several workers doing (almost) none of the work: stuck, not busy.
-    stalled = name == "garden" and (
+    stalled = is_garden(name) and (
         result["cpu_server"] < args.stall_cores or (len(shares) > 1 and sum(shares) > 0 and min(shares) < 0.05)
     )
     socket_errors = {k: result[k] for k in ("connect_errors", "read_errors", "write_errors", "timeouts") if result[k]}
@@ -844,17 +1095,23 @@ def measure(
         cpu_other=result["cpu_other"],
         worker_cpu_share=shares,
         stalled=stalled,
+        cpu_db=result["cpu_db"],
     )
     flag = (f"  ERRORS: {detail}" if errors else "") + (
         f"  STALLED: garden used {run.cpu_server:.2f} cores, worker shares {shares}" if stalled else ""
     )
     print(
         f"  W={workers} r{round_number} {letter} {name:9} {variant:4} {run.rps:9.0f} req/s  p50 {run.p50_ms:7.2f} ms"
-        f"  p99 {run.p99_ms:7.2f} ms  cpu srv/wrk/other {run.cpu_server:.2f}/{run.cpu_wrk:.2f}/"
-        f"{run.cpu_other:.2f}{flag}",
+        f"  p99 {run.p99_ms:7.2f} ms  cpu srv/wrk/other "
+        f"{_cpu_text(run.cpu_server, run.cpu_wrk, run.cpu_other, run.cpu_db)}{flag}",
         flush=True,
     )
     return run
+
+
+def _cpu_text(server: float, wrk: float, other: float, db: float) -> str:
+    """Cores used by the server under test, wrk and everything else; the database's part of the server's, if any."""
+    return f"{server:.2f}/{wrk:.2f}/{other:.2f}" + (f" (db {db:.2f})" if db else "")
 
 
 def feed_downloads(base: str, worker_pids: list[int], downloads: int) -> dict[str, Any]:
@@ -903,14 +1160,24 @@ def feed_downloads(base: str, worker_pids: list[int], downloads: int) -> dict[st
 # Report
 
 
-def _versions(datasette: Path, nginx: str, wrk: str) -> list[tuple[str, str]]:
+def _postgres_version(url: str) -> str:
+    from sqlalchemy import text
+
+    with postgres(url) as conn:
+        return str(conn.execute(text("SHOW server_version")).scalar_one())
+
+
+def _versions(datasette: Path, nginx: str, wrk: str, backends: Sequence[Backend]) -> list[tuple[str, str]]:
     found = [("python", platform.python_version())]
-    for package in PACKAGES:
+    postgres = [backend for backend in backends if backend.name == "postgresql"]
+    for package in (*PACKAGES, "psycopg") if postgres else PACKAGES:
         try:
             found.append((package, importlib.metadata.version(package)))
         except importlib.metadata.PackageNotFoundError:
             found.append((package, "not installed"))
     found.append(("sqlite (project)", sqlite3.sqlite_version))
+    if postgres:
+        found.append(("postgresql", _postgres_version(postgres[0].url)))
     found.append(("nginx", _run([nginx, "-v"]).stderr.strip().rpartition("/")[2]))
     found.append(("wrk", (_run([wrk, "-v"]).stdout.splitlines() or ["?"])[0].split(" [")[0].removeprefix("wrk ")))
     found.append(("datasette", datasette_version(datasette)))
@@ -979,6 +1246,7 @@ def summarise(runs: list[Run], workers: int) -> dict[tuple[str, str, str], dict[
                 _median([r.cpu_server for r in group]),
                 _median([r.cpu_wrk for r in group]),
                 _median([r.cpu_other for r in group]),
+                _median([r.cpu_db for r in group]),
             ),
             "urls": group[0].urls,
             "rounds": len(group),
@@ -998,20 +1266,174 @@ def ratio(runs: list[Run], workers: int, top: tuple[str, str, str], bottom: tupl
     return _median(values)
 
 
+def _tag(system: str) -> str:
+    """``postgresql`` for ``garden (postgresql)``; ``garden`` for the lone SQLite garden."""
+    return system.removeprefix("garden (").removesuffix(")")
+
+
+def _flags(row: dict[str, Any]) -> str:
+    """⚠ for a summary row with errors, ⏸ for one with stalls."""
+    return (" ⚠" if row["errors"] else "") + (" ⏸" if row["stalled"] else "")
+
+
+def _workload_rows(
+    runs: list[Run], table: dict[Any, dict[str, Any]], workers: int, systems: Sequence[str]
+) -> list[str]:
+    """One row per workload, variant and server: the garden backends, then the peer."""
+    out = []
+    for letter in WORKLOADS:
+        peer = WORKLOADS[letter][1]
+        for variant in ("many", "one"):
+            labelled = False
+            for server in (*systems, peer):
+                row = table.get((letter, server or "", variant))
+                if row is None or server is None:
+                    continue
+                versus = ""
+                if is_garden(server) and peer and (letter, peer, variant) in table:
+                    versus = f"{ratio(runs, workers, (letter, server, variant), (letter, peer, variant)):.2f}×"
+                label = "" if labelled else f"{letter} {WORKLOADS[letter][0]}"
+                labelled = True
+                errors = f"{row['errors']}{_flags(row)}" + (f" ({row['error_detail']})" if row["errors"] else "")
+                if row["stalled"]:
+                    errors += f" (stalled in {row['stalled']}/{row['rounds']} rounds)"
+                out.append(
+                    f"| {label} | {row['urls'] if variant == 'many' else 1} | {server} | {_fmt(row['rps'])} | "
+                    f"{_fmt(row['rps_min'])}–{_fmt(row['rps_max'])} | {_fmt(row['p50'], 2)} | "
+                    f"{_fmt(row['p99'], 2)} | {row['kb']:.1f} | {errors} | {_cpu_text(*row['cpu'])} | {versus} |"
+                )
+    return out
+
+
+def _feed_row(system: str, feed: dict[str, Any]) -> str:
+    per = ", ".join(f"{d['mb_s']:.1f}" for d in feed["downloads"])
+    first = feed["downloads"][0]
+    return (
+        f"| F /agents/feeds/claims.jsonl | 1 | {system} | **{feed['mb_s']:.1f} MB/s** (median) | {per} "
+        f"| | | {first['mb'] * 1e3:,.0f} ({first['rows']:,} rows) | {feed['errors']} | | |"
+    )
+
+
+def _criteria(
+    runs: list[Run], table: dict[Any, dict[str, Any]], workers: int, system: str, feed: dict[str, Any] | None
+) -> list[str]:
+    """The targets, pass/fail, for one garden backend."""
+
+    def flagged(*keys: tuple[str, str, str]) -> str:
+        rows = [table[key] for key in keys if key in table]
+        return " (flagged runs ⚠/⏸)" if any(row["errors"] or row["stalled"] for row in rows) else ""
+
+    out = []
+    h_many = ("H", system, "many")
+    for letter in ("B", "G"):
+        value = ratio(runs, workers, (letter, system, "many"), h_many)
+        ok = None if value != value else value >= 0.8
+        note = flagged((letter, system, "many"), h_many)
+        out.append(f"| {letter} ÷ H ({system}, rotating) | {_fmt(value, 2)} | ≥ 0.80 | {_verdict(ok)}{note} |")
+    value = ratio(runs, workers, ("B", system, "many"), ("B", "nginx", "many"))
+    out.append(f"| B {system} ÷ nginx (rotating) | {_fmt(value, 2)} | (reported) | |")
+    for letter in ("A", "C", "D"):
+        value = ratio(runs, workers, (letter, system, "many"), (letter, "datasette", "many"))
+        p99 = table.get((letter, system, "many"), {}).get("p99", float("nan"))
+        judged = None
+        if workers == 2 and value == value and p99 == p99:
+            judged = value >= 6 and p99 <= 50
+        target = "≥ 6× and p99 ≤ 50 ms" + ("" if workers == 2 else " (judged at 2 workers)")
+        note = flagged((letter, system, "many"), (letter, "datasette", "many"))
+        name = "÷ Datasette (rotating), garden p99" if system == "garden" else f"{system} ÷ Datasette (rotating), p99"
+        out.append(f"| {letter} {name} | {_fmt(value, 2)}×, {_fmt(p99, 1)} ms | {target} | {_verdict(judged)}{note} |")
+    if feed is not None:
+        of = "" if system == "garden" else f", {system}"
+        out.append(f"| F feed throughput{of} | {feed['mb_s']:.1f} MB/s | ≥ 50 MB/s | {_verdict(feed['mb_s'] >= 50)} |")
+    return out
+
+
+def _backend_comparison(
+    runs: list[Run],
+    table: dict[Any, dict[str, Any]],
+    workers: int,
+    systems: Sequence[str],
+    feeds: dict[str, dict[str, Any]],
+) -> list[str]:
+    """Each further garden backend beside the first (postgresql ÷ sqlite): req/s, p99 and the per-round ratio."""
+    reference, *others = systems
+    out = []
+    for other in others:
+        heading = f"{_tag(other)} ÷ {_tag(reference)}"
+        out += [
+            f"Garden on {_tag(other)} ÷ garden on {_tag(reference)} (req/s; each ratio is the median of the "
+            "per-round ratios):",
+            "",
+            f"| workload | variant | {reference} req/s · p99 ms | {other} req/s · p99 ms | {heading} |",
+            "|---|---|---|---|---|",
+        ]
+        for letter in WORKLOADS:
+            for variant in ("many", "one"):
+                one, two = table.get((letter, reference, variant)), table.get((letter, other, variant))
+                if one is None or two is None:
+                    continue
+                value = ratio(runs, workers, (letter, other, variant), (letter, reference, variant))
+                flag = _flags({key: one[key] + two[key] for key in ("errors", "stalled")})
+                out.append(
+                    f"| {letter} {WORKLOADS[letter][0]} | {'rotating' if variant == 'many' else 'single URL'} | "
+                    f"{_fmt(one['rps'])} · {_fmt(one['p99'], 1)} | {_fmt(two['rps'])} · {_fmt(two['p99'], 1)} | "
+                    f"**{_fmt(value, 2)}×**{flag} |"
+                )
+        if reference in feeds and other in feeds:
+            one_mb, two_mb = feeds[reference]["mb_s"], feeds[other]["mb_s"]
+            out.append(
+                f"| F feed (MB/s) | {len(feeds[other]['downloads'])} downloads | {one_mb:.1f} | {two_mb:.1f} | "
+                f"**{two_mb / one_mb:.2f}×** |"
+            )
+        out.append("")
+    return out
+
+
+def _memory_lines(
+    runs: list[Run], workers: int, system: str, mem: dict[str, Any] | None, feed: dict[str, Any] | None
+) -> list[str]:
+    """A garden backend's worker memory (after the runs, and during F) and how evenly its workers shared the work."""
+    out = []
+    if mem:
+        rss = ", ".join(f"{v:.0f}" for v in mem["after_load_mb"])
+        line = (
+            f"{system[0].upper()}{system[1:]} memory: supervisor {mem['supervisor_mb']:.0f} MB; workers {rss} MB "
+            "(VmRSS after the wrk runs)"
+        )
+        if feed is not None:
+            before = ", ".join(f"{v:.0f}" for v in feed["rss_before_mb"].values())
+            peak = ", ".join(f"{v:.0f}" for v in feed["rss_peak_mb"].values())
+            line += f"; during F {before} → peak {peak} MB"
+        out.append(line + ".")
+    shares = [
+        max(r.worker_cpu_share)
+        for r in runs
+        if r.workers == workers and r.server == system and len(r.worker_cpu_share) > 1
+    ]
+    if shares:
+        out.append(
+            f"Load balance: the busier worker did {statistics.median(shares):.0%} of the {system} workers' "
+            f"CPU work in the median run (worst {max(shares):.0%})."
+        )
+    return out
+
+
 def render(
     context: dict[str, Any],
     runs: list[Run],
-    feeds: dict[int, dict[str, Any]],
-    memory: dict[int, dict[str, Any]],
+    feeds: dict[int, dict[str, dict[str, Any]]],
+    memory: dict[int, dict[str, dict[str, Any]]],
     args: argparse.Namespace,
 ) -> str:
-    """The Markdown report."""
+    """The Markdown report. ``feeds`` and ``memory`` are by workers count, then garden backend."""
+    systems = args.systems
     out: list[str] = [f"# garden-api HTTP benchmark: {args.articles:,} articles", ""]
     out.append(f"{context['started']} · {context['elapsed']:.0f} s · commit {context['git']}")
     out.append("")
     out.append(f"Command: `{context['command']}`")
     out.append("")
-    total_errors = sum(run.errors for run in runs) + sum(feed["errors"] for feed in feeds.values())
+    all_feeds = [feed for by_system in feeds.values() for feed in by_system.values()]
+    total_errors = sum(run.errors for run in runs) + sum(feed["errors"] for feed in all_feeds)
     if total_errors:
         bad = sorted({f"{r.workload}/{r.server}/{r.variant} at {r.workers}w" for r in runs if r.errors})
         out.append(
@@ -1019,13 +1441,22 @@ def render(
             "Those rows are marked ⚠; their numbers are not comparable."
         )
         out.append("")
-    stalled = sorted({f"{r.workload}/{r.variant} at {r.workers}w" for r in runs if r.stalled})
+    stalled = sorted(
+        {
+            f"{r.workload}{'' if r.server == 'garden' else '/' + r.server}/{r.variant} at {r.workers}w"
+            for r in runs
+            if r.stalled
+        }
+    )
     if stalled:
         out.append(
             f"> **WARNING: garden stalled in {sum(r.stalled for r in runs)} runs** ({', '.join(stalled)}): it used "
             f"less than {args.stall_cores} core while wrk waited on it, so it was stuck, not busy. Those rows are "
             "marked ⏸; their numbers measure the stall, not the code path."
         )
+        out.append("")
+    for warning in context.get("warnings", []):
+        out.append(f"> **WARNING: {warning}**")
         out.append("")
     noisy = [r for r in runs if r.cpu_other > args.noise_cores]
     if noisy:
@@ -1040,11 +1471,17 @@ def render(
     out.append("")
     out.append("Versions: " + " · ".join(f"{k} {v}" for k, v in context["versions"]))
     out.append("")
+    backends = ""
+    if systems != ["garden"]:
+        backends = (
+            f" Garden backends, in round order: {', '.join(_tag(system) for system in systems)}, one garden serve "
+            "each (only one under load at a time), the extra env applied to every one."
+        )
     out.append(
         f"wrk: {args.threads} threads, {args.connections} connections, {args.duration} s per rotating run, "
         f"{args.single_duration} s per single-URL run, a warm-up of at least {args.warmup} s before each run; "
         f"{args.rounds} rounds, medians shown. Extra garden env: "
-        f"{' '.join(args.garden_env) if args.garden_env else 'none'}."
+        f"{' '.join(args.garden_env) if args.garden_env else 'none'}.{backends}"
     )
     out.append("")
     for line in context["notes"]:
@@ -1052,7 +1489,8 @@ def render(
     out.append("")
     for workers in args.worker_counts:
         table = summarise(runs, workers)
-        if not table and workers not in feeds:
+        feeds_w, memory_w = feeds.get(workers, {}), memory.get(workers, {})
+        if not table and not feeds_w:
             continue
         out.append(f"## {workers} worker{'s' if workers > 1 else ''}")
         out.append("")
@@ -1061,87 +1499,18 @@ def render(
             "| CPU cores srv/wrk/other | garden ÷ peer |"
         )
         out.append("|---|---|---|---|---|---|---|---|---|---|---|")
-        for letter in WORKLOADS:
-            peer = WORKLOADS[letter][1]
-            for variant in ("many", "one"):
-                for server in ("garden", peer):
-                    row = table.get((letter, server or "", variant))
-                    if row is None:
-                        continue
-                    versus = ""
-                    if server == "garden" and peer and (letter, peer, variant) in table:
-                        versus = f"{ratio(runs, workers, (letter, 'garden', variant), (letter, peer, variant)):.2f}×"
-                    label = f"{letter} {WORKLOADS[letter][0]}" if server == "garden" else ""
-                    flag = (" ⚠" if row["errors"] else "") + (" ⏸" if row["stalled"] else "")
-                    cpu = "/".join(f"{value:.2f}" for value in row["cpu"])
-                    errors = f"{row['errors']}{flag}" + (f" ({row['error_detail']})" if row["errors"] else "")
-                    if row["stalled"]:
-                        errors += f" (stalled in {row['stalled']}/{row['rounds']} rounds)"
-                    out.append(
-                        f"| {label} | {row['urls'] if variant == 'many' else 1} | {server} | {_fmt(row['rps'])} | "
-                        f"{_fmt(row['rps_min'])}–{_fmt(row['rps_max'])} | {_fmt(row['p50'], 2)} | "
-                        f"{_fmt(row['p99'], 2)} | {row['kb']:.1f} | {errors} | {cpu} | {versus} |"
-                    )
-        feed = feeds.get(workers)
-        if feed is not None:
-            per = ", ".join(f"{d['mb_s']:.1f}" for d in feed["downloads"])
-            first = feed["downloads"][0]
-            out.append(
-                f"| F /agents/feeds/claims.jsonl | 1 | garden | **{feed['mb_s']:.1f} MB/s** (median) | {per} "
-                f"| | | {first['mb'] * 1e3:,.0f} ({first['rows']:,} rows) | {feed['errors']} | | |"
-            )
+        out.extend(_workload_rows(runs, table, workers, systems))
+        out.extend(_feed_row(system, feeds_w[system]) for system in systems if system in feeds_w)
         out.append("")
+        if len(systems) > 1:
+            out.extend(_backend_comparison(runs, table, workers, systems, feeds_w))
         out.append("| criterion | measured | target | result |")
         out.append("|---|---|---|---|")
-        h_many = ("H", "garden", "many")
-
-        def flagged(*keys: tuple[str, str, str], table: dict[Any, dict[str, Any]] = table) -> str:
-            rows = [table[key] for key in keys if key in table]
-            return " (flagged runs ⚠/⏸)" if any(row["errors"] or row["stalled"] for row in rows) else ""
-
-        for letter in ("B", "G"):
-            value = ratio(runs, workers, (letter, "garden", "many"), h_many)
-            ok = None if value != value else value >= 0.8
-            note = flagged((letter, "garden", "many"), h_many)
-            out.append(f"| {letter} ÷ H (garden, rotating) | {_fmt(value, 2)} | ≥ 0.80 | {_verdict(ok)}{note} |")
-        value = ratio(runs, workers, ("B", "garden", "many"), ("B", "nginx", "many"))
-        out.append(f"| B garden ÷ nginx (rotating) | {_fmt(value, 2)} | (reported) | |")
-        for letter in ("A", "C", "D"):
-            value = ratio(runs, workers, (letter, "garden", "many"), (letter, "datasette", "many"))
-            p99 = table.get((letter, "garden", "many"), {}).get("p99", float("nan"))
-            judged = None
-            if workers == 2 and value == value and p99 == p99:
-                judged = value >= 6 and p99 <= 50
-            target = "≥ 6× and p99 ≤ 50 ms" + ("" if workers == 2 else " (judged at 2 workers)")
-            note = flagged((letter, "garden", "many"), (letter, "datasette", "many"))
-            out.append(
-                f"| {letter} ÷ Datasette (rotating), garden p99 | {_fmt(value, 2)}×, {_fmt(p99, 1)} ms | "
-                f"{target} | {_verdict(judged)}{note} |"
-            )
-        if feed is not None:
-            out.append(f"| F feed throughput | {feed['mb_s']:.1f} MB/s | ≥ 50 MB/s | {_verdict(feed['mb_s'] >= 50)} |")
+        for system in systems:
+            out.extend(_criteria(runs, table, workers, system, feeds_w.get(system)))
         out.append("")
-        shares = [
-            max(r.worker_cpu_share)
-            for r in runs
-            if r.workers == workers and r.server == "garden" and len(r.worker_cpu_share) > 1
-        ]
-        mem = memory.get(workers)
-        if mem:
-            rss = ", ".join(f"{v:.0f}" for v in mem["after_load_mb"])
-            line = (
-                f"Garden memory: supervisor {mem['supervisor_mb']:.0f} MB; workers {rss} MB (VmRSS after the wrk runs)"
-            )
-            if feed is not None:
-                before = ", ".join(f"{v:.0f}" for v in feed["rss_before_mb"].values())
-                peak = ", ".join(f"{v:.0f}" for v in feed["rss_peak_mb"].values())
-                line += f"; during F {before} → peak {peak} MB"
-            out.append(line + ".")
-        if shares:
-            out.append(
-                f"Load balance: the busier worker did {statistics.median(shares):.0%} of the garden workers' "
-                f"CPU work in the median run (worst {max(shares):.0%})."
-            )
+        for system in systems:
+            out.extend(_memory_lines(runs, workers, system, memory_w.get(system), feeds_w.get(system)))
         out.append("")
     if context.get("scaling"):
         out.extend(context["scaling"])
@@ -1153,11 +1522,17 @@ def render(
         "Columns: *URLs* is how many distinct requests a run rotates over (1: the single-URL case); *CPU "
         "cores* are the average cores used during the run by the server under test, by wrk, and by "
         "everything else on the machine; *garden ÷ peer* is the median of per-round ratios."
+        + (
+            " For garden on PostgreSQL the server's cores include those of the PostgreSQL processes serving its "
+            "connections (shown as *db*), as SQLite's work is inside garden's own processes."
+            if "garden (postgresql)" in systems
+            else ""
+        )
     )
     return "\n".join(out) + "\n"
 
 
-def scaling_section(articles: int, label: str, runs: list[Run]) -> list[str]:
+def scaling_section(articles: int, label: str, runs: list[Run], systems: Sequence[str]) -> list[str]:
     """C and D at this size beside the 1,000-article results of the same label, if those exist."""
     base_file = OUT / f"results-1000{label}.json"
     if articles == 1000 or not base_file.exists():
@@ -1171,13 +1546,13 @@ def scaling_section(articles: int, label: str, runs: list[Run]) -> list[str]:
     ]
     for workers in sorted({r.workers for r in runs}):
         now, then = summarise(runs, workers), summarise(base_runs, workers)
-        for letter in ("A", "C", "D", "E"):
-            key = (letter, "garden", "many")
+        for letter, system in itertools.product(("A", "C", "D", "E"), systems):
+            key = (letter, system, "many")
             if key in now and key in then:
                 out.append(
-                    f"| {workers} | {letter} | {_fmt(then[key]['rps'])} | {_fmt(now[key]['rps'])} | "
-                    f"{now[key]['rps'] / then[key]['rps']:.2f} | {_fmt(then[key]['p99'], 1)} | "
-                    f"{_fmt(now[key]['p99'], 1)} |"
+                    f"| {workers} | {letter}{'' if system == 'garden' else ' ' + system} | {_fmt(then[key]['rps'])} | "
+                    f"{_fmt(now[key]['rps'])} | {now[key]['rps'] / then[key]['rps']:.2f} | "
+                    f"{_fmt(then[key]['p99'], 1)} | {_fmt(now[key]['p99'], 1)} |"
                 )
     out.append("")
     return out
@@ -1217,7 +1592,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="NAME=VALUE",
         help="extra environment for garden serve (repeatable)",
     )
-    parser.add_argument("--label", help="suffix of the report's file name (default: from --garden-env)")
+    parser.add_argument(
+        "--backends",
+        default="sqlite",
+        help="garden's databases, comma list of sqlite and postgresql, measured in the same rounds (default sqlite)",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+        help="PostgreSQL server (maintenance database) in which to create garden_bench_<N> for --backends postgresql",
+    )
+    parser.add_argument(
+        "--postgres-vacuum",
+        action="store_true",
+        help="VACUUM ANALYZE garden_bench_<N> after the ingest (the ingest does not vacuum; autovacuum may be off)",
+    )
+    parser.add_argument("--label", help="suffix of the report's file name (default: from --backends and --garden-env)")
     parser.add_argument(
         "--datasette",
         type=Path,
@@ -1258,6 +1648,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def _refresh_workers(garden: Target, notes: list[str], where: str, when: str) -> None:
+    """Follow uvicorn if it replaced a worker since the last run (and say so in the report)."""
+    current = garden_workers(garden.server)
+    if current != garden.worker_pids:
+        on = "" if garden.name == "garden" else f", {garden.name}"
+        notes.append(f"{where}{on}: uvicorn replaced a worker (pids {garden.worker_pids} -> {current}) before {when}")
+        garden.worker_pids = current
+
+
+def garden_memory(garden: Target) -> dict[str, Any]:
+    """The supervisor's and each worker's memory (MB) now, and each worker's peak."""
+    supervisor = garden.server.pid if garden.worker_pids != [garden.server.pid] else None
+    return {
+        "supervisor_mb": _status_kb(supervisor, "VmRSS") / 1024 if supervisor else 0.0,
+        "after_load_mb": [_status_kb(pid, "VmRSS") / 1024 for pid in garden.worker_pids],
+        "peak_mb": [_status_kb(pid, "VmHWM") / 1024 for pid in garden.worker_pids],
+    }
+
+
+def _parse_backends(value: str) -> list[str]:
+    names = {name.strip().lower() for name in value.split(",") if name.strip()}
+    if not names or names - set(BACKENDS):
+        raise BenchError(f"--backends {value!r}: expected a comma list of {', '.join(BACKENDS)}")
+    return [name for name in BACKENDS if name in names]
+
+
 def bench(args: argparse.Namespace) -> int:
     started_at = time.monotonic()
     only = {letter for letter in args.only.upper() if letter.isalpha()}
@@ -1267,10 +1683,12 @@ def bench(args: argparse.Namespace) -> int:
     if not args.worker_counts or min(args.worker_counts) < 1:
         raise BenchError(f"--workers {args.workers!r}: expected a comma list of positive integers")
     extra_env = _parse_env(args.garden_env)
+    args.backend_names = _parse_backends(args.backends)
     label = (
         args.label
         if args.label is not None
-        else "".join(
+        else ("" if args.backend_names == ["sqlite"] else "-" + "-".join(args.backend_names))
+        + "".join(
             "-" + re.sub(r"[^a-z0-9]+", "-", f"{k.removeprefix('GARDEN_')}-{v}".lower()).strip("-")
             for k, v in extra_env.items()
         )
@@ -1290,54 +1708,64 @@ def bench(args: argparse.Namespace) -> int:
     need_datasette = bool({"A", "C", "D"} & only)
     nginx = ensure_apt("nginx", "nginx-light")
     datasette = ensure_datasette(args.datasette)
-    db, build_note = build_database(args.source, args.articles, args.rebuild)
-    print(build_note, flush=True)
-    notes = [build_note]
+    backends, db, notes = build_databases(args, need_sqlite=need_datasette)
+    for line in notes:
+        print(line, flush=True)
+    args.systems = [backend.system for backend in backends]
     static = OUT / "static"
     runs: list[Run] = []
-    feeds: dict[int, dict[str, Any]] = {}
-    memory: dict[int, dict[str, Any]] = {}
+    feeds: dict[int, dict[str, dict[str, Any]]] = {}  # workers: garden backend: F
+    memory: dict[int, dict[str, dict[str, Any]]] = {}
     plan: Plan | None = None
     quiet = {"waits": 0, "seconds": 0.0, "gave_up": 0}
     with servers() as started:
-        peer_base: dict[str, str] = {}
-        peers: dict[str, Server] = {}
+        peers: dict[str, Target] = {}
         for index, workers in enumerate(args.worker_counts):
-            garden = start_garden(db, workers, extra_env, args.retry_wait, notes)
-            started.append(garden)
-            print(f"garden serve --workers {workers} at {garden.base}", flush=True)
+            # One garden per backend, started one after the other; each is idle while another is measured.
+            gardens: list[Target] = []
+            for backend in backends:
+                server = start_garden(backend, workers, extra_env, args.retry_wait, notes)
+                started.append(server)
+                print(f"{backend.system} serve --workers {workers} at {server.base}", flush=True)
+                gardens.append(Target(backend.system, server, backend.database, garden_workers(server)))
+            drift_checked = gardens
             if plan is None:
-                plan = prepare_garden(garden.base, static, only, args.search_words, args.search_phrases)
+                plan = prepare_garden(gardens[0].server.base, static, only, args.search_words, args.search_phrases)
                 if need_nginx:
-                    peers["nginx"] = start_nginx(nginx, static)
-                if need_datasette:
-                    peers["datasette"] = start_datasette(datasette, db)
-                for name, server in peers.items():
-                    started.append(server)
-                    server.wait_ready(
-                        server.base + ("/-/versions.json" if name == "datasette" else plan.single["B", "garden"])
+                    peers["nginx"] = Target("nginx", start_nginx(nginx, static))
+                    started.append(peers["nginx"].server)
+                if need_datasette and db is not None:
+                    peers["datasette"] = Target("datasette", start_datasette(datasette, db))
+                    started.append(peers["datasette"].server)
+                for name, peer_target in peers.items():
+                    peer_target.server.wait_ready(
+                        peer_target.server.base
+                        + ("/-/versions.json" if name == "datasette" else plan.single["B", "garden"])
                     )
-                    peer_base[name] = server.base
-                prepare_peers(plan, peer_base.get("nginx"), peer_base.get("datasette"), static, args.check_sample)
+                prepare_peers(
+                    plan,
+                    peers["nginx"].server.base if "nginx" in peers else None,
+                    peers["datasette"].server.base if "datasette" in peers else None,
+                    static,
+                    args.check_sample,
+                )
+                if len(gardens) > 1:
+                    compare_gardens(plan, {g.name: g.server.base for g in gardens}, args.check_sample)
                 notes.extend(plan.facts)
                 for line in plan.facts + plan.checks:
                     print(line, flush=True)
-            else:
-                # Another server on the same database must produce the same packets (same ETags).
-                sample = plan.slugs[:: max(1, len(plan.slugs) // 50)]
-                with httpx.Client(base_url=garden.base, headers=IDENTITY, timeout=60) as client:
-                    differ = [
-                        s
-                        for s in sample
-                        if plan.etags and client.get(f"/agents/articles/{s}.json").headers.get("etag") != plan.etags[s]
-                    ]
+                drift_checked = gardens[1:]  # the plan's ETags come from the first
+            for garden in drift_checked:
+                # Another server on the same data must produce the same packets (same ETags).
+                differ, sample = etag_drift(plan, garden.server.base)
                 if differ:
+                    on = "" if garden.name == "garden" else f", {garden.name}"
                     notes.append(
-                        f"{workers} workers: {len(differ)}/{len(sample)} sampled packets have another ETag "
-                        "than under the first server (the app changed?); G may see 200s"
+                        f"{workers} workers{on}: {differ}/{sample} sampled packets have another ETag than under the "
+                        f"first server, {gardens[0].name} with {args.worker_counts[0]} workers (the app changed, "
+                        "or the backends differ?); G may see 200s"
                     )
             with_peers = args.peers_for_all_workers or index == len(args.worker_counts) - 1
-            worker_pids = garden_workers(garden)
             for round_number in range(1, args.rounds + 1):
                 print(f"round {round_number}/{args.rounds}, {workers} worker(s)", flush=True)
                 for letter in WORKLOADS:
@@ -1350,46 +1778,43 @@ def bench(args: argparse.Namespace) -> int:
                         quiet["seconds"] += waited
                         quiet["gave_up"] += load > args.noise_cores
                     peer = WORKLOADS[letter][1]
-                    targets: list[tuple[str, Server]] = [("garden", garden)]
+                    targets = list(gardens)  # in backend order, then the peer: back to back within the round
                     if peer and with_peers and peer in peers and (letter, peer) in plan.lines:
-                        targets.append((peer, peers[peer]))
+                        targets.append(peers[peer])
                     variants = ("many",) if letter == "H" else ("many", "one")  # H is one URL anyway
                     for variant in variants:
-                        for name, server in targets:
-                            lines = plan.lines[letter, name] if variant == "many" else [plan.single[letter, name]]
+                        for target in targets:
+                            key = "garden" if is_garden(target.name) else target.name  # one URL list per kind
+                            lines = plan.lines[letter, key] if variant == "many" else [plan.single[letter, key]]
                             if args.warmup > 0:
                                 # Before every measured run: long enough for a few passes over the list at the
                                 # uncached rate (~1,000 req/s), so each worker has seen each URL; the other
                                 # workloads' entries may have pushed these out of the response cache since.
                                 warm = max(args.warmup, math.ceil(len(lines) * 4 / 1000))
-                                run_wrk(wrk, server.base, lines, plan.expected[letter], warm, args, server.pids(), [])
-                            if name == "garden" and garden_workers(garden) != worker_pids:
-                                notes.append(
-                                    f"{workers} workers: uvicorn replaced a worker (pids {worker_pids} -> "
-                                    f"{garden_workers(garden)}) before {letter} in round {round_number}"
+                                run_wrk(wrk, target, lines, plan.expected[letter], warm, args, [])
+                            if is_garden(target.name):
+                                _refresh_workers(
+                                    target, notes, f"{workers} workers", f"{letter} in round {round_number}"
                                 )
-                                worker_pids = garden_workers(garden)
-                            pids = worker_pids if name == "garden" else []
-                            runs.append(
-                                measure(
-                                    wrk, server, name, workers, round_number, letter, variant, lines, plan, args, pids
-                                )
-                            )
-            supervisor = garden.pid if worker_pids != [garden.pid] else None
-            memory[workers] = {
-                "supervisor_mb": _status_kb(supervisor, "VmRSS") / 1024 if supervisor else 0.0,
-                "after_load_mb": [_status_kb(pid, "VmRSS") / 1024 for pid in worker_pids],
-                "peak_mb": [_status_kb(pid, "VmHWM") / 1024 for pid in worker_pids],
-            }
-            if "F" in only:
-                feeds[workers] = feed_downloads(garden.base, worker_pids, args.feed_downloads)
-                print(f"  W={workers} F feed {feeds[workers]['mb_s']:.1f} MB/s", flush=True)
-            garden.stop()
-            started.remove(garden)
-            logged = garden_log_summary(garden.log)
-            if logged:
-                notes.append(f"garden --workers {workers} logged {logged}")
+                            runs.append(measure(wrk, target, workers, round_number, letter, variant, lines, plan, args))
+            feeds[workers], memory[workers] = {}, {}
+            for garden in gardens:
+                memory[workers][garden.name] = garden_memory(garden)
+                if "F" in only:
+                    feed = feeds[workers][garden.name] = feed_downloads(
+                        garden.server.base, garden.worker_pids, args.feed_downloads
+                    )
+                    print(f"  W={workers} F {garden.name} feed {feed['mb_s']:.1f} MB/s", flush=True)
+            for garden in gardens:
+                garden.server.stop()
+                started.remove(garden.server)
+                logged = garden_log_summary(garden.server.log)
+                if logged:
+                    notes.append(f"{garden.name} --workers {workers} logged {logged}")
     assert plan is not None
+    for backend in backends:
+        if backend.name == "postgresql":
+            notes.append(f"PostgreSQL after the runs: {postgres_vacuum_state(backend.url)}")
     if quiet["waits"]:
         notes.append(
             f"waited {quiet['seconds']:.0f} s in all, before {quiet['waits']} workloads, for other processes to "
@@ -1402,16 +1827,17 @@ def bench(args: argparse.Namespace) -> int:
         "git": _git(),
         "command": " ".join(shlex.quote(part) for part in ["python", "bench/http_bench.py", *sys.argv[1:]]),
         "machine": _machine(),
-        "versions": _versions(datasette, nginx, wrk),
+        "versions": _versions(datasette, nginx, wrk, backends),
         "notes": notes,
         "checks": plan.checks,
-        "scaling": scaling_section(args.articles, label, runs),
+        "warnings": plan.warnings,
+        "scaling": scaling_section(args.articles, label, runs, args.systems),
     }
     report = render(context, runs, feeds, memory, args)
     stem = OUT / f"results-{args.articles}{label}"
     stem.with_suffix(".md").write_text(report)
     raw = {
-        "args": {k: v for k, v in vars(args).items() if k != "source"},
+        "args": {k: _safe_url(v) if k == "postgres_url" else v for k, v in vars(args).items() if k != "source"},
         "context": context,
         "runs": [asdict(run) for run in runs],
         "feeds": feeds,
