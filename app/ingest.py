@@ -297,15 +297,32 @@ class _Writer:
         if self.progress:
             self.progress("commit", self.written, self.written)
         # Fresh statistics, so the query planner knows which filters are selective (is_public is not; a series
-        # is) and drives each list from the right index. SQLite and PostgreSQL both take a plain ANALYZE here.
-        self.conn.exec_driver_sql("ANALYZE")
+        # is) and drives each list from the right index. PostgreSQL's come after the commit (vacuum()).
+        if self.conn.dialect.name == "sqlite":
+            self.conn.exec_driver_sql("ANALYZE")
         self.conn.commit()
+        vacuum(self.engine)
         return True
 
     def close(self) -> None:
         if self.conn is not None:
             self.conn.close()
             self.conn = None
+
+
+def vacuum(engine: Engine) -> None:
+    """PostgreSQL, after an ingest commits: ``VACUUM (ANALYZE)`` the corpus tables, outside any transaction.
+
+    Statistics for the planner, as SQLite's ANALYZE gives; the visibility map, without which no index-only
+    scan skips the heap; and the full-text GIN index's pending list merged into the index (until then every
+    search reads that list in full: a search of one word took 12 ms instead of 0.4 ms at 1,000 articles).
+    Autovacuum would get there in its own time, where it is on; readers should not wait for it.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+    names = ", ".join(f'"{owned.name}"' for owned in _OWNED_TABLES) + f", {fulltext.TABLE}, corpus"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql(f"VACUUM (ANALYZE) {names}")
 
 
 #: Which id each id-holding field refers to (every table's article_id refers to the article).

@@ -204,3 +204,16 @@ def test_an_ingest_that_another_overtakes_starts_again_on_the_new_corpus(
     assert titles[first.parent.name] == "Retitled by the slower ingest"
     assert titles[second.parent.name] != "Retitled first"
     assert sorted(report.updated) == sorted([first.parent.name, second.parent.name])
+
+
+def test_postgresql_tables_are_vacuumed_and_analysed_after_an_ingest(db_url: str, backend: str) -> None:
+    """Fresh statistics, visibility maps and a merged GIN pending list, without waiting for autovacuum."""
+    if backend != "postgresql":
+        pytest.skip("VACUUM is PostgreSQL's; SQLite's ingest runs ANALYZE in its transaction")
+    assert ingest_json(CONTENT, db_url=db_url)[0] == 0
+    never = rows(
+        db_url,
+        "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() "
+        "AND relname <> 'alembic_version' AND (last_vacuum IS NULL OR last_analyze IS NULL)",
+    )
+    assert never == []
