@@ -77,6 +77,24 @@ DROP_POSTGRES = [f"DROP TABLE {TABLE}", f"DROP TEXT SEARCH CONFIGURATION {CONFIG
                  *(f"DROP INDEX {name}" for name in SUBSTRING_TABLES)]  # fmt: skip
 
 
+def backfill(dialect: str) -> list[str]:
+    """INSERTs that index the corpus already stored (a database upgraded in place), as ingest indexes it."""
+    joined = "string_agg({0}, ' ' ORDER BY {1})" if dialect == "postgresql" else "group_concat({0}, ' ')"
+    evidence, counter = joined.format("e.snippet", "e.id"), joined.format("x.summary", "x.id")
+    columns = f"INSERT INTO {TABLE} (primary_text, secondary_text, kind, ref, article_id)"
+    return [
+        f"""{columns} SELECT c.text,
+               coalesce((SELECT {evidence} FROM evidence e WHERE e.claim_id = c.id), '') || ' ' ||
+               coalesce((SELECT {counter} FROM counterevidence x WHERE x.claim_id = c.id), ''),
+               'claim', c.id, c.article_id
+        FROM claim c""",
+        f"""{columns} SELECT a.title, coalesce(a.summary, '') || ' ' || coalesce(a.dek, '') || ' ' || a.thesis,
+               'article', a.id, a.id
+        FROM article a""",
+        f"{columns} SELECT s.title, '', 'source', s.id, s.article_id FROM source s",
+    ]
+
+
 def include_name(name: str | None, type_: str, _parent: object) -> bool:
     """Alembic's filter: the search tables (FTS5's, with their shadow tables, or PostgreSQL's) and the trigram
     indexes are made by hand, not described by the models."""

@@ -17,29 +17,12 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from app.fulltext import CREATE_POSTGRES, DROP_POSTGRES, TABLE
+from app.fulltext import CREATE_POSTGRES, DROP_POSTGRES, backfill
 
 revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-# The same documents ingest writes (app.ingest), so a database upgraded in place is searchable at once.
-BACKFILL = [
-    f"""INSERT INTO {TABLE} (primary_text, secondary_text, kind, ref, article_id)
-    SELECT c.text,
-           coalesce((SELECT string_agg(e.snippet, ' ' ORDER BY e.id) FROM evidence e WHERE e.claim_id = c.id), '')
-           || ' ' ||
-           coalesce((SELECT string_agg(x.summary, ' ' ORDER BY x.id) FROM counterevidence x WHERE x.claim_id = c.id),
-                    ''),
-           'claim', c.id, c.article_id
-    FROM claim c""",
-    f"""INSERT INTO {TABLE} (primary_text, secondary_text, kind, ref, article_id)
-    SELECT a.title, coalesce(a.summary, '') || ' ' || coalesce(a.dek, '') || ' ' || a.thesis, 'article', a.id, a.id
-    FROM article a""",
-    f"""INSERT INTO {TABLE} (primary_text, secondary_text, kind, ref, article_id)
-    SELECT s.title, '', 'source', s.id, s.article_id FROM source s""",
-]
 
 
 def upgrade() -> None:
@@ -50,9 +33,10 @@ def upgrade() -> None:
     for table in inspector.get_table_names():
         for column in inspector.get_columns(table):
             if isinstance(column["type"], sa.String):
+                column["type"].collation = None  # reflected with its present one (already "C" after a downgrade)
                 kind = column["type"].compile(dialect=bind.dialect)
                 op.execute(f'ALTER TABLE "{table}" ALTER COLUMN "{column["name"]}" TYPE {kind} COLLATE "C"')
-    for statement in [*CREATE_POSTGRES, *BACKFILL]:
+    for statement in [*CREATE_POSTGRES, *backfill("postgresql")]:  # the documents ingest writes: searchable at once
         op.execute(statement)
 
 
