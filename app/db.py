@@ -63,9 +63,13 @@ def _json_text(value: Any) -> str:
 
 
 def tune_for_bulk_write(conn: Connection) -> None:
-    """Give an ingest transaction room: a large SQLite page cache keeps index pages out of the WAL until commit."""
+    """Give a write transaction room: a large SQLite page cache keeps index pages out of the WAL until commit;
+    on PostgreSQL no ``statement_timeout`` (one in the URL is meant for the API's reads, not for an ingest or a
+    migration, which also waits for the one before it), for this transaction only."""
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("PRAGMA cache_size=-262144")  # 256 MiB, this connection only
+    elif conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
 
 
 @lru_cache
@@ -89,6 +93,7 @@ def upgrade_to_head(engine: Engine) -> None:
             # Several processes may start at once (API replicas): one migrates while the others wait on this
             # lock, then find the database at head. READ COMMITTED, so that a waiter sees what it committed.
             connection.execution_options(isolation_level="READ COMMITTED")
+            tune_for_bulk_write(connection)
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

@@ -16,7 +16,8 @@ safe query, :func:`hits_sql` ranks the matches and :func:`snippets_sql` highligh
   ``garden_search`` (English Snowball stemming after ``unaccent``); ``websearch_to_tsquery`` parses,
   ``ts_rank`` ranks with the same 10 : 2 weights, and ``ts_headline`` highlights.
 
-Both take any of the words (OR) and rank documents holding more of them, and rarer ones, first.
+Both take any of the words (OR) and rank documents holding more of them first; bm25 also weighs a word by
+how rare it is across the documents, which ts_rank does not (the relevance test clears the same bar on both).
 
 The ``q`` filters of ``/articles`` and ``/claims`` are substring matches, not word searches (:func:`contains`).
 On SQLite two trigram indexes serve them, over each article's keyword text and over claim texts: FTS5 tables
@@ -62,8 +63,8 @@ CREATE_POSTGRES = [
     f"CREATE TEXT SEARCH CONFIGURATION {CONFIG} (COPY = pg_catalog.english)",
     f"ALTER TEXT SEARCH CONFIGURATION {CONFIG} ALTER MAPPING FOR hword, hword_part, word WITH unaccent, english_stem",
     f"""CREATE TABLE {TABLE} (
-        kind varchar NOT NULL, ref integer NOT NULL, article_id integer NOT NULL,
-        primary_text text NOT NULL, secondary_text text NOT NULL,
+        kind varchar COLLATE "C" NOT NULL, ref integer NOT NULL, article_id integer NOT NULL,
+        primary_text text COLLATE "C" NOT NULL, secondary_text text COLLATE "C" NOT NULL,
         document tsvector GENERATED ALWAYS AS (
             setweight(to_tsvector('{CONFIG}', primary_text), 'A') ||
             setweight(to_tsvector('{CONFIG}', secondary_text), 'B')) STORED)""",
@@ -108,7 +109,8 @@ def contains(dialect: str, column: Column[str], rowid: ColumnElement[int], needl
     claim id to filter on. On SQLite the trigram index answers a needle of three or more characters; one with
     ``%`` or ``_`` (which LIKE would read as wildcards: FTS5 cannot use the index with an ESCAPE clause) or
     shorter than three characters is matched by a scan, as it is where no trigram index exists. On PostgreSQL
-    the LIKE below is answered from the pg_trgm index on ``lower(text)`` (a needle of any length).
+    the LIKE below is answered from the pg_trgm index on ``lower(text)`` (a needle of three or more
+    characters; a shorter one has no trigram to look up, and PostgreSQL scans).
     """
     owner = column.table
     index = next((name for name, (content, _) in SUBSTRING_TABLES.items() if content == owner.name), None)

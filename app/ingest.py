@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, LargeBinary, Table, delete, func, insert, inspect, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from app import derive, fulltext, models
 from app.agent.collation import locale_bytes
@@ -196,6 +197,12 @@ def _ingest_once(
         if writer is not None and may_write:
             writer.remove(report.removed)
             report.written = writer.commit()
+            if report.written:
+                try:
+                    vacuum(engine)
+                except SQLAlchemyError as error:  # the corpus is committed: say so, and what to run
+                    report.notes.append(f"VACUUM ANALYZE after the ingest failed ({error.__class__.__name__}); "
+                                        "the corpus is stored, but run VACUUM ANALYZE on the database.")  # fmt: skip
     finally:
         if writer is not None:
             writer.close()  # rolls back anything not committed
@@ -249,15 +256,18 @@ class _Writer:
             # row as the other writer committed it, which READ COMMITTED does (REPEATABLE READ would fail).
             conn.execution_options(isolation_level="READ COMMITTED")
         conn.begin()
-        tune_for_bulk_write(conn)
+        tune_for_bulk_write(conn)  # and lifts a statement_timeout set for the API (PostgreSQL)
         # Bumping the version first takes the write lock (SQLite) or the row lock (PostgreSQL): another ingest
         # waits here until this one ends. One that committed since this run read the stored corpus is seen
         # here, and this run starts again (ingest()).
         corpus = table(models.Corpus)
         values = {"version": corpus.c.version + 1, "derivation": derive.DERIVATION_VERSION, "ingested_at": self.now}
         if conn.execute(update(corpus).values(**values)).rowcount == 0:
-            conn.execute(insert(corpus).values(id=1, version=1, derivation=derive.DERIVATION_VERSION,
-                                               ingested_at=self.now))  # fmt: skip
+            try:
+                conn.execute(insert(corpus).values(id=1, version=1, derivation=derive.DERIVATION_VERSION,
+                                                   ingested_at=self.now))  # fmt: skip
+            except IntegrityError as error:  # the first ingest ever, and another one made the row first
+                raise ConcurrentIngest("another ingest created the corpus while this one read its input") from error
         if conn.execute(select(corpus.c.version)).scalar_one() != self.seen_version + 1:
             raise ConcurrentIngest("another ingest committed while this one read its input")
         self.bases = {name: (conn.execute(select(func.max(_table(name).c.id))).scalar() or 0) + 1
@@ -301,7 +311,6 @@ class _Writer:
         if self.conn.dialect.name == "sqlite":
             self.conn.exec_driver_sql("ANALYZE")
         self.conn.commit()
-        vacuum(self.engine)
         return True
 
     def close(self) -> None:
@@ -322,7 +331,11 @@ def vacuum(engine: Engine) -> None:
         return
     names = ", ".join(f'"{owned.name}"' for owned in _OWNED_TABLES) + f", {fulltext.TABLE}, corpus"
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql(f"VACUUM (ANALYZE) {names}")
+        conn.exec_driver_sql("SET statement_timeout = 0")  # a timeout in the URL is for the API's queries
+        try:
+            conn.exec_driver_sql(f"VACUUM (ANALYZE) {names}")
+        finally:
+            conn.exec_driver_sql("RESET statement_timeout")
 
 
 #: Which id each id-holding field refers to (every table's article_id refers to the article).

@@ -49,9 +49,11 @@ def create_app() -> FastAPI:
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.pool_size
         app.state.db_slots = anyio.Semaphore(settings.pool_size)  # app.http.get_context
         await anyio.to_thread.run_sync(watch.current)  # opens the watch (and its connection) before any request
-        async with mcp.lifespan(app):
-            yield
-        watch.close()
+        try:
+            async with mcp.lifespan(app):
+                yield
+        finally:
+            watch.close()
 
     app = FastAPI(
         title="garden-api",

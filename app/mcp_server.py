@@ -107,8 +107,9 @@ def query(ctx: Context, run: Callable[[Scope], T]) -> T:
     with Session(get_engine()) as session:
         try:
             return run(Scope(session, preview=preview, today=settings.effective_today(), site=settings.site_url))
-        except DataError as error:  # PostgreSQL refuses a NUL in an id: nothing stored holds one
-            raise ApiProblem(404, "Not Found", "No stored id or name holds the NUL character.") from error
+        except DataError as error:  # a value PostgreSQL refuses for its column: only a forged cursor gets here
+            raise ApiProblem(400, "Invalid cursor", "cursor is malformed: pass back nextCursor unchanged.",
+                             parameter="cursor") from error  # fmt: skip
 
 
 def tool_query(ctx: Context, run: Callable[[Scope], T]) -> T:
@@ -149,9 +150,13 @@ def _json(payload: Any) -> str:
 
 # --- Tools ------------------------------------------------------------------------------------------------------------
 
-ClaimId = Annotated[str, Field(description="The global claim id: article:<slug>:claim-NNN.", max_length=300)]
-ArticleSlug = Annotated[str, Field(description="The article slug, or its id article:<slug>.", max_length=200)]
-SeriesSlug = Annotated[str, Field(description="The series slug (artifact series.slug).", max_length=200)]
+_NO_NUL = r"^[^\x00]*$"  # no stored id holds a NUL character (PostgreSQL's text cannot): refused by name
+ClaimId = Annotated[str, Field(description="The global claim id: article:<slug>:claim-NNN.", max_length=300,
+                               pattern=_NO_NUL)]  # fmt: skip
+ArticleSlug = Annotated[str, Field(description="The article slug, or its id article:<slug>.", max_length=200,
+                                   pattern=_NO_NUL)]  # fmt: skip
+SeriesSlug = Annotated[str, Field(description="The series slug (artifact series.slug).", max_length=200,
+                                  pattern=_NO_NUL)]  # fmt: skip
 
 
 def _filter(name: str) -> str:

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -133,6 +133,14 @@ def install_problem_handlers(app: FastAPI) -> None:
         response = problem(503, "Service Unavailable", "The database is busy or unreachable; retry shortly.")
         response.headers["Retry-After"] = "1"
         return response
+
+    @app.exception_handler(DataError)
+    async def refused_value(request: Request, exc: Exception) -> JSONResponse:
+        # A value the database refuses for its column's type (PostgreSQL checks; SQLite compares anyway): only a
+        # forged cursor gets this far, every parameter is validated before.
+        log.warning("value refused by the database on %s %s: %s", request.method, request.url.path, exc)
+        return problem(400, "Invalid cursor", "cursor is malformed: pass back the `next` link unchanged.",
+                       parameter="cursor")  # fmt: skip
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -79,9 +79,9 @@ class Databases:
         schema = f"{name.replace('-', '_')}_{self.made}"
         with self.postgres.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = self.postgres.url.render_as_string(hide_password=False)
         # public stays on the path: the run's extensions (pg_trgm, unaccent) live there.
-        return f"{url}?options=-csearch_path%3D{schema},public"
+        url = self.postgres.url.update_query_dict({"options": f"-csearch_path={schema},public"})
+        return url.render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
@@ -232,6 +232,17 @@ def content_db(databases: Databases) -> str:
     code, report = ingest_json(CONTENT, db_url=db_url)
     assert code == 0, report["errors"]
     return db_url
+
+
+def after_reingest(client: TestClient, path: str, version: int, **kwargs: object) -> httpx.Response:
+    """GET ``path`` once the app serves a corpus newer than ``version``: at once on SQLite, within the corpus
+    watch's 0.25 s poll on PostgreSQL (an older, whole, cached answer may be served until then)."""
+    deadline = time.monotonic() + 5
+    while True:
+        response = client.get(path, **kwargs)  # type: ignore[arg-type]
+        if int(response.headers.get("x-corpus-version", 0)) > version or time.monotonic() > deadline:
+            return response
+        time.sleep(0.05)
 
 
 def free_port() -> int:

@@ -24,7 +24,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import CONTENT, CORPUS, api_client, ingest_json, need_shared
+from tests.conftest import CONTENT, CORPUS, after_reingest, api_client, ingest_json, need_shared
 
 TOKEN = "preview-7d1c9e2a-http-tests"  # distinctive, so a leak anywhere is found by a substring search
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
@@ -379,6 +379,20 @@ def test_a_cursor_is_refused_under_another_filter_or_sort(corpus: TestClient) ->
     assert_problem(corpus.get("/claims", params={"cursor": cursor}), 400, "cursor")
 
 
+@pytest.mark.parametrize("key", [["a\x00", 1], ["2026/x", "not-a-position"], [1, 1], ["2026/x"]])
+def test_a_forged_cursor_with_a_well_formed_digest_is_a_400(corpus: TestClient, key: list[Any]) -> None:
+    """The digest binds a cursor to its filters but holds no secret: anyone can make one around any key. A key
+    that PostgreSQL would refuse (a NUL, a string for an integer column) is a 400, as on SQLite, never a 500."""
+    from app.queries.paging import encode_cursor
+    from app.queries.params import ClaimParams
+
+    cursor = encode_cursor(ClaimParams(), key)
+    response = corpus.get("/claims", params={"cursor": cursor})
+    assert response.status_code in (200, 400), response.text
+    if response.status_code == 400:
+        assert_problem(response, 400, "cursor")
+
+
 # --------------------------------------------------------------------------------------------------------
 # HEAD
 
@@ -532,7 +546,7 @@ def test_a_new_ingest_is_served_without_a_restart(tmp_path: Path, db_url: str) -
         assert code == 0, report["errors"]
         assert report["changes"]["updated"] == [slug]
 
-        after = client.get(f"/articles/{slug}", headers=IDENTITY)
+        after = after_reingest(client, f"/articles/{slug}", version, headers=IDENTITY)
         assert after.status_code == 200 and after.json()["title"] == new
         assert int(after.headers["x-corpus-version"]) > version
         assert after.headers["etag"] != before.headers["etag"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
@@ -36,6 +37,20 @@ def test_garden_migrate_command(db_url: str) -> None:
     result = run_garden("migrate", db_url=db_url)
     assert result.returncode == 0, result.stderr
     assert "newest schema" in result.stdout
+
+
+def test_every_text_column_orders_by_code_point_on_postgresql(engine: Engine, backend: str) -> None:
+    """Migration 0007 gives PostgreSQL's text columns the "C" collation (SQLite's BINARY); a later migration
+    adding a column must too, or orders would follow the server's locale."""
+    if backend != "postgresql":
+        pytest.skip("SQLite compares text by code point (BINARY) unless told otherwise")
+    with engine.connect() as conn:
+        other = conn.exec_driver_sql(
+            "SELECT table_name, column_name, collation_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND data_type IN ('character varying', 'text') "
+            "AND collation_name IS DISTINCT FROM 'C'"
+        ).all()
+    assert other == []
 
 
 def test_a_database_upgraded_in_place_searches_as_a_fresh_ingest_does(db_url: str) -> None:

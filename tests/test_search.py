@@ -178,19 +178,21 @@ def test_property_no_query_string_causes_a_5xx(corpus_db: str, query: str) -> No
 def test_search_follows_every_ingest(tmp_path: Path, db_url: str) -> None:
     import shutil
 
-    from tests.conftest import CONTENT, ingest_json
+    from tests.conftest import CONTENT, after_reingest, ingest_json
 
     tree = tmp_path / "repo"
     shutil.copytree(CONTENT, tree / "content")
     assert ingest_json(tree, db_url=db_url)[0] == 0
     with api_client(db_url) as client:
-        assert client.get("/search", params={"q": "zyzzyvaquark"}).json()["total"] == 0
+        first = client.get("/search", params={"q": "zyzzyvaquark"})
+        assert first.json()["total"] == 0
         artifact = next((tree / "content/articles").glob("*/rainwater-harvesting-for-small-gardens/artifact.json"))
         data = json.loads(artifact.read_text(encoding="utf-8"))
         data["claims"][0]["claim"] = "A zyzzyvaquark barrel holds the first flush of every storm."
         artifact.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         assert ingest_json(tree, db_url=db_url)[0] == 0
-        hits = client.get("/search", params={"q": "zyzzyvaquark"}).json()["items"]
+        version = int(first.headers["x-corpus-version"])
+        hits = after_reingest(client, "/search", version, params={"q": "zyzzyvaquark"}).json()["items"]
         assert [h["claimId"] for h in hits] == ["article:rainwater-harvesting-for-small-gardens:claim-001"]
         assert math.isfinite(hits[0]["score"])
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, FromClause, RowMapping, func, select, tuple_
+from sqlalchemy import ColumnElement, FromClause, Integer, RowMapping, String, TypeDecorator, func, select, tuple_
 from sqlmodel import Session
 
 from app.budget import fitting
@@ -31,7 +31,11 @@ class Keyset:
         return [column.desc() if self.descending else column.asc() for column in self.columns]
 
     def after(self, key: Sequence[Any]) -> ColumnElement[bool]:
-        """Rows strictly after ``key`` in this order."""
+        """Rows strictly after ``key`` in this order; a key of other types than the columns' (a forged cursor,
+        which PostgreSQL would refuse to compare) is a 400."""
+        if not all(map(_of_type, self.columns, key)):
+            raise ApiProblem(400, "Invalid cursor", "cursor is malformed: pass back the `next` link unchanged.",
+                             parameter="cursor")  # fmt: skip
         row, last = tuple_(*self.columns), tuple_(*key)
         return row < last if self.descending else row > last
 
@@ -144,11 +148,21 @@ def budget_slice(
     return rest, False, None
 
 
+def _of_type(column: ColumnElement[Any], value: Any) -> bool:
+    """Whether a cursor's key ``value`` has the type of its keyset ``column`` (text or integer)."""
+    kind = column.type.impl_instance if isinstance(column.type, TypeDecorator) else column.type  # SQLModel's AutoString
+    if isinstance(kind, Integer):
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, str) if isinstance(kind, String) else True
+
+
 def _scalar(value: Any) -> bool:
     # Only what our own cursors hold; anything else (a forged cursor) must not reach the database.
     if isinstance(value, bool):
         return False
-    return (isinstance(value, str) and len(value) <= 1000) or (isinstance(value, int) and abs(value) < 2**62)
+    return (isinstance(value, str) and len(value) <= 1000 and "\x00" not in value) or (
+        isinstance(value, int) and abs(value) < 2**62
+    )
 
 
 def select_fields(items: list[dict[str, Any]], fields: list[str], allowed: Sequence[str]) -> list[dict[str, Any]]:

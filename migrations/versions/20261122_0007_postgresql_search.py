@@ -2,8 +2,9 @@
 
 Every text column takes the "C" collation: it compares and orders by code point, as SQLite's BINARY does, so
 that an order (``sort=title``, a cursor's keyset, a group) is the same on both databases whatever locale the
-PostgreSQL database was created with. On SQLite, migrations 0004 and 0006 made the search indexes with FTS5;
-this migration does nothing there.
+PostgreSQL database was created with (a later migration adding a text column must give it ``COLLATE "C"`` on
+PostgreSQL too; tests/test_migrations.py checks every column). On SQLite, migrations 0004 and 0006 made the
+search indexes with FTS5; this migration does nothing there.
 
 Revision ID: 0007
 Revises: 0006
