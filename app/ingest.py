@@ -15,9 +15,11 @@ The policy is DATA-CONTRACT §0:
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import multiprocessing
 import os
+import signal
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -413,8 +415,20 @@ def _prepare_all(
         yield from _counted(results, done, total, progress)
         return
     # fork: the workers inherit the loaded code and need nothing from the parent's database connections.
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_die_with, initargs=(os.getpid(),)) as pool:
         yield from _counted(pool.map(_prepare_chunk, chunks, [today] * len(chunks)), done, total, progress)
+
+
+def _die_with(parent: int) -> None:
+    """A parse worker ends when its ingest does, even killed: its siblings hold the task pipe open, so it would
+    otherwise wait on it for ever. Linux's parent-death signal does it; elsewhere nothing is done."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the ingest died before the signal was asked for
+        os._exit(1)
 
 
 def _counted(results: Iterable[list[Outcome]], done: int, total: int, progress: Progress | None) -> Iterator[Outcome]:

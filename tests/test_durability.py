@@ -29,6 +29,20 @@ def _snapshot(db_url: str) -> dict[str, object]:
     }
 
 
+def _processes_naming(path: Path) -> list[int]:
+    """The live processes whose command line names ``path`` (Linux's /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and str(path).encode() in (entry / "cmdline").read_bytes():
+                status = (entry / "status").read_text()
+                if "\nState:\tZ" not in status:  # a zombie has ended; only its parent's wait() is missing
+                    found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
 def _writing(db_url: str) -> bool:
     """Whether an ingest's write transaction is well under way (and far from its commit)."""
     if db_url.startswith("sqlite"):
@@ -66,6 +80,11 @@ def test_sigkill_halfway_through_a_large_ingest_leaves_the_previous_corpus(
     assert process.poll() is None, "the ingest finished before it could be killed halfway"
     process.send_signal(signal.SIGKILL)
     process.wait()
+    # Its parse workers (3,000 articles are parsed on every core) end with it, rather than wait for ever.
+    deadline = time.monotonic() + 10
+    while _processes_naming(tmp_path / "large") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _processes_naming(tmp_path / "large") == []
 
     after = _snapshot(db_url)
     assert after == before
