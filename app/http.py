@@ -13,7 +13,7 @@ import gzip
 import hashlib
 import hmac
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from email.utils import format_datetime
 from typing import Annotated, Any
@@ -248,14 +248,22 @@ async def get_context(request: Request) -> AsyncIterator[Context]:
 ContextDep = Annotated[Context, Depends(get_context)]
 
 
+def holding_nul(pairs: Iterable[tuple[str, Any]]) -> str | None:
+    """The first name (NULs taken out) whose name or value (a string, or a list of them) holds a NUL character."""
+    for name, value in pairs:
+        values = value if isinstance(value, list) else [value]
+        if "\x00" in name or any("\x00" in item for item in values if isinstance(item, str)):
+            return name.replace("\x00", "")
+    return None
+
+
 async def reject_nul(request: Request) -> None:
     """No stored text holds a NUL character (PostgreSQL's text cannot), so a request naming one names nothing:
     a query parameter holding one is a 422 naming it, a path holding one a 404, on every database."""
-    for name, value in request.query_params.multi_items():
-        if "\x00" in name or "\x00" in value:
-            shown = name.replace("\x00", "")
-            raise ApiProblem(422, "Invalid parameter", f"{shown}: must not contain the NUL character (%00).",
-                             parameter=shown)  # fmt: skip
+    name = holding_nul(request.query_params.multi_items())
+    if name is not None:
+        raise ApiProblem(422, "Invalid parameter", f"{name}: must not contain the NUL character (%00).",
+                         parameter=name)  # fmt: skip
     if "\x00" in request.scope["path"]:
         raise ApiProblem(404, "Not Found", "Nothing is stored at a path holding the NUL character (%00).")
 

@@ -42,7 +42,7 @@ from starlette.types import Scope as AsgiScope
 
 from app.content.schema import ClaimKind, Confidence, Supports, VerificationStatus
 from app.db import get_engine
-from app.http import preview_access
+from app.http import holding_nul, preview_access
 from app.problems import ApiProblem
 from app.queries import articles, claims, series, topics
 from app.queries.common import Listing, Scope
@@ -199,7 +199,7 @@ class ClaimHit(ClaimItem):
     """A claim found by search: its /claims row plus the hit's type, score and snippet."""
 
     type: str = Field(description="Always 'claim' here.")
-    score: float = Field(description="bm25 relevance; higher is better.")
+    score: float = Field(description="Relevance (bm25 on SQLite, ts_rank on PostgreSQL); higher is better.")
     snippet: str = Field(description="The best matching passage, matches wrapped in <mark>…</mark>.")
 
 
@@ -228,9 +228,9 @@ _Params = TypeVar("_Params", bound=ClaimParams)
 def _params(model: type[_Params], given: dict[str, Any]) -> _Params:
     """The REST API's parameter model from a tool's arguments (the ones given); a NUL character in any of
     them is refused by name, as the REST API refuses it (``app.http.reject_nul``)."""
-    for name, value in given.items():
-        if any("\x00" in item for item in (value if isinstance(value, list) else [value]) if isinstance(item, str)):
-            raise ToolError(f"{name}: must not contain the NUL character.")
+    name = holding_nul(given.items())
+    if name is not None:
+        raise ToolError(f"{name}: must not contain the NUL character.")
     try:
         return model.model_validate({name: value for name, value in given.items() if value is not None})
     except ValidationError as error:
@@ -301,7 +301,7 @@ def search_claims(
     cursor: ClaimCursor = None,
     max_tokens: ClaimBudget = None,
 ) -> Annotated[CallToolResult, ClaimSearchPage]:
-    """Claims ranked by relevance to ``query`` (bm25 over claim text, evidence snippets and counterevidence),
+    """Claims ranked by relevance to ``query`` (over claim text, evidence snippets and counterevidence),
     with the /claims filters, highlighted snippets and, on the first page, facets of the matching claims."""
     given = dict(locals()) | {"ctx": None, "query": None, "q": query, "type": ["claims"]}
     params = _params(SearchParams, given)

@@ -75,6 +75,12 @@ class ApiProblem(Exception):
         self.parameter, self.headers = parameter, headers or {}
 
 
+def malformed_cursor() -> ApiProblem:
+    """The 400 for a cursor this API did not make, or one altered since (a forged key included)."""
+    return ApiProblem(400, "Invalid cursor", "cursor is malformed: pass back the `next` link unchanged.",
+                      parameter="cursor")  # fmt: skip
+
+
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     """A problem+json response; ``extra`` adds members such as ``parameter`` or ``requestId``."""
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
@@ -139,8 +145,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         # A value the database refuses for its column's type (PostgreSQL checks; SQLite compares anyway): only a
         # forged cursor gets this far, every parameter is validated before.
         log.warning("value refused by the database on %s %s: %s", request.method, request.url.path, exc)
-        return problem(400, "Invalid cursor", "cursor is malformed: pass back the `next` link unchanged.",
-                       parameter="cursor")  # fmt: skip
+        return await api_problem(request, malformed_cursor())
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -285,9 +285,9 @@ class Brief(_Body):
 
 
 class SearchResults(_Body):
-    """A page of search hits, best first. Each hit has ``type`` (claim, article, source), ``score`` (bm25,
-    higher is better), ``snippet`` (with <mark>…</mark> around matches) and the fields of its row in /claims,
-    /articles or /sources; ``facets`` count the matching claims."""
+    """A page of search hits, best first. Each hit has ``type`` (claim, article, source), ``score`` (bm25 on
+    SQLite, ts_rank on PostgreSQL; higher is better), ``snippet`` (with <mark>…</mark> around matches) and the
+    fields of its row in /claims, /articles or /sources; ``facets`` count the matching claims."""
 
     model_config = _example(
         items=[{"type": "claim", "score": 9.71, "snippet": "A compost pile heats up when <mark>carbon</mark>…",

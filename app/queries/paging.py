@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, FromClause, Integer, RowMapping, String, T
 from sqlmodel import Session
 
 from app.budget import fitting
-from app.problems import ApiProblem
+from app.problems import ApiProblem, malformed_cursor
 from app.queries.common import Listing
 from app.queries.params import Page
 
@@ -34,8 +34,7 @@ class Keyset:
         """Rows strictly after ``key`` in this order; a key of other types than the columns' (a forged cursor,
         which PostgreSQL would refuse to compare) is a 400."""
         if not all(map(_of_type, self.columns, key)):
-            raise ApiProblem(400, "Invalid cursor", "cursor is malformed: pass back the `next` link unchanged.",
-                             parameter="cursor")  # fmt: skip
+            raise malformed_cursor()
         row, last = tuple_(*self.columns), tuple_(*key)
         return row < last if self.descending else row > last
 
@@ -61,9 +60,7 @@ def decode_cursor(params: BaseModel, arity: int) -> list[Any] | None:
         data = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
         digest, key = data["f"], data["k"]
     except (ValueError, TypeError, KeyError, UnicodeEncodeError, binascii.Error, orjson.JSONDecodeError):
-        raise ApiProblem(
-            400, "Invalid cursor", "cursor is malformed: pass back the `next` link unchanged.", parameter="cursor"
-        ) from None
+        raise malformed_cursor() from None
     if digest != _digest(params):
         raise ApiProblem(
             400,
@@ -73,9 +70,7 @@ def decode_cursor(params: BaseModel, arity: int) -> list[Any] | None:
             parameter="cursor",
         )
     if not isinstance(key, list) or len(key) != arity or not all(map(_scalar, key)):
-        raise ApiProblem(
-            400, "Invalid cursor", "cursor is malformed: pass back the `next` link unchanged.", parameter="cursor"
-        )
+        raise malformed_cursor()
     return key
 
 
@@ -139,8 +134,7 @@ def budget_slice(
     resume = decode_cursor(params, 1)
     start = resume[0] if resume else 0
     if not isinstance(start, int) or not 0 <= start <= len(items):
-        raise ApiProblem(400, "Invalid cursor", "cursor is malformed: pass back the `next` link unchanged.",
-                         parameter="cursor")  # fmt: skip
+        raise malformed_cursor()
     rest = items[start:]
     kept = fitting(rest, envelope, budget)
     if kept < len(rest):

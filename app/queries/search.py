@@ -1,7 +1,8 @@
 """Ranked full-text search over claims, articles and sources (the index: app.fulltext).
 
-Hits are ranked by bm25 with the primary text weighted over the secondary (claim text over its evidence and
-counterevidence; title over summary, dek and thesis). The /claims filters narrow claim hits; ``topic``,
+Hits are ranked by the database's full-text ranking (app.fulltext: bm25, or ts_rank) with the primary text
+weighted over the secondary (claim text over its evidence and counterevidence; title over summary, dek and
+thesis). The /claims filters narrow claim hits; ``topic``,
 ``series`` and ``article`` narrow article and source hits too, and a claim-only filter (confidence, state, …)
 limits the search to claims. Facets count the matching claims by confidence, state, topic and series;
 the first page carries them (later pages have ``facets: null``).
@@ -18,7 +19,7 @@ from sqlmodel import Session
 
 from app import derive, fulltext
 from app.budget import fitting
-from app.problems import ApiProblem
+from app.problems import ApiProblem, malformed_cursor
 from app.queries import claims as claim_queries
 from app.queries.articles import ITEM_FIELDS as ARTICLE_FIELDS
 from app.queries.articles import summaries
@@ -79,8 +80,7 @@ def search(scope: Scope, params: SearchParams) -> Listing:
     resume = decode_cursor(params, 1)
     offset = resume[0] if resume else 0
     if not isinstance(offset, int) or offset < 0:
-        raise ApiProblem(400, "Invalid cursor", "cursor is malformed: pass back the `next` link unchanged.",
-                         parameter="cursor")  # fmt: skip
+        raise malformed_cursor()
     window = offset + params.limit + 1
     session, kinds = scope.session, _kinds(params)
     candidates: list[tuple[float, str, int]] = []
