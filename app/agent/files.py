@@ -49,10 +49,12 @@ def compact(value: Any) -> bytes:
 
 
 class Corpus:
-    """What the builders share for one request: the session, the site and the corpus-wide generatedAt."""
+    """What the builders share for one request: the session, the site, the corpus-wide generatedAt, and whether
+    the caller has preview access (``preview``: the publisher's files over every article; else the public subset).
+    """
 
-    def __init__(self, session: Session, site: str, today: dt.date) -> None:
-        self.session, self.site, self.today = session, site.rstrip("/"), today
+    def __init__(self, session: Session, site: str, today: dt.date, *, preview: bool = False) -> None:
+        self.session, self.site, self.today, self.preview = session, site.rstrip("/"), today, preview
         self.generated_at = shapes.generated_at(max_public_updated(session))
 
     def public_articles(self) -> list[Any]:

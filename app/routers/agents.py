@@ -39,7 +39,7 @@ def _doc(media_type: str, example: str) -> dict[int | str, dict[str, Any]]:
 
 
 def _corpus(ctx: Context) -> files.Corpus:
-    return files.Corpus(ctx.session, ctx.settings.site_url, ctx.today)
+    return files.Corpus(ctx.session, ctx.settings.site_url, ctx.today, preview=ctx.preview)
 
 
 def _file(path: str, summary: str, build: Callable[[files.Corpus], bytes], media_type: str, model: Any) -> None:
