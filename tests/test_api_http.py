@@ -393,6 +393,61 @@ def test_a_forged_cursor_with_a_well_formed_digest_is_a_400(corpus: TestClient, 
         assert_problem(response, 400, "cursor")
 
 
+def _mistyped_keys() -> list[tuple[str, dict[str, str], list[Any]]]:
+    """For every keyset of /articles (each sort), /claims and /sources: a key with one position of the wrong
+    type (an integer for text, text for an integer), the rest well-typed."""
+    from app.queries import articles, claims, sources
+    from app.queries.paging import Keyset, key_kind
+
+    keysets: list[tuple[str, dict[str, str], Keyset]] = [
+        *(("/articles", {"sort": sort}, keyset) for sort, keyset in articles.SORTS.items()),
+        ("/claims", {}, claims.KEYSET),
+        ("/sources", {}, sources.KEYSET),
+    ]
+    cases = []
+    for path, params, keyset in keysets:
+        good: list[Any] = [0 if key_kind(column) is int else "m" for column in keyset.columns]
+        for position in range(len(good)):
+            key = list(good)
+            key[position] = "m" if isinstance(key[position], int) else 7
+            cases.append((path, params, key))
+    return cases
+
+
+@pytest.mark.parametrize(("path", "params", "key"), _mistyped_keys())
+def test_a_cursor_key_of_the_wrong_type_is_a_400_on_every_sort(
+    content: TestClient, path: str, params: dict[str, str], key: list[Any]
+) -> None:
+    """An integer where a sort column holds text (PostgreSQL: "operator does not exist: text > integer", once a
+    500 under sort=title, whose lower(title) had no declared type) or text where it holds an integer."""
+    from app.queries.params import ArticleParams, ClaimParams, SourceParams
+
+    model = {"/articles": ArticleParams, "/claims": ClaimParams, "/sources": SourceParams}[path]
+    from app.queries.paging import encode_cursor
+
+    cursor = encode_cursor(model(**params), key)
+    assert_problem(content.get(path, params={**params, "cursor": cursor}), 400, "cursor")
+
+
+def _list_filters() -> list[tuple[str, str]]:
+    from app.queries.params import ArticleParams, ClaimParams, SearchParams, SourceParams
+
+    lists = []
+    for path, model in (("/articles", ArticleParams), ("/claims", ClaimParams), ("/sources", SourceParams),
+                        ("/search?q=soil", SearchParams)):  # fmt: skip
+        lists += [(path, name) for name, info in model.model_fields.items() if "list" in str(info.annotation)]
+    return lists
+
+
+@pytest.mark.parametrize(("path", "name"), _list_filters())
+@pytest.mark.parametrize("empty", ["", " ", ","])
+def test_an_empty_list_filter_is_a_422_naming_it(content: TestClient, path: str, name: str, empty: str) -> None:
+    """``/articles?audience=&claim_state=`` once answered 200 with every article: an empty filter was no filter."""
+    separator = "&" if "?" in path else "?"
+    body = assert_problem(content.get(f"{path}{separator}{name}={empty}"), 422, name)
+    assert "empty" in body["detail"]
+
+
 # --------------------------------------------------------------------------------------------------------
 # HEAD
 

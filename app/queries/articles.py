@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, String, and_, case, func, literal, or_, select
 
 from app import derive, fulltext, shapes
 from app.content.frontmatter import split_front_matter
@@ -38,7 +38,7 @@ SORTS: dict[str, Keyset] = {
     "published": Keyset([ARTICLE.c.published_at, ARTICLE.c.slug]),
     "-updated": Keyset([ARTICLE.c.updated_at, ARTICLE.c.slug], descending=True),
     "updated": Keyset([ARTICLE.c.updated_at, ARTICLE.c.slug]),
-    "title": Keyset([func.lower(ARTICLE.c.title), ARTICLE.c.slug]),
+    "title": Keyset([func.lower(ARTICLE.c.title, type_=String), ARTICLE.c.slug]),
     # Series members first, by series and order; standalone articles after them.
     "series": Keyset([
         case((ARTICLE.c.series_slug.is_(None), 1), else_=0),

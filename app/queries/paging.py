@@ -27,6 +27,14 @@ class Keyset:
     columns: Sequence[ColumnElement[Any]]
     descending: bool = False
 
+    def __post_init__(self) -> None:
+        # A cursor's key is checked against each column's type before it reaches the database (PostgreSQL
+        # refuses to compare text with an integer), so every column must say whether it is text or integer:
+        # an expression such as lower(title) must be given type_=String.
+        for column in self.columns:
+            if key_kind(column) is None:
+                raise TypeError(f"keyset column {column} has no text or integer type")
+
     def order_by(self) -> list[ColumnElement[Any]]:
         return [column.desc() if self.descending else column.asc() for column in self.columns]
 
@@ -142,12 +150,17 @@ def budget_slice(
     return rest, False, None
 
 
-def _of_type(column: ColumnElement[Any], value: Any) -> bool:
-    """Whether a cursor's key ``value`` has the type of its keyset ``column`` (text or integer)."""
+def key_kind(column: ColumnElement[Any]) -> type | None:
+    """``int`` or ``str``: what a keyset column holds (None for any other type)."""
     kind = column.type.impl_instance if isinstance(column.type, TypeDecorator) else column.type  # SQLModel's AutoString
     if isinstance(kind, Integer):
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, str) if isinstance(kind, String) else True
+        return int
+    return str if isinstance(kind, String) else None
+
+
+def _of_type(column: ColumnElement[Any], value: Any) -> bool:
+    """Whether a cursor's key ``value`` has the type of its keyset ``column`` (text or integer)."""
+    return isinstance(value, key_kind(column) or ()) and not isinstance(value, bool)
 
 
 def _scalar(value: Any) -> bool:

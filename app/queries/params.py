@@ -16,9 +16,13 @@ State = Literal["verified", "contested", "stale", "needs-evidence", "missing-cou
 
 
 def _split(value: Any) -> Any:
+    """``a,b`` and repeated parameters into one list. An empty value (``topic=``) is refused rather than read as
+    no filter: a script that meant to filter by something would otherwise silently get everything."""
     items = value if isinstance(value, list) else [value]
     out: list[Any] = []
     for item in items:
+        if isinstance(item, str) and not item.strip(" ,"):
+            raise ValueError("is empty: give a value, or leave the parameter out")
         out += [part.strip() for part in item.split(",") if part.strip()] if isinstance(item, str) else [item]
     return out
 
