@@ -60,6 +60,8 @@ def hides(fm_status: str, status: str) -> bool:
       verification report and diagnostics.json list it, as the publisher's do (§9.5). An article archived in
       one file and draft or review in the other is hidden: the stricter wins, so it is a 404, not a 410.
     * **With the preview token everything is shown,** and the agent files are exactly the publisher's.
+    * **Not hidden: that the corpus changed.** Any ingest that changes the store, a hidden article's included,
+      moves ``X-Corpus-Version``, ``Last-Modified`` and the feeds' ETags for everyone; the bodies do not move.
 
     What each surface shows an anonymous caller is then the publisher's own selection with hidden articles
     taken out: :func:`visible` (published in both files, P, stored by ingest as ``is_public``: not hidden and
