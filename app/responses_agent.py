@@ -92,7 +92,8 @@ class GardenQueries(BaseModel):
 
 
 class VerificationReport(BaseModel):
-    """``/agents/verification-report.json`` (§2.7): every article, claim states and findings."""
+    """``/agents/verification-report.json`` (§2.7): claim states and findings of every article (with the preview
+    token; anonymous callers: every article but drafts and reviews, app.queries.common.hides)."""
 
     model_config = _example(schemaVersion=1, generatedAt=GENERATED, articles=[])
 

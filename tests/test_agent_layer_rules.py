@@ -7,6 +7,11 @@ lists are literals in the order the rule gives, with a comment saying why each i
 helpers below only spell out an item's fixed key order (an index entry, a graph node...); no expected value comes
 from the app's code.
 
+Visibility: the publisher's files are served exactly as its generator writes them to a caller holding the
+preview token; so every test of a tree that holds a draft, review or archived article asks with the token
+(``api_client(db_url, **PREVIEW)`` and ``get(client, path, PREVIEW_HEADERS)``), and checks separately what an
+anonymous caller gets: the same files without the hidden articles (app.queries.common.hides).
+
 Ordering reminders (§2.0): dir order is the code-unit order of ``<year>/<slug>`` (a prefix first); localeCompare
 ranks ``-`` < ``:`` < digits < letters, compares free text case-insensitively and puts lower case before upper
 case on a tie; the garden-queries dimension values use plain code-unit order.
@@ -25,6 +30,9 @@ from tests.conftest import api_client, ingest_json
 
 SITE = "https://aura-knowledge.github.io"
 REPO = "https://github.com/aura-knowledge/aura-knowledge.github.io"
+TOKEN = "preview-2f9c41-agent-rules"
+PREVIEW = {"GARDEN_PREVIEW_TOKEN": TOKEN}
+PREVIEW_HEADERS = {"Authorization": f"Bearer {TOKEN}"}
 
 
 # --- the tree builder ------------------------------------------------------------------------------------------
@@ -224,8 +232,8 @@ def ingest(tmp_path: Path, db_url: str) -> str:
     return db_url
 
 
-def get(client: Any, path: str) -> bytes:
-    response = client.get(path)
+def get(client: Any, path: str, headers: dict[str, str] | None = None) -> bytes:
+    response = client.get(path, headers=headers or {})
     assert response.status_code == 200, (path, response.text[:500])
     return response.content
 
@@ -1014,41 +1022,13 @@ def test_status_disagreement_keeps_an_article_out_of_public_files_but_in_the_rep
     db_url = ingest(tmp_path, db_url)
     generated = "2026-07-10T00:00:00.000Z"  # both's updatedAt; 2026-08-01/02 are not P
 
-    with api_client(db_url) as client:
-        # Only "both" is P: index, feeds, graph. Dir order of all three: both < draft-artifact < draft-front.
-        assert get(client, "/agents/index.json") == pretty(
-            index(
-                generated,
-                [entry(both, 17)],
-                [topic_item("garden", "garden", ["article:both"])],
-                [year("2026", ["article:both"], [month("2026-07", "July", ["article:both"])])],
-            )
-        )
-        assert get(client, "/agents/feeds/claims.jsonl") == jsonl(
-            [feed_claim(both, both.claims[0], "verified", "2026-07-05")]
-        )
-        assert get(client, "/agents/feeds/sources.jsonl") == jsonl([feed_source(both, s) for s in both.sources])
-        assert get(client, "/graph/nodes.json") == pretty(
-            [
-                article_node(both),
-                claim_node(both, both.claims[0]),
-                source_node(both.sources[0]),
-                source_node(both.sources[1]),
-                topic_node("garden"),
-            ]
-        )
-        for path in (
-            "/agents/articles/draft-front.json",
-            "/agents/articles/draft-front.md",
-            "/agents/articles/draft-artifact.json",
-            "/agents/articles/draft-artifact.md",
-            "/agents/topics/meadow.json",
-            "/agents/topics/orchard.json",
-        ):
-            assert client.get(path).status_code == 404, path
-        assert "draft-" not in get(client, "/llms.txt").decode()
+    with api_client(db_url, **PREVIEW) as client:
+        # Only "both" is P: index, feeds, graph, the same for every caller. Dir order of all three: both <
+        # draft-artifact < draft-front.
+        for headers in ({}, PREVIEW_HEADERS):
+            assert_only_both_in_p_files(client, both, generated, headers)
 
-        # The reports cover every article, in dir order, with the artifact's status.
+        # With the token, the reports cover every article, in dir order, with the artifact's status.
         def single_source(slug: str) -> list[dict[str, str]]:
             return [
                 {
@@ -1063,7 +1043,7 @@ def test_status_disagreement_keeps_an_article_out_of_public_files_but_in_the_rep
                 },
             ]
 
-        assert get(client, "/agents/verification-report.json") == pretty(
+        assert get(client, "/agents/verification-report.json", PREVIEW_HEADERS) == pretty(
             report(
                 generated,
                 [
@@ -1084,7 +1064,7 @@ def test_status_disagreement_keeps_an_article_out_of_public_files_but_in_the_rep
                 ],
             )
         )
-        assert get(client, "/agents/diagnostics.json") == pretty(
+        assert get(client, "/agents/diagnostics.json", PREVIEW_HEADERS) == pretty(
             diagnostics(
                 generated,
                 0,
@@ -1099,7 +1079,7 @@ def test_status_disagreement_keeps_an_article_out_of_public_files_but_in_the_rep
 
         # garden-queries looks at the artifact status only: draft-front (fm draft, artifact published) is in it,
         # draft-artifact is not. Its generatedAt is still the P one.
-        assert get(client, "/agents/garden-queries.json") == pretty(
+        assert get(client, "/agents/garden-queries.json", PREVIEW_HEADERS) == pretty(
             garden_queries(
                 generated,
                 topics=["garden", "meadow"],
@@ -1113,6 +1093,103 @@ def test_status_disagreement_keeps_an_article_out_of_public_files_but_in_the_rep
                 ],
             )
         )
+
+        # Anonymous callers get the same files without the two drafts: the stricter status wins, so neither
+        # draft-front (fm draft) nor draft-artifact (artifact draft) is named, counted or described.
+        assert get(client, "/agents/verification-report.json") == pretty(
+            report(
+                generated,
+                [report_article(both, "published", [report_claim(both.claims[0], "verified")], summary(verified=1))],
+            )
+        )
+        assert get(client, "/agents/diagnostics.json") == pretty(diagnostics(generated, 0, 0, []))
+        assert get(client, "/agents/garden-queries.json") == pretty(
+            garden_queries(
+                generated,
+                topics=["garden"],
+                tags=["notes"],
+                source_types=["dataset", "paper"],
+                by_topic=[topic_row("both", "garden")],
+                by_type=[source_row("both", both.sources[1]), source_row("both", both.sources[0])],
+            )
+        )
+
+
+def test_review_hides_like_draft_and_archived_stays_where_the_publisher_lists_it(tmp_path: Path, db_url: str) -> None:
+    """One rule (app.queries.common.hides): draft or review in either file hides an article from anonymous
+    callers everywhere; archived (with no draft or review) stays in the reports and, artifact published, in
+    garden-queries, and is a 410 on REST; archived in one file and draft in the other is hidden (a 404)."""
+    repo = tmp_path / "repo"
+    write_article(repo, "both")
+    write_article(repo, "gone", fm_status="archived", status="archived")
+    write_article(repo, "gone-draft", fm_status="draft", status="archived", topics=["secret-draft-topic"])
+    write_article(repo, "gone-front", fm_status="archived", status="published", topics=["old-topic"])
+    write_article(repo, "in-review", fm_status="published", status="review", tags=["secret-review-tag"])
+    db_url = ingest(tmp_path, db_url)
+    every = ["both", "gone", "gone-draft", "gone-front", "in-review"]  # dir order
+
+    def report_slugs(headers: dict[str, str]) -> list[str]:
+        return [a["slug"] for a in json.loads(get(client, "/agents/verification-report.json", headers))["articles"]]
+
+    def catalog(headers: dict[str, str]) -> dict[str, Any]:
+        body = json.loads(get(client, "/agents/garden-queries.json", headers))
+        by_topic = body["queries"][0]["results"]
+        return {"slugs": sorted({row["slug"] for row in by_topic}), "topics": body["dimensions"][0]["values"]}
+
+    with api_client(db_url, **PREVIEW) as client:
+        assert report_slugs(PREVIEW_HEADERS) == every
+        assert report_slugs({}) == ["both", "gone", "gone-front"]
+        # garden-queries takes artifact-published articles (both, gone-front), for everyone: none is hidden.
+        assert catalog(PREVIEW_HEADERS) == catalog({}) == {"slugs": ["both", "gone-front"],
+                                                          "topics": ["garden", "old-topic"]}  # fmt: skip
+        for slug, anonymous in (("gone", 410), ("gone-front", 410), ("gone-draft", 404), ("in-review", 404)):
+            assert client.get(f"/articles/{slug}").status_code == anonymous, slug
+            assert client.get(f"/articles/{slug}", headers=PREVIEW_HEADERS).status_code == 200, slug
+        anonymous_text = b"".join(
+            get(client, path)
+            for path in ("/agents/verification-report.json", "/agents/diagnostics.json", "/agents/garden-queries.json")
+        )
+        for word in (b"gone-draft", b"secret-draft-topic", b"in-review", b"secret-review-tag"):
+            assert word not in anonymous_text, word
+        assert json.loads(get(client, "/readyz"))["corpus"] | {"ingestedAt": None} == {
+            "version": 1, "ingestedAt": None, "articles": 1, "publicArticles": 1, "claims": 1}  # fmt: skip
+        assert json.loads(get(client, "/readyz", PREVIEW_HEADERS))["corpus"] | {"ingestedAt": None} == {
+            "version": 1, "ingestedAt": None, "articles": 5, "publicArticles": 1, "claims": 5}  # fmt: skip
+
+
+def assert_only_both_in_p_files(client: Any, both: Article, generated: str, headers: dict[str, str]) -> None:
+    """The files of published (P) articles hold "both" alone (test_status_disagreement_…), whoever asks."""
+    assert get(client, "/agents/index.json", headers) == pretty(
+        index(
+            generated,
+            [entry(both, 17)],
+            [topic_item("garden", "garden", ["article:both"])],
+            [year("2026", ["article:both"], [month("2026-07", "July", ["article:both"])])],
+        )
+    )
+    assert get(client, "/agents/feeds/claims.jsonl", headers) == jsonl(
+        [feed_claim(both, both.claims[0], "verified", "2026-07-05")]
+    )
+    assert get(client, "/agents/feeds/sources.jsonl", headers) == jsonl([feed_source(both, s) for s in both.sources])
+    assert get(client, "/graph/nodes.json", headers) == pretty(
+        [
+            article_node(both),
+            claim_node(both, both.claims[0]),
+            source_node(both.sources[0]),
+            source_node(both.sources[1]),
+            topic_node("garden"),
+        ]
+    )
+    for path in (
+        "/agents/articles/draft-front.json",
+        "/agents/articles/draft-front.md",
+        "/agents/articles/draft-artifact.json",
+        "/agents/articles/draft-artifact.md",
+        "/agents/topics/meadow.json",
+        "/agents/topics/orchard.json",
+    ):
+        assert client.get(path, headers=headers).status_code == 404, path
+    assert "draft-" not in get(client, "/llms.txt", headers).decode()
 
 
 # --- 6. a missing verification -----------------------------------------------------------------------------------
@@ -1544,15 +1621,20 @@ def test_a_tree_without_public_articles_gives_empty_files(tmp_path: Path, db_url
     db_url = ingest(tmp_path, db_url)
     generated = "1970-01-01T00:00:00.000Z"  # no P article
 
-    with api_client(db_url) as client:
-        assert get(client, "/agents/index.json") == pretty(index(generated, [], [], []))
-        for feed in ("index", "feeds/claims", "feeds/sources", "feeds/edges", "feeds/roadmap"):
-            assert get(client, f"/agents/{feed}.jsonl") == b"\n", feed
-        assert get(client, "/agents/feeds/manifest.json") == pretty(manifest(generated, claims=0, sources=0, edges=0))
-        assert get(client, "/graph/nodes.json") == b"[]\n"
-        assert get(client, "/graph/edges.json") == pretty({"schemaVersion": 2, "generatedAt": generated, "edges": []})
-        # The report still lists the draft article.
-        assert get(client, "/agents/verification-report.json") == pretty(
+    with api_client(db_url, **PREVIEW) as client:
+        for headers in ({}, PREVIEW_HEADERS):
+            assert get(client, "/agents/index.json", headers) == pretty(index(generated, [], [], []))
+            for feed in ("index", "feeds/claims", "feeds/sources", "feeds/edges", "feeds/roadmap"):
+                assert get(client, f"/agents/{feed}.jsonl", headers) == b"\n", feed
+            assert get(client, "/agents/feeds/manifest.json", headers) == pretty(
+                manifest(generated, claims=0, sources=0, edges=0)
+            )
+            assert get(client, "/graph/nodes.json", headers) == b"[]\n"
+            assert get(client, "/graph/edges.json", headers) == pretty(
+                {"schemaVersion": 2, "generatedAt": generated, "edges": []}
+            )
+        # The publisher's report still lists the draft article: with the token, so does this one.
+        assert get(client, "/agents/verification-report.json", PREVIEW_HEADERS) == pretty(
             report(
                 generated,
                 [
@@ -1561,6 +1643,12 @@ def test_a_tree_without_public_articles_gives_empty_files(tmp_path: Path, db_url
                     ),
                 ],
             )
+        )
+        # Anonymous callers learn nothing of it: an empty report, an empty catalog.
+        assert get(client, "/agents/verification-report.json") == pretty(report(generated, []))
+        assert get(client, "/agents/diagnostics.json") == pretty(diagnostics(generated, 0, 0, []))
+        assert get(client, "/agents/garden-queries.json") == pretty(
+            garden_queries(generated, topics=[], tags=[], source_types=[], by_topic=[], by_type=[])
         )
 
 
@@ -1622,8 +1710,9 @@ def test_llms_txt_for_a_two_article_tree(tmp_path: Path, db_url: str) -> None:
 ## Use
 {LLMS_USE}
 """
-    with api_client(db_url) as client:
-        assert get(client, "/llms.txt") == expected.encode()
+    with api_client(db_url, **PREVIEW) as client:
+        for headers in ({}, PREVIEW_HEADERS):  # llms.txt is built from P articles: the same for every caller
+            assert get(client, "/llms.txt", headers) == expected.encode()
 
 
 def test_orders_left_to_the_database_are_code_point_orders_on_every_backend(tmp_path: Path, db_url: str) -> None:

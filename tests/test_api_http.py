@@ -620,8 +620,8 @@ def test_readyz_reports_the_corpus_counts_and_last_ingest(tmp_path: Path, db_url
     assert code == 0, report["errors"]
     artifacts = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(CONTENT.glob("articles/*/*/artifact.json"))]
 
-    with api_client(db_url) as client:
-        response = client.get("/readyz")
+    with api_client(db_url, GARDEN_PREVIEW_TOKEN=TOKEN) as client:
+        response = client.get("/readyz", headers=BEARER)
         assert response.status_code == 200
         body = response.json()
         assert body["status"] == "ready" and body["database"] == backend
@@ -631,6 +631,12 @@ def test_readyz_reports_the_corpus_counts_and_last_ingest(tmp_path: Path, db_url
         assert corpus["publicArticles"] == report["counts"]["public_articles"]
         assert corpus["publicArticles"] == len(artifacts) - 2  # all but the draft and the archived article
         assert corpus["claims"] == report["counts"]["claims"] == sum(len(a["claims"]) for a in artifacts)
+        # Anonymous callers learn only the public counts: not how many drafts, reviews or archived articles
+        # are stored (app.queries.common.hides).
+        anonymous = client.get("/readyz").json()["corpus"]
+        assert anonymous | {"articles": None, "claims": None} == corpus | {"articles": None, "claims": None}
+        assert anonymous["articles"] == anonymous["publicArticles"] == report["counts"]["public_articles"]
+        assert anonymous["claims"] == report["counts"]["public_claims"]
         ingested = dt.datetime.fromisoformat(corpus["ingestedAt"])
         assert ingested.tzinfo is not None
         assert started - dt.timedelta(seconds=1) <= ingested <= finished + dt.timedelta(seconds=1)

@@ -4,6 +4,10 @@ Every builder returns the file's bytes (or, for the feeds, an iterator of byte c
 row by row, so memory stays flat however large the corpus). Section numbers refer to DATA-CONTRACT §2.
 The rows come from the same tables and the same row builders (app.shapes) as the REST API, and claim states
 and diagnostics from app.derive, so the two can never disagree.
+
+The files here select published (P) articles, as the publisher's do, for every caller: P articles are never
+hidden (app.queries.common.hides). The reports and garden-queries.json, which the publisher builds over more
+than P articles, are in app.agent.reports and take the caller's visibility into account.
 """
 
 from __future__ import annotations
@@ -15,27 +19,24 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlmodel import Session
 
-from app import derive, shapes
-from app.agent.collation import code_unit_key, locale_key
+from app import shapes
+from app.agent.collation import locale_key
 from app.queries.common import (
     ARTICLE,
     CLAIM,
-    DIAGNOSTIC,
     DOCUMENT,
     EDGE,
     SOURCE,
     TAG,
     TOPIC,
+    disclosed,
     grouped,
     max_public_updated,
 )
 
-STATES = derive.STATES
-MATURITIES = ["seed", "sprout", "evergreen", "contested", "superseded"]
-STATUSES = ["draft", "review", "published", "archived"]
 ROW_CHUNK = 1000
 
 
@@ -50,7 +51,8 @@ def compact(value: Any) -> bytes:
 
 class Corpus:
     """What the builders share for one request: the session, the site, the corpus-wide generatedAt, and whether
-    the caller has preview access (``preview``: the publisher's files over every article; else the public subset).
+    the caller has preview access (``preview``: the publisher's files over every article; else the subset that
+    leaves out hidden articles, app.queries.common.hides).
     """
 
     def __init__(self, session: Session, site: str, today: dt.date, *, preview: bool = False) -> None:
@@ -58,8 +60,12 @@ class Corpus:
         self.generated_at = shapes.generated_at(max_public_updated(session))
 
     def public_articles(self) -> list[Any]:
-        """Published (P) article rows in dir order."""
-        query = select(ARTICLE).where(ARTICLE.c.is_public.is_(True)).order_by(ARTICLE.c.dir_key)
+        """Published (P) article rows in dir order (the same for every caller: P articles are never hidden)."""
+        return self.articles(ARTICLE.c.is_public.is_(True))
+
+    def articles(self, *where: ColumnElement[bool]) -> list[Any]:
+        """Article rows matching ``where`` that the caller may learn of, in dir order."""
+        query = select(ARTICLE).where(disclosed(self.preview), *where).order_by(ARTICLE.c.dir_key)
         return list(self.session.execute(query).mappings())
 
     def index_entries(self, rows: Sequence[Any]) -> list[dict[str, Any]]:
@@ -267,7 +273,7 @@ def nodes_json(corpus: Corpus) -> bytes:
     articles = corpus.public_articles()
     ids = [row["id"] for row in articles]
     topics = grouped(corpus.session, TOPIC.c.topic, ids)
-    claims, sources = by_article(corpus.session, CLAIM), by_article(corpus.session, SOURCE)
+    claims, sources = by_article(corpus.session, CLAIM, ids), by_article(corpus.session, SOURCE, ids)
     for row in articles:
         article_id = f"article:{row['slug']}"
         nodes.setdefault(article_id, {"id": article_id, "type": "article", "label": row["title"],
@@ -300,177 +306,14 @@ def edges_json(corpus: Corpus) -> bytes:
     return pretty({"schemaVersion": 2, "generatedAt": corpus.generated_at, "edges": edges})
 
 
-# --- verification report, diagnostics (§2.6, §2.7) -------------------------------------------------------
-
-
-def _findings(corpus: Corpus) -> dict[int, list[Any]]:
-    """{article id: the publisher's active findings, in order} for every article."""
-    today = corpus.today.isoformat()
-    query = (
-        select(DIAGNOSTIC)
-        .where(DIAGNOSTIC.c.origin == "generator")
-        .order_by(DIAGNOSTIC.c.article_id, DIAGNOSTIC.c.position)
-    )
+def by_article(session: Session, child: Any, article_ids: Sequence[int]) -> dict[int, list[Any]]:
+    """{article id: rows of ``child`` (claims, sources) in position order}, for the articles ``article_ids``."""
     out: dict[int, list[Any]] = defaultdict(list)
-    for finding in corpus.session.execute(query).mappings():
-        if finding["active_from"] is None or finding["active_from"] <= today:
-            out[finding["article_id"]].append(finding)
+    if article_ids:
+        query = select(child).where(child.c.article_id.in_(article_ids))
+        for row in session.execute(query.order_by(child.c.article_id, child.c.position)).mappings():
+            out[row["article_id"]].append(row)
     return out
-
-
-def _all_articles(corpus: Corpus) -> list[Any]:
-    return list(corpus.session.execute(select(ARTICLE).order_by(ARTICLE.c.dir_key)).mappings())
-
-
-def by_article(session: Session, child: Any) -> dict[int, list[Any]]:
-    """{article id: rows of ``child`` (claims, sources) in position order}, for every article."""
-    out: dict[int, list[Any]] = defaultdict(list)
-    for row in session.execute(select(child).order_by(child.c.article_id, child.c.position)).mappings():
-        out[row["article_id"]].append(row)
-    return out
-
-
-def verification_report(corpus: Corpus) -> list[dict[str, Any]]:
-    """The report's ``articles`` (every article, dir order), claim states resolved against today."""
-    findings, claims = _findings(corpus), by_article(corpus.session, CLAIM)
-    report = []
-    for article in _all_articles(corpus):
-        items, summary = [], dict.fromkeys(STATES, 0)
-        for claim in claims[article["id"]]:
-            state = derive.ClaimState(claim["state_base"], claim["stale_from"]).on(corpus.today)
-            summary[state] += 1
-            items.append({
-                "id": claim["local_id"], "claim": claim["text"], "confidence": claim["confidence"],
-                "status": claim["kind"], "state": state, "evidenceCount": claim["evidence_count"],
-                "counterevidenceCount": claim["counterevidence_count"],
-                "findings": [
-                    {"rule": f["rule"], "severity": f["severity"], "message": f["message"]}
-                    for f in findings[article["id"]]
-                    if derive.concerns_claim(f["rule"], f["claim_local_id"], f["message"], claim["local_id"])
-                ],
-            })  # fmt: skip
-        report.append({"slug": article["slug"], "title": article["title"], "status": article["status"],
-                       "claims": items, "summary": summary})  # fmt: skip
-    return report
-
-
-def verification_report_json(corpus: Corpus) -> bytes:
-    articles = verification_report(corpus)
-    return pretty({"schemaVersion": 1, "generatedAt": corpus.generated_at, "articles": articles})
-
-
-def diagnostics_json(corpus: Corpus) -> bytes:
-    findings = _findings(corpus)
-    items = []
-    for article in _all_articles(corpus):
-        for f in findings[article["id"]]:
-            item = {"rule": f["rule"], "severity": f["severity"]}
-            if f["claim_local_id"] is not None:
-                item["claimId"] = f["claim_local_id"]
-            items.append({**item, "message": f["message"]})
-    errors = sum(1 for item in items if item["severity"] == "error")
-    warnings = sum(1 for item in items if item["severity"] == "warning")
-    return pretty({
-        "schemaVersion": 1,
-        "generatedAt": corpus.generated_at,
-        "summary": {"errors": errors, "warnings": warnings, "total": len(items)},
-        "findings": items,
-    })  # fmt: skip
-
-
-# --- garden-queries.json (§2.8) ---------------------------------------------------------------------------
-
-DIMENSIONS = [
-    ("topic", "Article topic."),
-    ("tag", "Article tag."),
-    ("maturity", "Article maturity."),
-    ("status", "Article publication status."),
-    ("citesSourceType", "Source type cited by the article."),
-    ("claimState", "Computed verification state of a claim."),
-    ("keyword", "Case-insensitive phrase match across title, summary, thesis, claims, sources, tags, and topics."),
-    ("relatedTo", "Articles related by shared topic or graph edge to the given slug."),
-]
-
-
-def garden_queries_json(corpus: Corpus) -> bytes:
-    """The query catalog over articles whose artifact status is published ("published (A)")."""
-    articles = list(corpus.session.execute(
-        select(ARTICLE).where(ARTICLE.c.status == "published").order_by(ARTICLE.c.dir_key)
-    ).mappings())  # fmt: skip
-    ids = [row["id"] for row in articles]
-    topics, tags = grouped(corpus.session, TOPIC.c.topic, ids), grouped(corpus.session, TAG.c.tag, ids)
-    claims, sources = by_article(corpus.session, CLAIM), by_article(corpus.session, SOURCE)
-    # States come from the verification report: by slug (first match) and local claim id.
-    states: dict[tuple[str, str], str] = {}
-    for item in verification_report(corpus):
-        for claim in item["claims"]:
-            states.setdefault((item["slug"], claim["id"]), claim["state"])
-
-    def entry(row: Any) -> dict[str, Any]:
-        return {"articleId": f"article:{row['slug']}", "slug": row["slug"],
-                "articleUrl": shapes.article_url(corpus.site, row["canonical_path"]),
-                "agentJsonPath": f"/agents/articles/{row['slug']}.json"}  # fmt: skip
-
-    def claim_rows(keep: Any) -> list[dict[str, Any]]:
-        return [
-            {**entry(row), "claimId": c["local_id"], "claim": c["text"], "confidence": c["confidence"],
-             "status": c["kind"]}
-            for row in articles for c in claims[row["id"]] if keep(c, states.get((row["slug"], c["local_id"])))
-        ]  # fmt: skip
-
-    by_topic = [
-        {**entry(row), "topic": topic}
-        for topic in sorted({t for row in articles for t in topics[row["id"]]}, key=locale_key)
-        for row in articles
-        if topic in topics[row["id"]]
-    ]
-    by_type = [
-        {**entry(row), "sourceId": s["source_id"], "sourceTitle": s["title"], "sourceType": s["type"],
-         "sourceUrl": s["url"]}
-        for kind in sorted({s["type"] for row in articles for s in sources[row["id"]]}, key=locale_key)
-        for row in articles for s in sources[row["id"]] if s["type"] == kind
-    ]  # fmt: skip
-    with_draft = [
-        entry(row) for row in articles
-        if any(states.get((row["slug"], c["local_id"])) == "draft" for c in claims[row["id"]])
-    ]  # fmt: skip
-    queries = [
-        ("articles-by-topic", "Published articles grouped by topic.", {"groupBy": "topic"}, "articles", by_topic),
-        ("claims-needing-evidence", "Claims whose computed verification state is needs-evidence.",
-         {"claimState": "needs-evidence"}, "claims", claim_rows(lambda c, s: s == "needs-evidence")),
-        ("claims-contested-or-stale", "Claims whose computed verification state is contested or stale.",
-         {"claimState": ["contested", "stale"]}, "claims", claim_rows(lambda c, s: s in ("contested", "stale"))),
-        ("high-confidence-claims", "Claims with confidence high.", {"confidence": "high"}, "claims",
-         claim_rows(lambda c, s: c["confidence"] == "high")),
-        ("sources-by-type", "Sources grouped by source type.", {"groupBy": "sourceType"}, "sources", by_type),
-        ("articles-with-draft-claims", "Published articles that contain at least one draft-state claim.",
-         {"claimState": "draft", "status": "published"}, "articles", with_draft),
-    ]  # fmt: skip
-    values: dict[str, list[str]] = {
-        "topic": sorted({t for row in articles for t in topics[row["id"]]}, key=code_unit_key),
-        "tag": sorted({t for row in articles for t in tags[row["id"]]}, key=code_unit_key),
-        "maturity": MATURITIES,
-        "status": STATUSES,
-        "citesSourceType": sorted({s["type"] for row in articles for s in sources[row["id"]]}, key=code_unit_key),
-        "claimState": list(STATES),
-    }
-    return pretty({
-        "schemaVersion": 1,
-        "schema": "https://aura-knowledge.github.io/schemas/garden-queries.schema.json",
-        "site": corpus.site,
-        "base": "",
-        "generatedAt": corpus.generated_at,
-        "catalogSize": {"queryCount": len(queries), "totalResults": sum(len(q[4]) for q in queries)},
-        "dimensions": [
-            {"name": name, "description": text, **({"values": values[name]} if name in values else {})}
-            for name, text in DIMENSIONS
-        ],
-        "queries": [
-            {"name": name, "description": text, "params": params, "resultType": kind, "resultCount": len(rows),
-             "results": rows}
-            for name, text, params, kind, rows in queries
-        ],
-    })  # fmt: skip
 
 
 # --- llms.txt (§2.9) --------------------------------------------------------------------------------------

@@ -36,8 +36,55 @@ SERIES_COLUMNS = [ARTICLE.c[name] for name in ("series_slug", "series_title", "s
 ARTICLE_COLUMNS = [c for c in ARTICLE.c if c.name not in ("fingerprint", "ingested_at")]
 
 
+# --- Visibility: the one rule, applied here and nowhere else -------------------------------------------------
+
+#: The statuses that hide an article from anonymous callers, whichever of its files says them.
+HIDING_STATUSES = ("draft", "review")
+
+
+def hides(fm_status: str, status: str) -> bool:
+    """Whether an article is hidden from anonymous callers: its front matter OR its artifact says draft or review.
+
+    This is the one visibility rule of the service; :func:`hidden` is the same rule in SQL. It was decided so:
+
+    * **The stricter file wins.** The publisher's generator is looser in one place: garden-queries.json
+      selects on the artifact status alone ("published (A)", DATA-CONTRACT §2.8), and the verification report
+      and diagnostics.json cover every article (§2.6, §2.7). Served as they are, those files would tell anyone
+      the slug, title, claims, topics and tags of an article that one of its files still calls a draft or a
+      review. So an article is hidden when either file says draft or review, and an anonymous caller learns
+      nothing about it on any surface: not in REST (lists, totals, counts, facets, series, topics, related
+      links, sources, a 404 like an unknown slug's on every route), search, MCP, /readyz or an agent file.
+    * **Archived stays as the publisher lists it.** An archived article that no file calls draft or review is
+      not hidden: REST answers 410 for it and leaves it out of lists (§6), the files built from published (P)
+      articles leave it out, as the publisher's do (§2.2: index.json's archives[] group P articles), and the
+      verification report and diagnostics.json list it, as the publisher's do (§9.5). An article archived in
+      one file and draft or review in the other is hidden: the stricter wins, so it is a 404, not a 410.
+    * **With the preview token everything is shown,** and the agent files are exactly the publisher's.
+    * **Not hidden: that the corpus changed.** Any ingest that changes the store, a hidden article's included,
+      moves ``X-Corpus-Version``, ``Last-Modified`` and the feeds' ETags for everyone; the bodies do not move.
+
+    What each surface shows an anonymous caller is then the publisher's own selection with hidden articles
+    taken out: :func:`visible` (published in both files, P, stored by ingest as ``is_public``: not hidden and
+    not archived) for REST, search and MCP and the P files; :func:`disclosed` (not hidden) for the reports
+    and garden-queries.json.
+    """
+    return fm_status in HIDING_STATUSES or status in HIDING_STATUSES
+
+
+def hidden() -> ColumnElement[bool]:
+    """:func:`hides` in SQL: the article rows hidden from anonymous callers."""
+    return or_(ARTICLE.c.fm_status.in_(HIDING_STATUSES), ARTICLE.c.status.in_(HIDING_STATUSES))
+
+
+def disclosed(preview: bool) -> ColumnElement[bool]:
+    """Articles the caller may learn of at all: every one with preview; anonymous, those not :func:`hidden`
+    (published and archived ones). The reports and garden-queries.json select within these."""
+    return ARTICLE.c.id.isnot(None) if preview else ~hidden()
+
+
 def visible(preview: bool) -> ColumnElement[bool]:
-    """Anonymous callers see published (P) articles only; preview sees everything."""
+    """Articles the caller may read on REST, search and MCP: every one with preview; anonymous, published (P)
+    ones, i.e. :func:`disclosed` and not archived (``is_public``, stored by ingest and indexed)."""
     return ARTICLE.c.is_public.is_(True) if not preview else ARTICLE.c.id.isnot(None)
 
 
@@ -73,15 +120,15 @@ def grouped(session: Session, column: Any, article_ids: Sequence[int]) -> dict[i
 
 
 def find_article(session: Session, slug_or_id: str, preview: bool) -> Any:
-    """The article row for ``/articles/{slug}``: 404 if absent or unpublished, 410 if archived."""
+    """The article row for ``/articles/{slug}``: 404 if absent or hidden (:func:`hides`), 410 if archived."""
     slug = article_slug(slug_or_id)
     row = session.execute(select(*ARTICLE_COLUMNS).where(ARTICLE.c.slug == slug)).mappings().first()
     if row is None:
         raise ApiProblem(404, "Not Found", f"No article '{slug}'.")
     if not preview and not row["is_public"]:
-        if "archived" in (row["status"], row["fm_status"]):
-            raise ApiProblem(410, "Gone", f"The article '{slug}' has been archived.")
-        raise ApiProblem(404, "Not Found", f"No article '{slug}'.")
+        if hides(row["fm_status"], row["status"]):  # the stricter wins: hidden even where the other says archived
+            raise ApiProblem(404, "Not Found", f"No article '{slug}'.")
+        raise ApiProblem(410, "Gone", f"The article '{slug}' has been archived.")
     return row
 
 

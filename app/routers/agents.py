@@ -1,6 +1,9 @@
 """The publisher's agent files, served live (DATA-CONTRACT §2): the same bytes its generator would write.
 
-Public (P) content only, whoever asks: these are the publisher's public files.
+With the preview token, exactly the publisher's files. Anonymous callers get the same files without the
+articles hidden from them (app.queries.common.hides): the files built from published (P) articles are the same
+for both; the verification report, diagnostics.json and garden-queries.json leave hidden articles out
+(app.agent.reports).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from app.agent import files
+from app.agent import files, reports
 from app.http import JSON, MARKDOWN, Context, ContextDep
 from app.problems import ApiProblem
 from app.queries.params import NoParams
@@ -71,18 +74,18 @@ _feed("/agents/feeds/claims.jsonl", "Every public claim, one JSON row per line, 
 _feed("/agents/feeds/sources.jsonl", "Every public source per article, streamed", files.sources_feed)
 _feed("/agents/feeds/edges.jsonl", "Every graph edge (from, to, type), streamed", files.edges_feed)
 _feed("/agents/feeds/roadmap.jsonl", "The roadmap feed (always empty: roadmaps are out of scope)", files.roadmap_feed)
-_file("/agents/garden-queries.json", "The garden query catalog", files.garden_queries_json, JSON, GardenQueries)
+_file("/agents/garden-queries.json", "The garden query catalog", reports.garden_queries_json, JSON, GardenQueries)
 _file(
     "/agents/verification-report.json",
-    "Claim states and findings for every article",
-    files.verification_report_json,
+    "Claim states and findings for every article the caller may see",
+    reports.verification_report_json,
     JSON,
     VerificationReport,
 )
 _file(
     "/agents/diagnostics.json",
-    "The publisher's diagnostics for every article",
-    files.diagnostics_json,
+    "The publisher's diagnostics for every article the caller may see",
+    reports.diagnostics_json,
     JSON,
     Diagnostics,
 )

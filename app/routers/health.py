@@ -6,13 +6,11 @@ import datetime as dt
 
 from fastapi import APIRouter
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func
-from sqlmodel import select
+from pydantic import BaseModel, ConfigDict, Field
 
-from app import models
 from app.budget import estimate
 from app.http import ContextDep
+from app.queries.corpus import held
 
 router = APIRouter(tags=["health"])
 
@@ -26,7 +24,8 @@ class Health(BaseModel):
 
 
 class CorpusSummary(BaseModel):
-    """The stored corpus."""
+    """The stored corpus, as the caller may see it: anonymous callers get the counts of published articles
+    only (how many drafts or reviews are stored is not theirs to learn); the preview token counts everything."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"version": 3, "ingestedAt": "2026-11-22T15:58:59Z", "articles": 12, "publicArticles": 10, "claims": 60}
@@ -34,9 +33,9 @@ class CorpusSummary(BaseModel):
 
     version: int
     ingestedAt: dt.datetime | None
-    articles: int
-    publicArticles: int
-    claims: int
+    articles: int = Field(description="Articles the caller may read: published ones, or all with preview access.")
+    publicArticles: int = Field(description="Articles published in both front matter and artifact.")
+    claims: int = Field(description="Claims of the articles the caller may read.")
 
 
 class Ready(BaseModel):
@@ -77,17 +76,12 @@ async def healthz() -> Response:  # no I/O: answered on the event loop, not in t
 
 @router.get("/readyz", response_model=Ready, summary="The database answers; the loaded corpus")
 def readyz(ctx: ContextDep) -> Response:
-    session = ctx.session
-    corpus = session.exec(select(models.Corpus)).first()
-    article = models.Article
-    articles = session.scalar(select(func.count()).select_from(article)) or 0
-    public = session.scalar(select(func.count()).select_from(article).where(article.is_public)) or 0
-    claims = session.scalar(select(func.count()).select_from(models.Claim)) or 0
+    corpus = held(ctx.session, ctx.preview)
     summary = CorpusSummary(
-        version=corpus.version if corpus else 0,
-        ingestedAt=corpus.ingested_at if corpus else None,
-        articles=articles,
-        publicArticles=public,
-        claims=claims,
+        version=corpus.version,
+        ingestedAt=corpus.ingested_at,
+        articles=corpus.articles,
+        publicArticles=corpus.public_articles,
+        claims=corpus.claims,
     )
-    return _json(Ready(status="ready", database=session.get_bind().dialect.name, corpus=summary))
+    return _json(Ready(status="ready", database=ctx.session.get_bind().dialect.name, corpus=summary))
