@@ -42,7 +42,7 @@ from starlette.types import Scope as AsgiScope
 
 from app.content.schema import ClaimKind, Confidence, Supports, VerificationStatus
 from app.db import get_engine
-from app.http import holding_nul, preview_access
+from app.http import api_url, holding_nul, preview_access
 from app.problems import ApiProblem
 from app.queries import articles, claims, series, topics
 from app.queries.common import Listing, Scope
@@ -130,11 +130,10 @@ def resource_query(ctx: Context, run: Callable[[Scope], T]) -> T:
         raise MCPError(code=INVALID_REQUEST, message=problem.detail) from problem
 
 
-def url_for(ctx: Context) -> Callable[[str], str]:
-    """Absolute URLs on the serving API, as the REST bodies carry them (``Context.url``)."""
-    request = http_request(ctx)
-    base = str(request.base_url).rstrip("/") if request is not None else ""
-    return lambda path: f"{base}{path}"
+def url_for(_ctx: Context) -> Callable[[str], str]:
+    """URLs on the serving API, as the REST bodies carry them (``app.http.api_url``: GARDEN_PUBLIC_URL or relative)."""
+    settings = get_settings()
+    return lambda path: api_url(settings, path)
 
 
 def structured(payload: dict[str, Any]) -> CallToolResult:
