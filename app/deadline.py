@@ -83,6 +83,8 @@ class Guard:
 
 #: The guard of the request being served (None outside requests: ingest, migrations, the command line).
 current_guard: ContextVar[Guard | None] = ContextVar("garden_request_guard", default=None)
+#: The guard in the request's ASGI scope too, for work that does not run in the request's context (app.mcp_server).
+GUARD_KEY = "garden.guard"
 
 
 class DetachedTasks:
@@ -123,6 +125,7 @@ class RequestDeadline:
             await self.app(scope, receive, send)
             return
         guard = Guard(time.monotonic() + self.timeout)
+        scope[GUARD_KEY] = guard
         settled = anyio.Event()  # the response started, or the application returned
         done = anyio.Event()  # the application returned
         started = False

@@ -42,6 +42,7 @@ from starlette.types import Scope as AsgiScope
 
 from app.content.schema import ClaimKind, Confidence, Supports, VerificationStatus
 from app.db import get_engine
+from app.deadline import GUARD_KEY, current_guard
 from app.http import api_url, holding_nul, preview_access
 from app.problems import ApiProblem
 from app.queries import articles, claims, series, topics
@@ -104,12 +105,18 @@ def query(ctx: Context, run: Callable[[Scope], T]) -> T:
     settings = get_settings()
     request = http_request(ctx)
     preview = preview_access(request, settings) if request is not None else False
-    with Session(get_engine()) as session:
-        try:
+    # The SDK runs tools in tasks of its own, which do not inherit the HTTP request's context: its deadline
+    # (app.deadline) is handed over through the ASGI scope, so that the database layer bounds this work too.
+    token = current_guard.set(request.scope.get(GUARD_KEY)) if request is not None else None
+    try:
+        with Session(get_engine()) as session:
             return run(Scope(session, preview=preview, today=settings.effective_today(), site=settings.site_url))
-        except DataError as error:  # a value PostgreSQL refuses for its column: only a forged cursor gets here
-            raise ApiProblem(400, "Invalid cursor", "cursor is malformed: pass back nextCursor unchanged.",
-                             parameter="cursor") from error  # fmt: skip
+    except DataError as error:  # a value PostgreSQL refuses for its column: only a forged cursor gets here
+        raise ApiProblem(400, "Invalid cursor", "cursor is malformed: pass back nextCursor unchanged.",
+                         parameter="cursor") from error  # fmt: skip
+    finally:
+        if token is not None:
+            current_guard.reset(token)
 
 
 def tool_query(ctx: Context, run: Callable[[Scope], T]) -> T:
