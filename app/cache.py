@@ -2,9 +2,11 @@
 
 ``ResponseCache`` is ASGI middleware in front of the routes. A public ``GET`` (no ``Authorization``) whose
 response is a ``200`` with an ``ETag`` and ``Cache-Control: public`` is kept, headers and body, under its
-scheme, host, path, query string and whether the client takes gzip (the bytes differ by content coding, and
-``next`` links name the host). The next identical request is answered from memory, ``304 Not Modified``
-included, without routing, validation or a database session.
+path, query string and whether the client takes gzip (the bytes differ by content coding). Not under its
+``Host``: no response depends on it (links come from ``GARDEN_PUBLIC_URL`` or are relative, app.http.api_url),
+so a client cannot fill the cache with copies, or with answers naming a host of its choosing. The next
+identical request is answered from memory, ``304 Not Modified`` included, without routing, validation or a
+database session.
 
 An entry is served only while it is still true: it records the corpus version its response carries
 (``X-Corpus-Version``) and the date it was made (claim states turn stale with the date), and both must
@@ -34,8 +36,12 @@ from starlette.types import ASGIApp, Message, Receive, Send
 from starlette.types import Scope as AsgiScope
 
 from app import models
+from app.db import client_timeouts
 from app.models import table
 from app.negotiation import accepts_gzip, http_date, not_modified
+from app.settings import get_settings
+
+_Key = tuple[str, bytes, bool]  # path, query string, gzip or not
 
 # Headers a 304 does not repeat: they describe a body it does not have (RFC 9110 §15.4.5).
 _BODY_HEADERS = frozenset({b"content-type", b"content-length", b"content-encoding", b"x-token-estimate"})
@@ -91,7 +97,10 @@ class CorpusWatch:
                 self._probe = sqlite3.connect(url.database, check_same_thread=False, isolation_level=None)
             return
         # A connection of the watch's own, not the pool's: the requests' slots never wait for it.
-        engine = create_engine(url, pool_size=1, max_overflow=0, pool_pre_ping=True, isolation_level="AUTOCOMMIT")
+        # Client-side timeouts as the API's (app.db): a server gone away ends a poll in an error, not a hang.
+        timeouts = client_timeouts(url, get_settings().request_timeout)
+        engine = create_engine(url, pool_size=1, max_overflow=0, pool_pre_ping=True, isolation_level="AUTOCOMMIT",
+                               connect_args=timeouts)  # fmt: skip
         self.version = self._read(lambda: self._fetch(engine))
         self._stop.clear()
         self._poller = threading.Thread(target=self._poll, args=(engine,), name="corpus-watch", daemon=True)
@@ -148,7 +157,7 @@ class ResponseCache:
         self.watch = watch
         self._today = today
         self.skip_prefixes = skip_prefixes
-        self.entries: OrderedDict[tuple[str, str, str, bytes, bool], _Entry] = OrderedDict()
+        self.entries: OrderedDict[_Key, _Entry] = OrderedDict()
         self.size = 0
         self.version = -1
 
@@ -160,20 +169,18 @@ class ResponseCache:
         if path.startswith(self.skip_prefixes):
             await self.app(scope, receive, send)
             return
-        host = accept_encoding = if_none_match = if_modified_since = ""
+        accept_encoding = if_none_match = if_modified_since = ""
         for name, value in scope["headers"]:
             if name == b"authorization":
                 await self.app(scope, receive, send)  # preview answers are private: never stored, never served
                 return
-            if name == b"host":
-                host = value.decode("latin-1")
-            elif name == b"accept-encoding":
+            if name == b"accept-encoding":
                 accept_encoding = value.decode("latin-1")
             elif name == b"if-none-match":
                 if_none_match = value.decode("latin-1")
             elif name == b"if-modified-since":
                 if_modified_since = value.decode("latin-1")
-        key = (scope["scheme"], host, path, scope["query_string"], accepts_gzip(accept_encoding))
+        key = (path, scope["query_string"], accepts_gzip(accept_encoding))
         version = self._current_version()
         today = self._today()
         entry = self.entries.get(key)
@@ -197,9 +204,7 @@ class ResponseCache:
             self.version = version
         return version
 
-    async def _miss(
-        self, scope: AsgiScope, receive: Receive, send: Send, key: tuple[str, str, str, bytes, bool], today: dt.date
-    ) -> None:
+    async def _miss(self, scope: AsgiScope, receive: Receive, send: Send, key: _Key, today: dt.date) -> None:
         start_headers: list[tuple[bytes, bytes]] = []
         chunks: list[bytes] = []
         size = 0
@@ -224,7 +229,7 @@ class ResponseCache:
 
         await self.app(scope, receive, capture)
 
-    def _store(self, key: tuple[str, str, str, bytes, bool], headers: list[tuple[bytes, bytes]], body: bytes,
+    def _store(self, key: _Key, headers: list[tuple[bytes, bytes]], body: bytes,
                today: dt.date) -> None:  # fmt: skip
         found = {name.lower(): value for name, value in headers}
         try:

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import math
+import os
+import socket
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.pool import ConnectionPoolEntry
 
+from app.deadline import Guard, current_guard
 from app.settings import get_settings
 
 
@@ -33,16 +40,17 @@ def _begin(connection: Connection) -> None:
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL and may be shared across FastAPI's worker threads.
 
-    The pool keeps ``GARDEN_POOL_SIZE`` connections (the app runs that many request threads, app.main), plus as
-    many again for streamed feeds, each of which holds one until its last byte; a request that finds none free
-    within ``GARDEN_POOL_TIMEOUT`` is answered 503 (app.problems).
+    The pool keeps a connection for each request slot (``GARDEN_POOL_SIZE`` plus ``GARDEN_HEAVY_REQUESTS``,
+    app.main), plus as many again for the MCP server's sessions. Requests never wait on the pool itself: they
+    wait for a slot, for at most ``GARDEN_POOL_TIMEOUT`` (app.http.get_context).
     """
     settings = get_settings()
+    slots = settings.pool_size + settings.heavy_requests
     options: dict[str, Any] = {
         "json_serializer": _json_text,
         "json_deserializer": orjson.loads,
-        "pool_size": settings.pool_size,
-        "max_overflow": settings.pool_size,
+        "pool_size": slots,
+        "max_overflow": slots,
         "pool_timeout": settings.pool_timeout,
     }
     if url.startswith("sqlite"):
@@ -51,11 +59,117 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False}, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _begin)
-        return engine
-    # PostgreSQL: a transaction's reads share one snapshot only from REPEATABLE READ up (READ COMMITTED, the
-    # default, takes one per statement, so a list's count and its rows could come from two corpora). Reads
-    # never fail under it; ingest writes under READ COMMITTED (app.ingest).
-    return create_engine(url, pool_pre_ping=True, isolation_level="REPEATABLE READ", **options)
+    else:
+        # PostgreSQL: a transaction's reads share one snapshot only from REPEATABLE READ up (READ COMMITTED, the
+        # default, takes one per statement, so a list's count and its rows could come from two corpora). Reads
+        # never fail under it; ingest writes under READ COMMITTED (app.ingest).
+        connect_args = client_timeouts(make_url(url), settings.request_timeout)
+        engine = create_engine(url, isolation_level="REPEATABLE READ", connect_args=connect_args, **options)
+    guard_checkouts(engine, settings.request_timeout)
+    return engine
+
+
+def client_timeouts(url: URL, request_timeout: float) -> dict[str, Any]:
+    """libpq's client-side limits, for those the URL does not set: a server that does not answer the connection
+    (``connect_timeout``), a peer that is gone (TCP keepalives, ``tcp_user_timeout``) ends in an error, not a
+    hang. They cannot see a server that is up but stopped (its kernel still acknowledges every packet): the
+    request's guard aborts those connections (app.deadline)."""
+    wanted: dict[str, Any] = {
+        "connect_timeout": max(2, math.ceil(request_timeout)),  # whole seconds; libpq takes 2 at least
+        "keepalives": 1,
+        "keepalives_idle": 5,
+        "keepalives_interval": 2,
+        "keepalives_count": 3,
+        "tcp_user_timeout": math.ceil(request_timeout * 1000),
+    }
+    return {name: value for name, value in wanted.items() if name not in url.query}
+
+
+def guard_checkouts(engine: Engine, request_timeout: float) -> None:
+    """Bind the connections a request checks out to its deadline (its ``Guard``, app.deadline).
+
+    A request's connection is recorded in its guard until it is checked in, so that the guard can abort it; on
+    SQLite a progress handler interrupts any statement still running past the deadline. On PostgreSQL every
+    checkout of a used connection pings it (as ``pool_pre_ping`` would: a dead one is replaced), after
+    recording it, so that even a ping on a frozen server can be aborted; a request's ping is ``SET
+    statement_timeout`` to the request timeout, so that the server also stops any statement the request has
+    stopped waiting for. Connections used outside requests (ingest, migrations) get the server's default back.
+    """
+    postgres = engine.dialect.name == "postgresql"
+    abort = _abort_postgres if postgres else _abort_sqlite
+    timeout_ms = math.ceil(request_timeout * 1000)
+
+    def connect(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["fresh"] = True
+
+    def checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        fresh = record.info.pop("fresh", False)
+        guard = current_guard.get()
+        if guard is not None:
+            guard.hold(dbapi_connection, abort)
+            record.info["guard"] = guard
+            if not postgres:
+                dbapi_connection.set_progress_handler(guard.past, 10_000)
+        if not postgres:
+            return
+        if guard is not None:
+            record.info["api"] = True
+            statement = f"SET statement_timeout = {timeout_ms}"
+        elif record.info.pop("api", False):
+            statement = "SET statement_timeout = DEFAULT"
+        elif not fresh:
+            statement = "SELECT 1"
+        else:
+            return
+        try:
+            _autocommit_execute(dbapi_connection, statement)
+        except engine.dialect.loaded_dbapi.Error as error:
+            _release(dbapi_connection, record)
+            if guard is not None and guard.past():
+                raise  # the request was answered already: no new connection for it
+            raise DisconnectionError(f"the connection failed its ping: {error}") from error
+
+    def checkin(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        if _release(dbapi_connection, record) and not postgres and dbapi_connection is not None:
+            dbapi_connection.set_progress_handler(None, 0)
+
+    event.listen(engine, "connect", connect)
+    event.listen(engine, "checkout", checkout)
+    event.listen(engine, "checkin", checkin)
+
+
+def _release(dbapi_connection: Any, record: ConnectionPoolEntry) -> bool:
+    """Forget the request that held the connection; whether one did."""
+    guard: Guard | None = record.info.pop("guard", None)
+    if guard is not None:
+        guard.drop(dbapi_connection)
+    return guard is not None
+
+
+def _autocommit_execute(dbapi_connection: Any, statement: str) -> None:
+    """One statement outside any transaction (as SQLAlchemy's psycopg ping runs), so that a ``SET`` persists."""
+    before = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    try:
+        dbapi_connection.execute(statement)
+    finally:
+        if not dbapi_connection.closed:
+            dbapi_connection.autocommit = before
+
+
+def _abort_postgres(dbapi_connection: Any) -> None:
+    """Shut the connection's socket down: a thread blocked reading it wakes up to an error at once (a psycopg
+    wait polls the socket), and the pool discards the connection. ``shutdown`` acts on the socket, not on this
+    duplicate of its descriptor, and may be called from any thread."""
+    duplicate = socket.socket(fileno=os.dup(dbapi_connection.pgconn.socket))
+    try:
+        duplicate.shutdown(socket.SHUT_RDWR)
+    finally:
+        duplicate.close()
+
+
+def _abort_sqlite(dbapi_connection: Any) -> None:
+    dbapi_connection.interrupt()  # sqlite3's one call that is safe from another thread
 
 
 def _json_text(value: Any) -> str:

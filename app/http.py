@@ -33,6 +33,7 @@ from starlette.types import Scope as AsgiScope
 from app import models
 from app.budget import estimate
 from app.db import get_engine
+from app.deadline import current_guard
 from app.models import table
 from app.negotiation import accepts_gzip, not_modified
 from app.problems import ApiProblem
@@ -70,10 +71,8 @@ class Context:
         return self.settings.effective_today()
 
     def url(self, path: str, params: Sequence[tuple[str, str]] = ()) -> str:
-        """An absolute URL on this server, for ``next`` links and Link headers; ``params`` may repeat a name."""
-        base = str(self.request.base_url).rstrip("/")
-        query = urlencode(list(params))
-        return f"{base}{path}?{query}" if query else f"{base}{path}"
+        """A URL on this API, for ``next`` links and Link headers; ``params`` may repeat a name (``api_url``)."""
+        return api_url(self.settings, path, params)
 
     @property
     def last_modified(self) -> dt.datetime | None:
@@ -166,6 +165,18 @@ class Context:
         return Response(body, status_code=status, media_type=media_type, headers=headers)
 
 
+def api_url(settings: Settings, path: str, params: Sequence[tuple[str, str]] = ()) -> str:
+    """``GARDEN_PUBLIC_URL`` + path + query, or the path and query alone when it is unset.
+
+    Never built from the request's ``Host`` (or forwarded) headers: any client may send one, and a shared cache
+    keeping a ``next`` link that names a host of the client's choosing would hand it to everyone. A relative
+    reference resolves against the URL the client fetched (RFC 3986 §5), so links work behind any proxy.
+    """
+    query = urlencode(list(params))
+    target = f"{path}?{query}" if query else path
+    return f"{settings.public_url or ''}{target}"
+
+
 def read_corpus(session: Session) -> CorpusVersion:
     """The corpus version and last ingest; the first read of a session, so it pins the snapshot."""
     row = session.execute(select(table(models.Corpus).c.version, table(models.Corpus).c.ingested_at)).first()
@@ -210,19 +221,60 @@ def preview_access(request: Request, settings: Settings) -> bool:
     return True
 
 
+def is_heavy(path: str) -> bool:
+    """Heavy routes read the whole corpus, or rank it: ``/search``, ``/llms.txt``, ``/graph/…`` and every agent
+    file under ``/agents/`` except one article's (``/agents/articles/…``) or one topic's (``/agents/topics/…``),
+    the feeds included. Everything else reads one item or one bounded page."""
+    if path in ("/search", "/llms.txt") or path.startswith("/graph/"):
+        return True
+    return path.startswith("/agents/") and not path.startswith(("/agents/articles/", "/agents/topics/"))
+
+
+@dataclass(frozen=True, slots=True)
+class Slots:
+    """A worker's database slots (app.main makes them): ``GARDEN_POOL_SIZE`` for ordinary requests and
+    ``GARDEN_HEAVY_REQUESTS`` of their own for heavy ones (``is_heavy``), so that no burst of searches or
+    feed downloads can hold every slot while single-item reads wait behind it."""
+
+    light: anyio.Semaphore
+    heavy: anyio.Semaphore
+
+    def for_path(self, path: str) -> anyio.Semaphore:
+        return self.heavy if is_heavy(path) else self.light
+
+
+def database_busy(detail: str) -> ApiProblem:
+    """The 503 for a database that cannot take the request now: the client should retry shortly."""
+    return ApiProblem(503, "Service Unavailable", detail, headers={"Retry-After": "1"})
+
+
+async def take_slot(slots: anyio.Semaphore, settings: Settings) -> None:
+    """Wait for a slot, for ``GARDEN_POOL_TIMEOUT`` at most, and never past the request's deadline: then 503."""
+    guard = current_guard.get()
+    wait = settings.pool_timeout if guard is None else min(settings.pool_timeout, guard.remaining())
+    try:
+        with anyio.fail_after(wait):
+            await slots.acquire()
+    except TimeoutError:
+        raise database_busy(f"Every database slot stayed busy for {wait:.3g} s (GARDEN_POOL_TIMEOUT); "
+                            "retry shortly.") from None  # fmt: skip
+
+
 async def get_context(request: Request) -> AsyncIterator[Context]:
     """Take a database slot, open a session pinned to one corpus version, and work out the caller's visibility.
 
-    A request holds one of ``GARDEN_POOL_SIZE`` slots (app.main makes them) from before its first query until
-    its response, or its stream, ends; it waits for one on the event loop, not in a thread. The pool has a
+    A request holds a slot (``Slots``) from before its first query until its response, or its stream, ends; it
+    waits for one on the event loop, not in a thread, and for ``GARDEN_POOL_TIMEOUT`` at most. The pool has a
     connection for every slot, so no request thread ever waits for a connection. (With threads waiting on the
     pool, a burst of requests could occupy every thread while the requests holding connections wait for a
-    thread to finish in: a stall until the pool timeout, then 503s.)
+    thread to finish in: a stall until the pool timeout, then 503s.) A request answered 503 at its deadline
+    (app.deadline) keeps its slot until its thread returns, and gives it back then: the session is closed
+    shielded from that request's cancellation.
     """
     settings = get_settings()
     preview = preview_access(request, settings)
-    slots: anyio.Semaphore = request.app.state.db_slots
-    await slots.acquire()
+    slots = request.app.state.db_slots.for_path(request.scope["path"])
+    await take_slot(slots, settings)
     session = Session(get_engine())
     released = False
 
@@ -231,7 +283,8 @@ async def get_context(request: Request) -> AsyncIterator[Context]:
         if not released:
             released = True
             try:
-                await anyio.to_thread.run_sync(session.close)
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(session.close)
             finally:
                 slots.release()
 

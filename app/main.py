@@ -13,7 +13,8 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app.cache import CorpusWatch, ResponseCache
 from app.db import get_engine
-from app.http import HeadAsGet, reject_nul
+from app.deadline import DetachedTasks, RequestDeadline
+from app.http import HeadAsGet, Slots, reject_nul
 from app.mcp_server import McpHttp
 from app.problems import PROBLEM_RESPONSES, install_problem_handlers
 from app.routers import agents, articles, claims, health, search, series, sources, topics
@@ -41,16 +42,19 @@ def create_app() -> FastAPI:
     settings = get_settings()
     mcp = McpHttp()  # the MCP server at /mcp; its session manager runs in the app's lifespan
     watch = CorpusWatch(get_engine)
+    late = DetachedTasks()  # where requests answered at their deadline finish (app.deadline)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         limit_malloc_arenas()
-        # Sync routes run in anyio's thread pool; as many threads as database connections, so none waits for one.
-        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.pool_size
-        app.state.db_slots = anyio.Semaphore(settings.pool_size)  # app.http.get_context
+        # Sync routes run in anyio's thread pool; a thread for each database slot, so none waits for one.
+        slots = settings.pool_size + settings.heavy_requests
+        anyio.to_thread.current_default_thread_limiter().total_tokens = slots
+        # app.http.get_context: ordinary and heavy requests take slots of their own.
+        app.state.db_slots = Slots(anyio.Semaphore(settings.pool_size), anyio.Semaphore(settings.heavy_requests))
         await anyio.to_thread.run_sync(watch.current)  # opens the watch (and its connection) before any request
         try:
-            async with mcp.lifespan(app):
+            async with late.running(), mcp.lifespan(app):
                 yield
         finally:
             watch.close()
@@ -74,6 +78,7 @@ def create_app() -> FastAPI:
     ):
         app.include_router(router, responses=PROBLEM_RESPONSES, dependencies=[Depends(reject_nul)])
     app.router.routes.extend(mcp.routes("/mcp"))
+    app.add_middleware(RequestDeadline, timeout=settings.request_timeout, tasks=late)  # inside the cache: hits skip it
     app.add_middleware(
         ResponseCache,
         max_bytes=settings.response_cache_mb * 1024 * 1024,

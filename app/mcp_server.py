@@ -42,7 +42,8 @@ from starlette.types import Scope as AsgiScope
 
 from app.content.schema import ClaimKind, Confidence, Supports, VerificationStatus
 from app.db import get_engine
-from app.http import holding_nul, preview_access
+from app.deadline import GUARD_KEY, current_guard
+from app.http import api_url, holding_nul, preview_access
 from app.problems import ApiProblem
 from app.queries import articles, claims, series, topics
 from app.queries.common import Listing, Scope
@@ -104,12 +105,18 @@ def query(ctx: Context, run: Callable[[Scope], T]) -> T:
     settings = get_settings()
     request = http_request(ctx)
     preview = preview_access(request, settings) if request is not None else False
-    with Session(get_engine()) as session:
-        try:
+    # The SDK runs tools in tasks of its own, which do not inherit the HTTP request's context: its deadline
+    # (app.deadline) is handed over through the ASGI scope, so that the database layer bounds this work too.
+    token = current_guard.set(request.scope.get(GUARD_KEY)) if request is not None else None
+    try:
+        with Session(get_engine()) as session:
             return run(Scope(session, preview=preview, today=settings.effective_today(), site=settings.site_url))
-        except DataError as error:  # a value PostgreSQL refuses for its column: only a forged cursor gets here
-            raise ApiProblem(400, "Invalid cursor", "cursor is malformed: pass back nextCursor unchanged.",
-                             parameter="cursor") from error  # fmt: skip
+    except DataError as error:  # a value PostgreSQL refuses for its column: only a forged cursor gets here
+        raise ApiProblem(400, "Invalid cursor", "cursor is malformed: pass back nextCursor unchanged.",
+                         parameter="cursor") from error  # fmt: skip
+    finally:
+        if token is not None:
+            current_guard.reset(token)
 
 
 def tool_query(ctx: Context, run: Callable[[Scope], T]) -> T:
@@ -130,11 +137,10 @@ def resource_query(ctx: Context, run: Callable[[Scope], T]) -> T:
         raise MCPError(code=INVALID_REQUEST, message=problem.detail) from problem
 
 
-def url_for(ctx: Context) -> Callable[[str], str]:
-    """Absolute URLs on the serving API, as the REST bodies carry them (``Context.url``)."""
-    request = http_request(ctx)
-    base = str(request.base_url).rstrip("/") if request is not None else ""
-    return lambda path: f"{base}{path}"
+def url_for(_ctx: Context) -> Callable[[str], str]:
+    """URLs on the serving API, as the REST bodies carry them (``app.http.api_url``: GARDEN_PUBLIC_URL or relative)."""
+    settings = get_settings()
+    return lambda path: api_url(settings, path)
 
 
 def structured(payload: dict[str, Any]) -> CallToolResult:

@@ -54,7 +54,10 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     410: _problem("The article was archived."),
     422: _problem("A parameter has a value outside what it accepts."),
     500: _problem("An unexpected failure; logged under requestId."),
-    503: _problem("The database is busy or unreachable; Retry-After says when to try again."),
+    503: _problem(
+        "The database is busy, slow or unreachable: no free slot within GARDEN_POOL_TIMEOUT, or no answer "
+        "within GARDEN_REQUEST_TIMEOUT. Retry-After says when to try again."
+    ),
 }
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -38,7 +39,27 @@ class Settings(BaseSettings):
         description="Database connections each worker process keeps open, and threads answering requests at once.",
     )
     pool_timeout: float = Field(
-        10.0, gt=0, description="Seconds a request waits for a free database connection before a 503."
+        3.0,
+        gt=0,
+        description="Seconds a request waits for a free database slot (of GARDEN_POOL_SIZE, or of "
+        "GARDEN_HEAVY_REQUESTS for a heavy route) before a 503 with Retry-After; never past GARDEN_REQUEST_TIMEOUT.",
+    )
+    request_timeout: float = Field(
+        5.0,
+        gt=0,
+        description="Seconds within which every request starts its answer: past them a slow or frozen database "
+        "is a 503 with Retry-After. Also PostgreSQL's statement_timeout on the API's connections.",
+    )
+    heavy_requests: int = Field(
+        2,
+        ge=1,
+        description="Heavy requests (/search, the whole-corpus agent files and feeds, /graph, /llms.txt) each worker "
+        "serves at once, on slots and connections of their own: a burst of them never holds up single-item reads.",
+    )
+    public_url: str | None = Field(
+        None,
+        description="This API's public base URL (https://api.example.org): `next` and Link URLs start with it. "
+        "Unset: they are relative (path and query). Never taken from the Host header.",
     )
     response_cache_mb: int = Field(
         32,
@@ -52,6 +73,17 @@ class Settings(BaseSettings):
         8 * 1024 * 1024,
         description="Ingest refuses any input file larger than this, before reading it.",
     )
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_base(cls, value: str | None) -> str | None:
+        """An http(s) URL with a host and no query or fragment; kept without its trailing slash."""
+        if value is None or value == "":
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError("must be an absolute http(s) URL without query or fragment, e.g. https://api.example.org")
+        return value.rstrip("/")
 
     def effective_today(self) -> dt.date:
         """The date the stale-source rule compares against: GARDEN_TODAY, else today in UTC."""

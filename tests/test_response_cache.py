@@ -65,11 +65,16 @@ def test_the_gzip_and_identity_answers_are_kept_apart(content_db: str) -> None:
     assert zipped_again.json() == zipped.json() == plain.json()
 
 
-def test_next_links_follow_the_host_the_client_asked(content_db: str) -> None:
+def test_a_forged_host_never_reaches_another_client_through_the_cache(content_db: str) -> None:
+    """Links never name the Host a client sent (app.http.api_url), so the cache keys on path and query alone:
+    a forged Host neither poisons the entry others are served nor makes a copy of its own."""
     with api_client(content_db) as client:
-        one = client.get("/articles?limit=2", headers={"Host": "one.example"}).json()["next"]
-        two = client.get("/articles?limit=2", headers={"Host": "two.example"}).json()["next"]
-    assert one.startswith("http://one.example/") and two.startswith("http://two.example/")
+        forged = client.get("/articles?limit=2", headers={**IDENTITY, "Host": "attacker.example"})
+        with counting_statements() as statements:
+            honest = client.get("/articles?limit=2", headers=IDENTITY)
+    assert statements == []  # the same entry
+    assert honest.content == forged.content and b"attacker" not in honest.content
+    assert "attacker" not in honest.headers["link"] and honest.json()["next"].startswith("/articles?")
 
 
 def test_preview_requests_are_never_served_from_or_stored_in_the_cache(content_db: str) -> None:
@@ -182,7 +187,7 @@ def test_memory_stays_under_the_limit_least_recently_used_first() -> None:
     for path in paths:
         call(cache, path)
     assert cache.size <= 8 * 1024 and 0 < len(cache.entries) < 20
-    kept = {key[2] for key in cache.entries}
+    kept = {key[0] for key in cache.entries}  # (path, query, gzip)
     assert kept == set(paths[-len(kept) :])  # the newest survive
     calls = counter.calls
     assert call(cache, paths[-1]) == (200, b"x" * 500 + b"y" * 500)
