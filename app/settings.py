@@ -53,6 +53,36 @@ class Settings(BaseSettings):
         description="Ingest refuses any input file larger than this, before reading it.",
     )
 
+    max_header_bytes: int = Field(
+        32 * 1024,
+        ge=1024,
+        description="Largest request line plus headers `garden serve` reads; a larger head is a 431 and a closed "
+        "connection, answered as soon as that many bytes arrived.",
+    )
+    keep_alive_timeout: float = Field(
+        5.0, gt=0, description="Seconds a connection may wait for its next request (or its first) before it is closed."
+    )
+    header_timeout: float = Field(
+        5.0,
+        gt=0,
+        description="Seconds from the first byte of a request head to its end; a slower head (slowloris) is cut off.",
+    )
+    body_timeout: float = Field(
+        10.0, gt=0, description="Seconds from the end of a request head to the end of its body; slower is cut off."
+    )
+    max_concurrency: int = Field(
+        128,
+        ge=1,
+        description="Requests each worker process handles at once (idle connections do not count); beyond, an "
+        "immediate 503 with Retry-After: 1.",
+    )
+    max_connections: int = Field(
+        10_000,
+        ge=16,
+        description="Open connections per worker process (cut to the file-descriptor limit less 256); beyond, the "
+        "connection waiting longest without a request in progress is closed.",
+    )
+
     def effective_today(self) -> dt.date:
         """The date the stale-source rule compares against: GARDEN_TODAY, else today in UTC."""
         return self.today or dt.datetime.now(dt.UTC).date()
