@@ -7,6 +7,7 @@ assertions allow generous margins. The limits do not touch the database, so one 
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -41,8 +42,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
 
 
 def connect(server: tuple[str, int]) -> socket.socket:
-    sock = socket.create_connection(server, timeout=30)
-    return sock
+    return socket.create_connection(server, timeout=30)
 
 
 def read_response(sock: socket.socket) -> bytes:
@@ -56,10 +56,8 @@ def read_response(sock: socket.socket) -> bytes:
 def seconds_until_closed(sock: socket.socket) -> float:
     """How long the server keeps this connection open while the client sends nothing more."""
     start = time.monotonic()
-    try:
+    with contextlib.suppress(ConnectionResetError):
         read_response(sock)
-    except ConnectionResetError:
-        pass
     return time.monotonic() - start
 
 
@@ -194,4 +192,3 @@ def test_beyond_the_concurrency_cap_the_answer_is_a_fast_503(server: tuple[str, 
     finally:
         for sock in idle:
             sock.close()
-
