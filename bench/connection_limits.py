@@ -1,0 +1,282 @@
+"""Connection limits of ``garden serve`` (app/server.py) against plain uvicorn, on the same corpus, same run.
+
+Usage::
+
+    python bench/connection_limits.py [--idle 5000] [--requests 200] [--flood 1024] [--wrk-rounds 3]
+                                      [--duration 10] [--skip-wrk] [--skip-flood]
+
+It ingests content/ into a temporary SQLite database and starts two servers with one worker each over it:
+``garden serve`` (the limits, default settings) and plain uvicorn as ``garden serve`` ran it before (httptools,
+uvloop, no limits). Then, for each server:
+
+* **1 MB header**: a GET /healthz with a 1 MB ``Authorization`` header; the status and the time from the first
+  byte sent to the connection closed (median and max of 10). A 100 MB one on garden only (plain uvicorn reads it
+  all, 38 s in the issue): how many MB the client got to send before the server answered and closed.
+* **Idle sockets**: ``--idle`` connections opened and left silent, then ``--requests`` GET /articles/<slug>,
+  each on a new connection, timed (median, p99, max); then how many idle sockets the server closed by itself.
+* **Flood** (``--flood`` connections from wrk on /articles/<slug> for ``--duration`` s): GET /healthz timed on
+  new connections meanwhile (median, max, timeouts), and wrk's count of non-2xx answers (garden's 503s).
+* **Throughput**: wrk, 2 threads, 32 connections, ``--duration`` s, on /healthz and /articles/<slug>, in
+  ``--wrk-rounds`` interleaved rounds; the garden ÷ plain ratio of requests/s per round, and their median.
+
+Needs wrk (apt-get install -y wrk). Prints one plain-text report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+PLAIN = (
+    "import sys, uvicorn; uvicorn.run('app.main:app', host='127.0.0.1', port=int(sys.argv[1]), workers=1,"
+    " log_level='warning', access_log=False)"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def server(kind: str, db_url: str, log: Path) -> Iterator[int]:
+    """``garden serve`` (kind "garden") or plain uvicorn (kind "plain") on a free port, until the block ends."""
+    port = free_port()
+    env = {**os.environ, "GARDEN_DATABASE_URL": db_url}
+    if kind == "garden":
+        command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "1"]
+    else:
+        command = [sys.executable, "-c", PLAIN, str(port)]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with suppress(httpx.TransportError):
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    break
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"{kind} server did not start:\n{log.read_text()}")
+            time.sleep(0.1)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def exchange(port: int, request: bytes, timeout: float = 30) -> tuple[bytes, float, float]:
+    """Send ``request`` on a new connection and read until the server closes it.
+
+    Returns (answer, seconds to its first byte, seconds to the close), both from the first byte sent.
+    """
+    start = time.monotonic()
+    first = None
+    chunks = []
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        try:
+            sock.sendall(request)
+            while chunk := sock.recv(65536):
+                first = first or time.monotonic()
+                chunks.append(chunk)
+        except (ConnectionResetError, BrokenPipeError):
+            pass
+    end = time.monotonic()
+    return b"".join(chunks), (first or end) - start, end - start
+
+
+def status(answer: bytes) -> str:
+    return answer[9:12].decode() if answer.startswith(b"HTTP/1.1 ") else "closed"
+
+
+def ms(seconds: list[float]) -> str:
+    ordered = sorted(seconds)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    median, top = statistics.median(ordered) * 1000, ordered[-1] * 1000
+    return f"median {median:.1f} ms, p99 {p99 * 1000:.1f} ms, max {top:.1f} ms"
+
+
+def big_header(port: int) -> str:
+    """A 1 MB Authorization header (with Connection: close), ten times on new connections."""
+    head = b"GET /healthz HTTP/1.1\r\nHost: bench\r\nConnection: close\r\nAuthorization: Bearer "
+    results = [exchange(port, head + b"a" * 1024 * 1024 + b"\r\n\r\n") for _ in range(10)]
+    statuses = sorted({status(answer) for answer, _, _ in results})
+    return (
+        f"1 MB header: status {'/'.join(statuses)}; answer {ms([first for _, first, _ in results])}; "
+        f"closed {ms([closed for _, _, closed in results])}"
+    )
+
+
+def huge_header(port: int) -> str:
+    """A 100 MB header sent as fast as the client can; how far it got before the server answered and closed."""
+    sent, total = 0, 100 * 1024 * 1024
+    start = time.monotonic()
+    answer = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+        stop = threading.Event()
+
+        def read() -> None:
+            nonlocal answer
+            with suppress(OSError):
+                while chunk := sock.recv(65536):
+                    answer += chunk
+            stop.set()
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        chunk = b"a" * 1024 * 1024
+        with suppress(OSError):
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer ")
+            while sent < total and not stop.is_set():
+                sock.sendall(chunk)
+                sent += len(chunk)
+        reader.join(timeout=60)
+    elapsed = time.monotonic() - start
+    return f"100 MB header: status {status(answer)} after {elapsed * 1000:.0f} ms; the client had sent {sent >> 20} MB"
+
+
+def idle_sockets(port: int, count: int, requests: int, path: str, keep_alive: float) -> list[str]:
+    idle = []
+    start = time.monotonic()
+    for _ in range(count):
+        idle.append(socket.create_connection(("127.0.0.1", port), timeout=10))
+    opened = time.monotonic() - start
+    request = f"GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n".encode()
+    timings, statuses = [], set()
+    for _ in range(requests):
+        answer, _, seconds = exchange(port, request, timeout=30)
+        timings.append(seconds)
+        statuses.add(status(answer))
+    measured = time.monotonic() - start
+    time.sleep(max(0.0, keep_alive + 1.5 - measured))
+    closed = sum(1 for sock in idle if is_closed(sock))
+    for sock in idle:
+        sock.close()
+    return [
+        f"{count} idle sockets opened in {opened:.2f} s; {requests} GET {path} meanwhile "
+        f"(status {'/'.join(sorted(statuses))}): {ms(timings)}",
+        f"idle sockets closed by the server {keep_alive + 1.5:.1f} s after opening: {closed} of {count}",
+    ]
+
+
+def is_closed(sock: socket.socket) -> bool:
+    sock.setblocking(False)
+    try:
+        return sock.recv(1, socket.MSG_PEEK) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
+def wrk(port: int, path: str, connections: int, duration: int, threads: int = 2) -> tuple[float, int, int]:
+    """(requests/s, non-2xx answers, socket errors) of one wrk run."""
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "30s",
+               f"http://127.0.0.1:{port}{path}"]  # fmt: skip
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    return rate, int(non2xx.group(1)) if non2xx else 0, sum(map(int, errors.groups())) if errors else 0
+
+
+def flood(port: int, path: str, connections: int, duration: int) -> str:
+    result: list[tuple[float, int, int]] = []
+    runner = threading.Thread(target=lambda: result.append(wrk(port, path, connections, duration)))
+    runner.start()
+    time.sleep(1)
+    timings, timeouts, statuses = [], 0, set()
+    request = b"GET /healthz HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n"
+    while runner.is_alive() and len(timings) + timeouts < 200:
+        try:
+            answer, _, seconds = exchange(port, request, timeout=30)
+            timings.append(seconds)
+            statuses.add(status(answer))
+        except OSError:
+            timeouts += 1
+        time.sleep(0.05)
+    runner.join()
+    rate, non2xx, errors = result[0]
+    healthz = ms(timings) if timings else "none answered"
+    return (
+        f"{connections} connections on {path} for {duration} s: {rate:.0f} req/s, {non2xx} non-2xx, "
+        f"{errors} socket errors; /healthz meanwhile (status {'/'.join(sorted(statuses))}): {healthz}, "
+        f"{timeouts} timed out or failed"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--idle", type=int, default=5000)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--flood", type=int, default=1024)
+    parser.add_argument("--wrk-rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--skip-wrk", action="store_true")
+    parser.add_argument("--skip-flood", action="store_true")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get install -y wrk")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # this client holds --idle sockets too
+    sys.path.insert(0, str(ROOT))
+    from app.settings import Settings
+
+    keep_alive = Settings().keep_alive_timeout
+    with tempfile.TemporaryDirectory() as folder:
+        db_url = f"sqlite:///{folder}/garden.db"
+        env = {**os.environ, "GARDEN_DATABASE_URL": db_url}
+        subprocess.run([sys.executable, "-m", "app.cli", "ingest", str(ROOT / "content")], cwd=ROOT, env=env,
+                       check=True, capture_output=True)  # fmt: skip
+        with (
+            server("garden", db_url, Path(folder) / "garden.log") as garden,
+            server("plain", db_url, Path(folder) / "plain.log") as plain,
+        ):
+            slug = httpx.get(f"http://127.0.0.1:{garden}/articles?limit=1").json()["items"][0]["slug"]
+            article = f"/articles/{slug}"
+            print(f"open-file limit of this client: {hard} (was {soft}); one worker per server; {article}")
+            for name, port in (("garden serve", garden), ("plain uvicorn", plain)):
+                print(f"\n== {name}")
+                print(big_header(port))
+                if port == garden:
+                    print(huge_header(port))
+                for line in idle_sockets(port, args.idle, args.requests, article, keep_alive):
+                    print(line)
+                if not args.skip_flood:
+                    time.sleep(2)
+                    print(flood(port, article, args.flood, args.duration))
+            if not args.skip_wrk:
+                throughput(garden, plain, ["/healthz", article], args.wrk_rounds, args.duration)
+
+
+def throughput(garden: int, plain: int, paths: list[str], rounds: int, duration: int) -> None:
+    print(f"\n== throughput: wrk -t2 -c32 -d{duration}s, {rounds} interleaved rounds (requests/s)")
+    for path in paths:
+        ratios, rows = [], []
+        for _ in range(rounds):
+            ours, _, _ = wrk(garden, path, 32, duration)
+            theirs, _, _ = wrk(plain, path, 32, duration)
+            ratios.append(ours / theirs)
+            rows.append(f"{ours:.0f} vs {theirs:.0f}")
+        print(f"{path}: garden vs plain per round: {', '.join(rows)}; ratio median {statistics.median(ratios):.3f}"
+              f" (rounds: {', '.join(f'{ratio:.3f}' for ratio in ratios)})")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
