@@ -138,6 +138,7 @@ def serve_command(
         access_log=access_log,
         http=LimitedHttpToolsProtocol,  # head size, read timeouts, request cap: see app/server.py
         ws="none",  # no route is a WebSocket; an upgrade would leave the limits behind
+        loop=settings.event_loop,
         timeout_keep_alive=max(1, round(settings.keep_alive_timeout)),  # the protocol uses the exact value
     )
 

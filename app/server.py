@@ -26,8 +26,12 @@ worker process (every value from :class:`Limits`, read from the ``GARDEN_`` sett
   less a reserve), the connection that has waited longest without a request in progress is
   closed: idle sockets can never keep a real request out.
 
-Everything else (parsing, the ASGI cycle, pipelining, flow control) is uvicorn's. Throughput against
-plain uvicorn is measured by ``bench/connection_limits.py --wrk``.
+Everything else (parsing, the ASGI cycle, pipelining, flow control) is uvicorn's. ``bench/connection_limits.py``
+measures the limits and the cost per request against plain uvicorn. Not measured as alternatives: granian
+and hypercorn; a subclass keeps uvicorn's httptools speed and the process model ``garden serve`` already has.
+
+The event loop stays uvloop (GARDEN_EVENT_LOOP): asyncio accepts a flood of new connections faster, but
+costs about 20% more CPU per request; docs/deploy.md has the measurements.
 """
 
 from __future__ import annotations
@@ -163,7 +167,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self.limit_concurrency = None  # uvicorn's cap counts idle connections; ours is in on_headers_complete
         self.timeout_keep_alive = self.limits.keep_alive_timeout  # type: ignore[assignment]
         self._in_head = True  # between requests, or receiving a head
-        self._head_started = False  # a byte of the next head has arrived
+        self._head_started = False  # a byte of the next head has arrived (pipelined heads: see data_received)
         self._head_bytes = 0  # bytes received since the head started (in whole reads)
         self._in_body = False
         self._read_timer: asyncio.TimerHandle | None = None
@@ -202,18 +206,15 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         elif self._in_body and self._read_timer is None:
             self._read_timer = self.loop.call_later(self.limits.body_timeout, self._read_timed_out)
 
-    def on_message_begin(self) -> None:
-        super().on_message_begin()
-        self._head_started = True
-
     def on_headers_complete(self) -> None:
+        received, limit = self._head_bytes, self.limits.max_header_bytes
         self._in_head, self._head_started, self._head_bytes, self._in_body = False, False, 0, True
         self._cancel_read_timer()
         self._waiting.pop(self, None)
-        # The head as sent: request line, "name: value\r\n" per header, and the blank line.
-        size = len(self.url) + 16 + sum(len(name) + len(value) + 4 for name, value in self.headers)
         app = self.app
-        if size > self.limits.max_header_bytes:
+        # The reads that carried this head were at most `limit` bytes: it fits. Else (a head that came in one
+        # large read, or behind a pipelined request) measure it as sent: request line, headers, blank line.
+        if not 0 < received <= limit and self._head_size() > limit:
             self.app = _too_large(self.limits.max_header_bytes)
         elif len(self.connections) - len(self._waiting) > self.limits.max_concurrency:
             self._refused_busy()
@@ -222,6 +223,9 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             super().on_headers_complete()
         finally:
             self.app = app
+
+    def _head_size(self) -> int:
+        return len(self.url) + 16 + sum(len(name) + len(value) + 4 for name, value in self.headers)
 
     def on_message_complete(self) -> None:
         super().on_message_complete()

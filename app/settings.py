@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -81,6 +82,13 @@ class Settings(BaseSettings):
         ge=16,
         description="Open connections per worker process (cut to the file-descriptor limit less 256); beyond, the "
         "connection waiting longest without a request in progress is closed.",
+    )
+
+    event_loop: Literal["uvloop", "asyncio"] = Field(
+        "uvloop",
+        description="Event loop of `garden serve`. uvloop costs less CPU per request, but accepts one connection per "
+        "loop iteration (libuv 1.52): under a flood of busy connections new ones wait in the kernel's queue. asyncio "
+        "accepts all waiting connections at once, for about 20% more CPU per request (bench/connection_limits.py).",
     )
 
     def effective_today(self) -> dt.date:

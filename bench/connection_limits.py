@@ -3,23 +3,25 @@
 Usage::
 
     python bench/connection_limits.py [--idle 5000] [--requests 200] [--flood 1024] [--wrk-rounds 3]
-                                      [--duration 10] [--skip-wrk] [--skip-flood]
+                                      [--duration 10] [--servers garden-asyncio,garden-uvloop,plain]
+                                      [--skip-wrk] [--skip-flood]
 
-It ingests content/ into a temporary SQLite database and starts two servers with one worker each over it:
-``garden serve`` (the limits, default settings) and plain uvicorn as ``garden serve`` ran it before (httptools,
-uvloop, no limits). Then, for each server:
+It ingests content/ into a temporary SQLite database and starts, over it, one server of each ``--servers`` kind
+with one worker each: ``garden serve`` with the limits on either event loop (GARDEN_EVENT_LOOP), and plain uvicorn
+as ``garden serve`` ran it before (httptools, uvloop, no limits). Then, for each server:
 
-* **1 MB header**: a GET /healthz with a 1 MB ``Authorization`` header; the status and the time from the first
-  byte sent to the connection closed (median and max of 10). A 100 MB one on garden only (plain uvicorn reads it
+* **1 MB header**: a GET /healthz with a 1 MB ``Authorization`` header, ten times; the status, the time to the
+  first byte of the answer and to the connection closed. A 100 MB one on garden only (plain uvicorn reads it
   all, 38 s in the issue): how many MB the client got to send before the server answered and closed.
 * **Idle sockets**: ``--idle`` connections opened and left silent, then ``--requests`` GET /articles/<slug>,
   each on a new connection, timed (median, p99, max); then how many idle sockets the server closed by itself.
 * **Flood** (``--flood`` connections from wrk on /articles/<slug> for ``--duration`` s): GET /healthz timed on
-  new connections meanwhile (median, max, timeouts), and wrk's count of non-2xx answers (garden's 503s).
+  new connections meanwhile (median, max, failures), and wrk's count of non-2xx answers (garden's 503s).
 * **Throughput**: wrk, 2 threads, 32 connections, ``--duration`` s, on /healthz and /articles/<slug>, in
-  ``--wrk-rounds`` interleaved rounds; the garden ÷ plain ratio of requests/s per round, and their median.
+  ``--wrk-rounds`` interleaved rounds: requests/s and the server's CPU time per request (steadier than
+  requests/s on a shared machine), each with its ratio to plain uvicorn (median of per-round ratios).
 
-Needs wrk (apt-get install -y wrk). Prints one plain-text report.
+Needs wrk (apt-get install -y wrk). Prints one plain-text report. Linux only (reads /proc).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 import httpx
@@ -56,11 +58,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(kind: str, db_url: str, log: Path) -> Iterator[int]:
-    """``garden serve`` (kind "garden") or plain uvicorn (kind "plain") on a free port, until the block ends."""
+def server(kind: str, db_url: str, log: Path) -> Iterator[tuple[int, int]]:
+    """A server on a free port until the block ends; yields (port, pid).
+
+    kind: "garden" (``garden serve``, its default loop), "garden-asyncio" or "garden-uvloop" (``garden serve``
+    with GARDEN_EVENT_LOOP set), "plain" (uvicorn as ``garden serve`` ran it before: httptools, uvloop).
+    """
     port = free_port()
     env = {**os.environ, "GARDEN_DATABASE_URL": db_url}
-    if kind == "garden":
+    if kind.startswith("garden"):
+        if "-" in kind:
+            env["GARDEN_EVENT_LOOP"] = kind.split("-")[1]
         command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "1"]
     else:
         command = [sys.executable, "-c", PLAIN, str(port)]
@@ -75,10 +83,16 @@ def server(kind: str, db_url: str, log: Path) -> Iterator[int]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"{kind} server did not start:\n{log.read_text()}")
             time.sleep(0.1)
-        yield port
+        yield port, process.pid
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def exchange(port: int, request: bytes, timeout: float = 30) -> tuple[bytes, float, float]:
@@ -157,22 +171,31 @@ def idle_sockets(port: int, count: int, requests: int, path: str, keep_alive: fl
     for _ in range(count):
         idle.append(socket.create_connection(("127.0.0.1", port), timeout=10))
     opened = time.monotonic() - start
+    while accept_queue(port) and time.monotonic() - start < 30:  # established; now wait until all are accepted
+        time.sleep(0.01)
+    accepted = time.monotonic() - start
     request = f"GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n".encode()
     timings, statuses = [], set()
     for _ in range(requests):
         answer, _, seconds = exchange(port, request, timeout=30)
         timings.append(seconds)
         statuses.add(status(answer))
-    measured = time.monotonic() - start
-    time.sleep(max(0.0, keep_alive + 1.5 - measured))
+    time.sleep(max(0.0, start + opened + keep_alive + 1.5 - time.monotonic()))
     closed = sum(1 for sock in idle if is_closed(sock))
     for sock in idle:
         sock.close()
     return [
-        f"{count} idle sockets opened in {opened:.2f} s; {requests} GET {path} meanwhile "
+        f"{count} idle sockets opened in {opened:.2f} s, all accepted by the server after {accepted:.2f} s; "
+        f"{requests} GET {path} meanwhile "
         f"(status {'/'.join(sorted(statuses))}): {ms(timings)}",
-        f"idle sockets closed by the server {keep_alive + 1.5:.1f} s after opening: {closed} of {count}",
+        f"idle sockets closed by the server {keep_alive + 1.5:.1f} s after the last was opened: {closed} of {count}",
     ]
+
+
+def accept_queue(port: int) -> int:
+    """Connections waiting in the kernel for the server's accept() (``ss``: Recv-Q of the listening socket)."""
+    output = subprocess.run(["ss", "-Hltn", f"sport = :{port}"], capture_output=True, text=True, check=True).stdout
+    return sum(int(line.split()[1]) for line in output.splitlines() if line.strip())
 
 
 def is_closed(sock: socket.socket) -> bool:
@@ -185,19 +208,20 @@ def is_closed(sock: socket.socket) -> bool:
         return True
 
 
-def wrk(port: int, path: str, connections: int, duration: int, threads: int = 2) -> tuple[float, int, int]:
-    """(requests/s, non-2xx answers, socket errors) of one wrk run."""
+def wrk(port: int, path: str, connections: int, duration: int, threads: int = 2) -> tuple[int, float, int, int]:
+    """(requests, requests/s, non-2xx answers, socket errors) of one wrk run."""
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "30s",
                f"http://127.0.0.1:{port}{path}"]  # fmt: skip
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    done = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
-    return rate, int(non2xx.group(1)) if non2xx else 0, sum(map(int, errors.groups())) if errors else 0
+    return done, rate, int(non2xx.group(1)) if non2xx else 0, sum(map(int, errors.groups())) if errors else 0
 
 
 def flood(port: int, path: str, connections: int, duration: int) -> str:
-    result: list[tuple[float, int, int]] = []
+    result: list[tuple[int, float, int, int]] = []
     runner = threading.Thread(target=lambda: result.append(wrk(port, path, connections, duration)))
     runner.start()
     time.sleep(1)
@@ -212,7 +236,7 @@ def flood(port: int, path: str, connections: int, duration: int) -> str:
             timeouts += 1
         time.sleep(0.05)
     runner.join()
-    rate, non2xx, errors = result[0]
+    _, rate, non2xx, errors = result[0]
     healthz = ms(timings) if timings else "none answered"
     return (
         f"{connections} connections on {path} for {duration} s: {rate:.0f} req/s, {non2xx} non-2xx, "
@@ -228,6 +252,7 @@ def main() -> None:
     parser.add_argument("--flood", type=int, default=1024)
     parser.add_argument("--wrk-rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--servers", default="garden-asyncio,garden-uvloop,plain")
     parser.add_argument("--skip-wrk", action="store_true")
     parser.add_argument("--skip-flood", action="store_true")
     args = parser.parse_args()
@@ -239,43 +264,51 @@ def main() -> None:
     from app.settings import Settings
 
     keep_alive = Settings().keep_alive_timeout
-    with tempfile.TemporaryDirectory() as folder:
+    kinds = args.servers.split(",")
+    with tempfile.TemporaryDirectory() as folder, ExitStack() as stack:
         db_url = f"sqlite:///{folder}/garden.db"
         env = {**os.environ, "GARDEN_DATABASE_URL": db_url}
         subprocess.run([sys.executable, "-m", "app.cli", "ingest", str(ROOT / "content")], cwd=ROOT, env=env,
                        check=True, capture_output=True)  # fmt: skip
-        with (
-            server("garden", db_url, Path(folder) / "garden.log") as garden,
-            server("plain", db_url, Path(folder) / "plain.log") as plain,
-        ):
-            slug = httpx.get(f"http://127.0.0.1:{garden}/articles?limit=1").json()["items"][0]["slug"]
-            article = f"/articles/{slug}"
-            print(f"open-file limit of this client: {hard} (was {soft}); one worker per server; {article}")
-            for name, port in (("garden serve", garden), ("plain uvicorn", plain)):
-                print(f"\n== {name}")
-                print(big_header(port))
-                if port == garden:
-                    print(huge_header(port))
-                for line in idle_sockets(port, args.idle, args.requests, article, keep_alive):
-                    print(line)
-                if not args.skip_flood:
-                    time.sleep(2)
-                    print(flood(port, article, args.flood, args.duration))
-            if not args.skip_wrk:
-                throughput(garden, plain, ["/healthz", article], args.wrk_rounds, args.duration)
+        servers = {kind: stack.enter_context(server(kind, db_url, Path(folder) / f"{kind}.log")) for kind in kinds}
+        first = next(iter(servers.values()))[0]
+        slug = httpx.get(f"http://127.0.0.1:{first}/articles?limit=1").json()["items"][0]["slug"]
+        article = f"/articles/{slug}"
+        print(f"open-file limit of this client: {hard} (was {soft}); one worker per server; {article}")
+        for kind, (port, _pid) in servers.items():
+            print(f"\n== {kind}")
+            print(big_header(port))
+            if kind.startswith("garden"):
+                print(huge_header(port))
+            for line in idle_sockets(port, args.idle, args.requests, article, keep_alive):
+                print(line)
+            if not args.skip_flood:
+                time.sleep(2)
+                print(flood(port, article, args.flood, args.duration))
+        if not args.skip_wrk:
+            throughput(servers, ["/healthz", article], args.wrk_rounds, args.duration)
 
 
-def throughput(garden: int, plain: int, paths: list[str], rounds: int, duration: int) -> None:
-    print(f"\n== throughput: wrk -t2 -c32 -d{duration}s, {rounds} interleaved rounds (requests/s)")
+def throughput(servers: dict[str, tuple[int, int]], paths: list[str], rounds: int, duration: int) -> None:
+    """Interleaved wrk rounds; requests/s and the server's CPU time per request (steadier on a shared machine)."""
+    print(f"\n== throughput: wrk -t2 -c32 -d{duration}s, {rounds} interleaved rounds; medians over rounds")
     for path in paths:
-        ratios, rows = [], []
+        rates: dict[str, list[float]] = {kind: [] for kind in servers}
+        costs: dict[str, list[float]] = {kind: [] for kind in servers}
         for _ in range(rounds):
-            ours, _, _ = wrk(garden, path, 32, duration)
-            theirs, _, _ = wrk(plain, path, 32, duration)
-            ratios.append(ours / theirs)
-            rows.append(f"{ours:.0f} vs {theirs:.0f}")
-        print(f"{path}: garden vs plain per round: {', '.join(rows)}; ratio median {statistics.median(ratios):.3f}"
-              f" (rounds: {', '.join(f'{ratio:.3f}' for ratio in ratios)})")  # fmt: skip
+            for kind, (port, pid) in servers.items():
+                before = cpu_seconds(pid)
+                done, rate, _, _ = wrk(port, path, 32, duration)
+                costs[kind].append((cpu_seconds(pid) - before) / done * 1e6)
+                rates[kind].append(rate)
+        for kind in servers:
+            rate, cost = statistics.median(rates[kind]), statistics.median(costs[kind])
+            line = f"{path} {kind}: {rate:.0f} req/s, {cost:.1f} µs CPU/request"
+            if "plain" in servers and kind != "plain":
+                rate_ratio = statistics.median(a / b for a, b in zip(rates[kind], rates["plain"], strict=True))
+                cost_ratio = statistics.median(a / b for a, b in zip(costs[kind], costs["plain"], strict=True))
+                line += f"; ÷ plain: req/s {rate_ratio:.3f}, CPU/request {cost_ratio:.3f}"
+            print(line)
 
 
 if __name__ == "__main__":
