@@ -20,6 +20,8 @@ as ``garden serve`` ran it before (httptools, uvloop, no limits). Then, for each
 * **Throughput**: wrk, 2 threads, 32 connections, ``--duration`` s, on /healthz and /articles/<slug>, in
   ``--wrk-rounds`` interleaved rounds: requests/s and the server's CPU time per request (steadier than
   requests/s on a shared machine), each with its ratio to plain uvicorn (median of per-round ratios).
+* **Cost**: the protocols alone, fed the same requests in-process (no network, no other process involved):
+  the CPU the limits add per request, to hold against the CPU per request of the whole server above.
 
 Needs wrk (apt-get install -y wrk). Prints one plain-text report. Linux only (reads /proc).
 """
@@ -27,6 +29,7 @@ Needs wrk (apt-get install -y wrk). Prints one plain-text report. Linux only (re
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import re
 import resource
@@ -41,6 +44,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -245,6 +249,77 @@ def flood(port: int, path: str, connections: int, duration: int) -> str:
     )
 
 
+class _Transport:
+    """Just enough of an asyncio transport for a protocol fed in-process."""
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"sockname": ("127.0.0.1", 8000), "peername": ("127.0.0.1", 50000)}.get(name, default)
+
+    def is_closing(self) -> bool:
+        return False
+
+    def write(self, data: bytes) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+async def _ok(scope: Any, receive: Any, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+async def _feed(cls: type[asyncio.Protocol], count: int) -> float:
+    """CPU µs per request of ``count`` keep-alive GETs fed to one connection of ``cls``, answered at once."""
+    from uvicorn.config import Config
+    from uvicorn.server import ServerState
+
+    config = Config(app=_ok, http=cls, lifespan="off", log_level="warning")
+    config.load()
+    state = ServerState()
+    protocol = cls(config=config, server_state=state, app_state={})  # type: ignore[call-arg]
+    protocol.connection_made(_Transport())  # type: ignore[arg-type]
+    request = (b"GET /articles/some-slug HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nUser-Agent: wrk\r\nAccept: */*\r\n"
+               b"Accept-Encoding: gzip\r\n\r\n")  # fmt: skip
+    start = time.process_time()
+    for _ in range(count):
+        protocol.data_received(request)
+        await asyncio.gather(*state.tasks)
+    return (time.process_time() - start) / count * 1e6
+
+
+def protocol_cost(rounds: int = 7, count: int = 20_000) -> str:
+    """The limits' own cost: uvicorn's protocol and garden's fed the same requests in-process, on uvloop.
+
+    Independent of other load on the machine, unlike wrk: this is the figure to hold against "a few percent".
+    """
+    import uvloop
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    from app.server import LimitedHttpToolsProtocol
+
+    async def measure() -> dict[str, list[float]]:
+        costs: dict[str, list[float]] = {"plain": [], "garden": []}
+        for _ in range(rounds):
+            costs["plain"].append(await _feed(HttpToolsProtocol, count))
+            costs["garden"].append(await _feed(LimitedHttpToolsProtocol, count))
+        return costs
+
+    costs = uvloop.run(measure())
+    plain, garden = statistics.median(costs["plain"]), statistics.median(costs["garden"])
+    return (
+        f"protocol alone (in-process, uvloop, {rounds} rounds of {count} keep-alive GETs, median): uvicorn's "
+        f"httptools {plain:.2f} µs/request, garden's {garden:.2f} µs/request: +{garden - plain:.2f} µs per request"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--idle", type=int, default=5000)
@@ -287,6 +362,7 @@ def main() -> None:
                 print(flood(port, article, args.flood, args.duration))
         if not args.skip_wrk:
             throughput(servers, ["/healthz", article], args.wrk_rounds, args.duration)
+        print(f"\n== cost\n{protocol_cost()}")
 
 
 def throughput(servers: dict[str, tuple[int, int]], paths: list[str], rounds: int, duration: int) -> None:

@@ -21,11 +21,12 @@ pytestmark = pytest.mark.slow
 
 TIMEOUT = 2.0  # GARDEN_KEEP_ALIVE_TIMEOUT, GARDEN_HEADER_TIMEOUT and GARDEN_BODY_TIMEOUT of the server below
 CAP = 2  # GARDEN_MAX_CONCURRENCY
+CONNECTIONS = 16  # GARDEN_MAX_CONNECTIONS (its least value)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
-    """A ``garden serve`` over content/ with short timeouts and a cap of two requests; yields (host, port)."""
+    """A ``garden serve`` over content/ with short timeouts, a cap of two requests and of 16 connections."""
     folder = tmp_path_factory.mktemp("limits")
     db_url = f"sqlite:///{folder / 'garden.db'}"
     code, report = ingest_json(CONTENT, db_url=db_url)
@@ -35,6 +36,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
         "GARDEN_HEADER_TIMEOUT": str(TIMEOUT),
         "GARDEN_BODY_TIMEOUT": str(TIMEOUT),
         "GARDEN_MAX_CONCURRENCY": str(CAP),
+        "GARDEN_MAX_CONNECTIONS": str(CONNECTIONS),
     }
     with running_server(db_url, folder / "server.log", env=env) as base:
         host, port = base.removeprefix("http://").split(":")
@@ -59,6 +61,19 @@ def seconds_until_closed(sock: socket.socket) -> float:
     with contextlib.suppress(ConnectionResetError):
         read_response(sock)
     return time.monotonic() - start
+
+
+def is_closed(sock: socket.socket) -> bool:
+    """Whether the server closed this connection, without waiting."""
+    sock.setblocking(False)
+    try:
+        return sock.recv(1, socket.MSG_PEEK) == b""
+    except BlockingIOError:
+        return False
+    except ConnectionResetError:
+        return True
+    finally:
+        sock.setblocking(True)
 
 
 def get(path: str, extra: bytes = b"") -> bytes:
@@ -189,6 +204,23 @@ def test_beyond_the_concurrency_cap_the_answer_is_a_fast_503(server: tuple[str, 
         with connect(server) as sock:
             sock.sendall(get("/healthz", b"Connection: close\r\n\r\n"))
             assert read_response(sock).startswith(b"HTTP/1.1 200 ")
+    finally:
+        for sock in idle:
+            sock.close()
+
+
+def test_idle_sockets_beyond_the_connection_cap_make_way_for_a_request(server: tuple[str, int]) -> None:
+    """Each new connection beyond the cap closes the one idle longest: file descriptors stay bounded."""
+    idle = [connect(server) for _ in range(CONNECTIONS * 3)]
+    try:
+        time.sleep(0.3)
+        with connect(server) as sock:
+            sock.sendall(get("/healthz", b"Connection: close\r\n\r\n"))
+            assert read_response(sock).startswith(b"HTTP/1.1 200 ")
+        closed = [is_closed(sock) for sock in idle]
+        # Well before the keep-alive timeout, the oldest were closed and the newest are still open.
+        assert sum(closed) >= CONNECTIONS * 2, closed
+        assert closed[0] and not closed[-1]
     finally:
         for sock in idle:
             sock.close()
