@@ -209,16 +209,20 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         received, limit = self._head_bytes, self.limits.max_header_bytes
         self._in_head, self._head_started, self._head_bytes, self._in_body = False, False, 0, True
-        self._cancel_read_timer()
+        if self._read_timer is not None:
+            self._cancel_read_timer()
         self._waiting.pop(self, None)
-        app = self.app
         # The reads that carried this head were at most `limit` bytes: it fits. Else (a head that came in one
         # large read, or behind a pipelined request) measure it as sent: request line, headers, blank line.
         if not 0 < received <= limit and self._head_size() > limit:
-            self.app = _too_large(self.limits.max_header_bytes)
+            refusal = _too_large(limit)
         elif len(self.connections) - len(self._waiting) > self.limits.max_concurrency:
             self._refused_busy()
-            self.app = BUSY
+            refusal = BUSY
+        else:
+            super().on_headers_complete()
+            return
+        app, self.app = self.app, refusal  # uvicorn's on_headers_complete starts self.app
         try:
             super().on_headers_complete()
         finally:
@@ -230,7 +234,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._in_head, self._in_body = True, False
-        self._cancel_read_timer()
+        if self._read_timer is not None:
+            self._cancel_read_timer()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()

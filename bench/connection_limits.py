@@ -49,10 +49,17 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-PLAIN = (
-    "import sys, uvicorn; uvicorn.run('app.main:app', host='127.0.0.1', port=int(sys.argv[1]), workers=1,"
-    " log_level='warning', access_log=False)"
-)
+# `garden serve` as it was before the limits (app/cli.py at 0182cb3): migrate, check, then plain uvicorn.
+PLAIN = """
+import sys, uvicorn
+from app.db import get_engine, upgrade_to_head
+from app.ingest import stored_article_count
+engine = get_engine()
+upgrade_to_head(engine)
+assert stored_article_count(engine) > 0
+engine.dispose()
+uvicorn.run("app.main:app", host="127.0.0.1", port=int(sys.argv[1]), workers=1, log_level="info", access_log=False)
+"""
 
 
 def free_port() -> int:
@@ -66,7 +73,8 @@ def server(kind: str, db_url: str, log: Path) -> Iterator[tuple[int, int]]:
     """A server on a free port until the block ends; yields (port, pid).
 
     kind: "garden" (``garden serve``, its default loop), "garden-asyncio" or "garden-uvloop" (``garden serve``
-    with GARDEN_EVENT_LOOP set), "plain" (uvicorn as ``garden serve`` ran it before: httptools, uvloop).
+    with GARDEN_EVENT_LOOP set), "plain" (``garden serve`` as it was before: the same start, then uvicorn with
+    httptools and uvloop, no limits).
     """
     port = free_port()
     env = {**os.environ, "GARDEN_DATABASE_URL": db_url}
