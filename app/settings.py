@@ -88,7 +88,7 @@ class Settings(BaseSettings):
         "uvloop",
         description="Event loop of `garden serve`. uvloop costs less CPU per request, but accepts one connection per "
         "loop iteration (libuv 1.52): under a flood of busy connections new ones wait in the kernel's queue. asyncio "
-        "accepts all waiting connections at once, for about 20% more CPU per request (bench/connection_limits.py).",
+        "accepts all waiting connections at once, for 15-25% more CPU per cached request (bench/connection_limits.py).",
     )
 
     def effective_today(self) -> dt.date:

@@ -91,6 +91,13 @@ def test_a_one_megabyte_header_is_a_431_and_the_connection_closes(server: tuple[
     assert elapsed < 5
 
 
+def test_a_head_over_the_limit_in_one_piece_is_a_431(server: tuple[str, int]) -> None:
+    """40 KB sent at once: refused whether it arrives in one read (measured whole) or in several (counted)."""
+    with connect(server) as sock:
+        sock.sendall(get("/healthz", b"X-Padding: " + b"a" * 40_000 + b"\r\n\r\n"))
+        assert read_response(sock).startswith(b"HTTP/1.1 431 ")
+
+
 def test_a_head_just_under_the_limit_is_served(server: tuple[str, int]) -> None:
     with connect(server) as sock:
         sock.sendall(get("/healthz", b"X-Padding: " + b"a" * 30_000 + b"\r\nConnection: close\r\n\r\n"))
