@@ -101,7 +101,11 @@ def serve_command(
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
     access_log: Annotated[bool, typer.Option(help="Log every request (off: it costs throughput).")] = False,
 ) -> None:
-    """Serve the API: migrate, ingest GARDEN_CONTENT_DIR if the database holds no articles, then listen."""
+    """Serve the API: migrate, ingest GARDEN_CONTENT_DIR if the database holds no articles, then listen.
+
+    Connection limits (GARDEN_MAX_HEADER_BYTES, the timeouts, GARDEN_MAX_CONCURRENCY, GARDEN_MAX_CONNECTIONS)
+    are enforced by app.server's protocol; the soft open-file limit is raised to the hard one.
+    """
     import uvicorn
 
     from app.ingest import stored_article_count
@@ -122,7 +126,21 @@ def serve_command(
             raise typer.Exit(1)
         out.print(f"Loaded {report.counts['articles']} articles from {settings.content_dir}.")
     engine.dispose()
-    uvicorn.run("app.main:app", host=host, port=port, workers=workers, log_level="info", access_log=access_log)
+    from app.server import LimitedHttpToolsProtocol, raise_open_file_limit
+
+    raise_open_file_limit()  # before the workers start: they inherit it
+    uvicorn.run(
+        "app.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=access_log,
+        http=LimitedHttpToolsProtocol,  # head size, read timeouts, request cap: see app/server.py
+        ws="none",  # no route is a WebSocket; an upgrade would leave the limits behind
+        loop=settings.event_loop,
+        timeout_keep_alive=max(1, round(settings.keep_alive_timeout)),  # the protocol uses the exact value
+    )
 
 
 def _safe_url() -> str:

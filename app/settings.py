@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
@@ -72,6 +73,43 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(
         8 * 1024 * 1024,
         description="Ingest refuses any input file larger than this, before reading it.",
+    )
+
+    max_header_bytes: int = Field(
+        32 * 1024,
+        ge=1024,
+        description="Largest request line plus headers `garden serve` reads; a larger head is a 431 and a closed "
+        "connection, answered as soon as that many bytes arrived.",
+    )
+    keep_alive_timeout: float = Field(
+        5.0, gt=0, description="Seconds a connection may wait for its next request (or its first) before it is closed."
+    )
+    header_timeout: float = Field(
+        5.0,
+        gt=0,
+        description="Seconds from the first byte of a request head to its end; a slower head (slowloris) is cut off.",
+    )
+    body_timeout: float = Field(
+        10.0, gt=0, description="Seconds from the end of a request head to the end of its body; slower is cut off."
+    )
+    max_concurrency: int = Field(
+        128,
+        ge=1,
+        description="Requests each worker process handles at once (idle connections do not count); beyond, an "
+        "immediate 503 with Retry-After: 1.",
+    )
+    max_connections: int = Field(
+        10_000,
+        ge=16,
+        description="Open connections per worker process (cut to the file-descriptor limit less 256); beyond, the "
+        "connection waiting longest without a request in progress is closed.",
+    )
+
+    event_loop: Literal["uvloop", "asyncio"] = Field(
+        "uvloop",
+        description="Event loop of `garden serve`. uvloop costs less CPU per request, but accepts one connection per "
+        "loop iteration (libuv 1.52): under a flood of busy connections new ones wait in the kernel's queue. asyncio "
+        "accepts all waiting connections at once, for 15-25% more CPU per cached request (bench/connection_limits.py).",
     )
 
     @field_validator("public_url")
