@@ -83,15 +83,22 @@ def _answers(db_url: str, headers: dict[str, str] | None = None) -> list[list[by
         return [_walk(client, params, headers) for params in QUERIES]
 
 
+def _with_hidden(root: Path) -> Path:
+    """content/ with three hidden copies of a public article: draft in front matter only, review in the
+    artifact only, draft in both (besides content/'s own draft and archived articles)."""
+    articles = _tree(root)
+    _hidden_copy(articles, "rainwater-draft-in-front-matter", front_matter="draft")
+    _hidden_copy(articles, "rainwater-review-in-artifact", artifact="review")
+    _hidden_copy(articles, "rainwater-draft-in-both", front_matter="draft", artifact="draft")
+    return articles
+
+
 def test_hidden_articles_change_no_anonymous_search_answer(tmp_path: Path, databases: Databases) -> None:
     """The same public articles with and without hidden ones holding the query words: every anonymous page
     (scores, order, snippets, facets, totals and next links) is byte for byte the same. On SQLite bm25 reads
     statistics over the documents it ranks, so anonymous searches rank over the public ones only; PostgreSQL's
     ts_rank reads only the document itself."""
-    with_hidden = _tree(tmp_path / "with")
-    _hidden_copy(with_hidden, "rainwater-draft-in-front-matter", front_matter="draft")
-    _hidden_copy(with_hidden, "rainwater-review-in-artifact", artifact="review")
-    _hidden_copy(with_hidden, "rainwater-draft-in-both", front_matter="draft", artifact="draft")
+    with_hidden = _with_hidden(tmp_path / "with")
     without = _tree(tmp_path / "without")
     for slug in HIDDEN:
         shutil.rmtree(_article(without, slug))
@@ -104,6 +111,57 @@ def test_hidden_articles_change_no_anonymous_search_answer(tmp_path: Path, datab
     # The hidden copies are there, and found, for the preview: the comparison is not vacuous.
     preview = _answers(urls[0], BEARER)
     assert b"rainwater-draft-in-both" in b"".join(page for pages in preview for page in pages)
+
+
+def _status(articles: Path, slug: str, status: str) -> None:
+    """Set an article's front matter status (its artifact's is left as it is)."""
+    path = _article(articles, slug) / "article.md"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("\nstatus: published\n", f"\nstatus: {status}\n", 1).replace(
+        "\nstatus: draft\n", f"\nstatus: {status}\n", 1), encoding="utf-8")  # fmt: skip
+
+
+def test_the_public_index_follows_articles_that_turn_hidden_or_public(tmp_path: Path, databases: Databases) -> None:
+    """Re-ingests that hide a public article and publish a hidden one leave anonymous answers exactly as a
+    fresh ingest of the final tree gives them (on SQLite: the public full-text table follows every change)."""
+    articles = _with_hidden(tmp_path / "tree")
+    updated = databases.new("updated")
+    _ingest(articles.parent, updated)
+    _status(articles, "rainwater-draft-in-front-matter", "published")
+    _status(articles, "composting-without-the-guesswork", "draft")
+    _ingest(articles.parent, updated)
+    fresh = databases.new("fresh")
+    _ingest(articles.parent, fresh)
+    assert _answers(updated) == _answers(fresh)
+    assert _answers(updated, BEARER) == _answers(fresh, BEARER)
+    with api_client(updated) as client:
+        found = client.get("/search", params={"q": "rainwater", "type": "articles"}).json()["items"]
+        assert "rainwater-draft-in-front-matter" in {hit["slug"] for hit in found}
+        found = client.get("/search", params={"q": "composting guesswork", "limit": 500}).json()["items"]
+        assert "composting-without-the-guesswork" not in {hit["slug"] for hit in found}
+
+
+def test_migration_0008_indexes_the_stored_public_documents(tmp_path: Path, db_url: str) -> None:
+    """Down to 0007 and up again on a loaded database: every search answers as after the ingest (0008 builds
+    SQLite's public full-text table from what is stored; on PostgreSQL it does nothing)."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import inspect
+
+    from app.db import MIGRATIONS_DIR, make_engine, upgrade_to_head
+
+    _ingest(_with_hidden(tmp_path).parent, db_url)
+    before = _answers(db_url), _answers(db_url, BEARER)
+    engine = make_engine(db_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0007")
+    assert "search_fts_public" not in inspect(engine).get_table_names()
+    upgrade_to_head(engine)
+    engine.dispose()
+    assert (_answers(db_url), _answers(db_url, BEARER)) == before
 
 
 def _ties(client: TestClient, q: str, headers: dict[str, str] | None = None) -> list[tuple[float, str]]:
@@ -145,7 +203,10 @@ def _ids(hits: list[dict[str, Any]]) -> list[tuple[str, str]]:
 def test_keyset_pages_walk_every_hit_once_at_any_limit(content_db: str, preview: bool) -> None:
     headers = BEARER if preview else None
     with api_client(content_db, GARDEN_PREVIEW_TOKEN=TOKEN) as client:
-        for query in [{"q": "soil water compost bees"}, {"q": "compost sludge cornell soils portal", "type": "sources"}]:
+        for query in [
+            {"q": "soil water compost bees"},
+            {"q": "compost sludge cornell soils portal", "type": "sources"},
+        ]:
             single = client.get("/search", params={**query, "limit": 500}, headers=headers).json()
             assert single["next"] is None and len(single["items"]) == single["total"] > 4
             expected = _ids(single["items"])
