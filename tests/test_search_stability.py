@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from app.queries.paging import encode_cursor
 from app.queries.params import SearchParams
-from tests.conftest import CONTENT, Databases, api_client, ingest_json
+from tests.conftest import CONTENT, Databases, api_client, ingest_json, running_server, sql_rows
 
 TOKEN = "stability-preview-token"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
@@ -62,7 +62,7 @@ def _hidden_copy(articles: Path, slug: str, *, front_matter: str | None = None, 
 
 
 def _ingest(content: Path, db_url: str) -> None:
-    code, report = ingest_json(content, db_url=db_url)
+    code, report = ingest_json(content, db_url=db_url, flags=("--prune",))
     assert code == 0, report["errors"]
 
 
@@ -122,14 +122,21 @@ def _status(articles: Path, slug: str, status: str) -> None:
 
 
 def test_the_public_index_follows_articles_that_turn_hidden_or_public(tmp_path: Path, databases: Databases) -> None:
-    """Re-ingests that hide a public article and publish a hidden one leave anonymous answers exactly as a
-    fresh ingest of the final tree gives them (on SQLite: the public full-text table follows every change)."""
+    """Re-ingests that hide a public article, publish a hidden one and remove one of each leave every answer
+    exactly as a fresh ingest of the final tree gives it (on SQLite: the public full-text table follows)."""
     articles = _with_hidden(tmp_path / "tree")
     updated = databases.new("updated")
     _ingest(articles.parent, updated)
     _status(articles, "rainwater-draft-in-front-matter", "published")
     _status(articles, "composting-without-the-guesswork", "draft")
+    for slug in ("soil-testing-glossary", "rainwater-draft-in-both"):  # a public article and a hidden one go
+        shutil.rmtree(_article(articles, slug))
     _ingest(articles.parent, updated)
+    if databases.backend == "sqlite":  # each public document, with its rowid, and no other
+        public = "SELECT rowid, kind, ref FROM search_fts_public ORDER BY 1"
+        of_public = ("SELECT f.rowid, f.kind, f.ref FROM search_fts f JOIN article a ON a.id = f.article_id "
+                     "WHERE a.is_public ORDER BY 1")  # fmt: skip
+        assert sql_rows(updated, public) == sql_rows(updated, of_public) != []
     fresh = databases.new("fresh")
     _ingest(articles.parent, fresh)
     assert _answers(updated) == _answers(fresh)
@@ -292,3 +299,25 @@ def test_a_hand_made_key_of_the_right_form_is_a_position(content_db: str) -> Non
         assert top.status_code == 200 and top.json()["items"] == every
         end = client.get("/search", params={**params, "cursor": _cursor(params, ["-1.0", "source", "~", "~"])})
         assert end.status_code == 200 and end.json()["items"] == [] and end.json()["next"] is None
+
+
+def test_mcp_search_claims_walks_the_same_keyset_pages(content_db: str, tmp_path: Path) -> None:
+    """search_claims shares the search query: its nextCursor walks every claim hit once, in /search's order, and
+    a forged cursor is an error naming the cursor."""
+    from tests.test_mcp import Server, call, error_text, ok
+
+    with running_server(content_db, tmp_path / "server.log") as base:
+        server = Server(base, tmp_path / "server.log")
+        expected = [
+            hit["claimId"] for hit in server.rest("/search?q=soil+water+compost&type=claims&limit=500").json()["items"]
+        ]
+        seen, cursor = [], None
+        while True:
+            page = ok(call(server, "search_claims", query="soil water compost", limit=4, cursor=cursor))
+            seen += [item["claimId"] for item in page["items"]]
+            cursor = page["nextCursor"]
+            if cursor is None:
+                break
+        assert seen == expected and len(expected) > 8
+        forged = _cursor({"q": "soil water compost", "type": ["claims"]}, [4])
+        assert "cursor" in error_text(call(server, "search_claims", query="soil water compost", cursor=forged))
