@@ -11,8 +11,11 @@ A source hit's own source type is ``sourceType``: ``type`` names the kind of hit
 The order is total and made of what the content says, never of row ids (which change when an article is
 re-ingested): score, then the kind (article, claim, source: alphabetical, as ties between kinds were ordered
 before), then the hit's stable id (:class:`Key`). Cursors are keyset: they carry the last hit's key, bound to
-the query and filters (app.queries.paging), and the next page is the hits ranked strictly after it. Anonymous
-callers are ranked over public documents only (app.fulltext), so a hidden article moves no public score.
+the query and filters (app.queries.paging), and the next page is the hits ranked strictly after it: between
+ingests a boundary never moves, and hits that come or go above it make the next page neither repeat nor skip.
+(An ingest that changes public documents can change every bm25 score on SQLite; a cursor then resumes at its
+score's place in the new ranking.) Anonymous callers are ranked over public documents only (app.fulltext), so
+a hidden article moves no public score, order, facet or total.
 """
 
 from __future__ import annotations
