@@ -10,11 +10,19 @@ Ingest calls :func:`remove` for articles it replaces and :func:`add` for the row
 transaction, so the index always matches the corpus. :func:`match_expression` turns any user's words into a
 safe query, :func:`hits_sql` ranks the matches and :func:`snippets_sql` highlights the page that is shown.
 
-* SQLite (migration 0004): an FTS5 table, Porter stemming with diacritics removed; bm25 ranks.
+* SQLite (migration 0004): an FTS5 table, Porter stemming with diacritics removed; bm25 ranks. bm25 weighs
+  each word by its rarity over the whole table, so a table that also held drafts would let a hidden article
+  move public scores and order. Migration 0008 therefore adds a second FTS5 table, :data:`PUBLIC_TABLE`,
+  holding only the documents of public articles (``article.is_public``, read in SQL here, so that it is the
+  same rule as everywhere else): anonymous searches rank over it, preview searches over the full table. Each
+  public document has the same rowid in both tables, so that :func:`remove` finds it in either by one scan.
 * PostgreSQL (migration 0007): a table of the same name and columns whose ``document`` is a generated
   tsvector (primary text weight A, secondary B) with a GIN index, in the text search configuration
   ``garden_search`` (English Snowball stemming after ``unaccent``); ``websearch_to_tsquery`` parses,
-  ``ts_rank`` ranks with the same 10 : 2 weights, and ``ts_headline`` highlights.
+  ``ts_rank`` ranks with the same 10 : 2 weights, and ``ts_headline`` highlights. ``ts_rank`` reads only the
+  one document and the query (term frequencies, weights and the document's length: PostgreSQL keeps no
+  statistics over other documents for it), so hidden articles cannot move public scores and one table serves
+  both audiences.
 
 Both take any of the words (OR) and rank documents holding more of them first; bm25 also weighs a word by
 how rare it is across the documents, which ts_rank does not (the relevance test clears the same bar on both).
@@ -32,19 +40,30 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Connection, TextClause, bindparam, func, select, text
+from sqlalchemy import BindParameter, Column, ColumnElement, Connection, TextClause, bindparam, func, select, text
 
 TABLE = "search_fts"
+PUBLIC_TABLE = f"{TABLE}_public"  # SQLite only (migration 0008): the documents of public articles
 CONFIG = "garden_search"  # PostgreSQL's text search configuration (migration 0007)
 PRIMARY_WEIGHT, SECONDARY_WEIGHT = 10.0, 2.0
 MAX_TERMS = 32
 _WORD = re.compile(r"\w+", re.UNICODE)
 
+
+def _create_fts5(name: str) -> str:
+    return (
+        f"CREATE VIRTUAL TABLE {name} USING fts5(primary_text, secondary_text, kind UNINDEXED, ref UNINDEXED, "
+        "article_id UNINDEXED, tokenize='porter unicode61 remove_diacritics 2')"
+    )
+
+
 #: Created by migration 0004 on SQLite. ``kind`` and ``ref`` (claim, article or source id) are not searched.
-CREATE_SQLITE = (
-    f"CREATE VIRTUAL TABLE {TABLE} USING fts5(primary_text, secondary_text, kind UNINDEXED, ref UNINDEXED, "
-    "article_id UNINDEXED, tokenize='porter unicode61 remove_diacritics 2')"
-)
+CREATE_SQLITE = _create_fts5(TABLE)
+#: Created by migration 0008 on SQLite: the same columns, public documents only.
+CREATE_PUBLIC_SQLITE = _create_fts5(PUBLIC_TABLE)
+_COLUMNS = "primary_text, secondary_text, kind, ref, article_id"
+#: The public articles: the one place this module reads visibility.
+_PUBLIC_ARTICLES = "SELECT id FROM article WHERE is_public"
 
 
 #: Trigram indexes for substring filters (migration 0006, SQLite): name -> (content table, rowid column).
@@ -96,6 +115,14 @@ def backfill(dialect: str) -> list[str]:
     ]
 
 
+def backfill_public() -> str:
+    """The INSERT that fills :data:`PUBLIC_TABLE` from the full table (migration 0008), rowid for rowid."""
+    return (
+        f"INSERT INTO {PUBLIC_TABLE} (rowid, {_COLUMNS}) SELECT rowid, {_COLUMNS} FROM {TABLE} "
+        f"WHERE article_id IN ({_PUBLIC_ARTICLES})"
+    )
+
+
 def include_name(name: str | None, type_: str, _parent: object) -> bool:
     """Alembic's filter: the search tables (FTS5's, with their shadow tables, or PostgreSQL's) and the trigram
     indexes are made by hand, not described by the models."""
@@ -145,21 +172,29 @@ _PG_WEIGHTS = f"'{{0, 0, {SECONDARY_WEIGHT / PRIMARY_WEIGHT}, 1}}'"
 _PG_QUERY = f"websearch_to_tsquery('{CONFIG}', :match)"
 
 
-def hits_sql(dialect: str, kind: str) -> TextClause:
-    """Matches of ``:match`` among documents of ``kind``: ref and score (higher is better)."""
+def _ranked_table(dialect: str, public: bool) -> str:
+    return PUBLIC_TABLE if public and dialect == "sqlite" else TABLE
+
+
+def hits_sql(dialect: str, kind: str, *, public: bool) -> TextClause:
+    """Matches of ``:match`` among documents of ``kind``: ref and score (higher is better). ``public`` (an
+    anonymous caller) ranks over the public documents only, with statistics that no hidden article moves."""
     if dialect == "postgresql":
-        # Normalisation 1 divides by 1 + log(document length), as bm25 discounts long documents.
+        # Normalisation 1 divides by 1 + log(document length), as bm25 discounts long documents. ts_rank's real
+        # is widened to a double, which its text form and a cursor's key carry exactly (a real's shortest
+        # decimal is another number as a double, and would not compare equal to itself).
         return text(
-            f"SELECT ref, ts_rank({_PG_WEIGHTS}, document, query, 1) AS score "
+            f"SELECT ref, ts_rank({_PG_WEIGHTS}, document, query, 1)::float8 AS score "
             f"FROM {TABLE}, {_PG_QUERY} AS query WHERE document @@ query AND kind = '{kind}'"
         ).bindparams(bindparam("match"))
+    table = _ranked_table(dialect, public)
     return text(
-        f"SELECT ref, -bm25({TABLE}, {PRIMARY_WEIGHT}, {SECONDARY_WEIGHT}) AS score "
-        f"FROM {TABLE} WHERE {TABLE} MATCH :match AND kind = '{kind}'"
+        f"SELECT ref, -bm25({table}, {PRIMARY_WEIGHT}, {SECONDARY_WEIGHT}) AS score "
+        f"FROM {table} WHERE {table} MATCH :match AND kind = '{kind}'"
     ).bindparams(bindparam("match"))
 
 
-def snippets_sql(dialect: str, kind: str) -> TextClause:
+def snippets_sql(dialect: str, kind: str, *, public: bool) -> TextClause:
     """``ref, snippet`` for the documents ``:refs`` of ``kind``: about 16 words around the matches of ``:match``,
     each marked ``<mark>…</mark>``. Only the page shown is highlighted (PostgreSQL re-parses each text)."""
     if dialect == "postgresql":
@@ -169,38 +204,58 @@ def snippets_sql(dialect: str, kind: str) -> TextClause:
             f"'{options}') AS snippet FROM {TABLE} WHERE kind = '{kind}' AND ref IN :refs"
         )
     else:
+        table = _ranked_table(dialect, public)
         sql = (
-            f"SELECT ref, snippet({TABLE}, -1, '<mark>', '</mark>', '…', 16) AS snippet "
-            f"FROM {TABLE} WHERE {TABLE} MATCH :match AND kind = '{kind}' AND ref IN :refs"
+            f"SELECT ref, snippet({table}, -1, '<mark>', '</mark>', '…', 16) AS snippet "
+            f"FROM {table} WHERE {table} MATCH :match AND kind = '{kind}' AND ref IN :refs"
         )
     return text(sql).bindparams(bindparam("match"), bindparam("refs", expanding=True))
 
 
+_ROWIDS_CHUNK = 10_000  # rowids per DELETE (SQLite allows 32,766 parameters)
+
+
 def remove(conn: Connection, article_ids: Sequence[int]) -> None:
     """Drop the documents of these articles (before their rows are deleted: SQLite's trigram indexes read them;
-    PostgreSQL's indexes follow their rows by themselves)."""
+    PostgreSQL's indexes follow their rows by themselves).
+
+    On SQLite one scan of the full table finds the documents' rowids (``article_id`` is not indexed), and each
+    rowid is deleted from both tables: a public document has the same rowid in :data:`PUBLIC_TABLE`."""
     if not article_ids:
         return
-    ids = {"ids": list(article_ids)}
-    for name, (content, rowid) in SUBSTRING_TABLES.items() if conn.dialect.name == "sqlite" else ():
+    ids: BindParameter[list[int]] = bindparam("ids", expanding=True)
+    if conn.dialect.name != "sqlite":
+        conn.execute(text(f"DELETE FROM {TABLE} WHERE article_id IN :ids").bindparams(ids), {"ids": list(article_ids)})
+        return
+    for name, (content, rowid) in SUBSTRING_TABLES.items():
         # External content: FTS5 is told the old text of each row it should forget.
         conn.execute(text(f"INSERT INTO {name} ({name}, rowid, text) SELECT 'delete', {rowid}, text FROM {content} "
-                          "WHERE article_id IN :ids").bindparams(bindparam("ids", expanding=True)), ids)  # fmt: skip
-    conn.execute(text(f"DELETE FROM {TABLE} WHERE article_id IN :ids").bindparams(bindparam("ids", expanding=True)),
-                 {"ids": list(article_ids)})  # fmt: skip
+                          "WHERE article_id IN :ids").bindparams(ids), {"ids": list(article_ids)})  # fmt: skip
+    found = conn.execute(text(f"SELECT rowid FROM {TABLE} WHERE article_id IN :ids").bindparams(ids),
+                         {"ids": list(article_ids)})  # fmt: skip
+    rowids = list(found.scalars())
+    for start in range(0, len(rowids), _ROWIDS_CHUNK):
+        chunk = {"rowids": rowids[start : start + _ROWIDS_CHUNK]}
+        for table in (PUBLIC_TABLE, TABLE):
+            conn.execute(text(f"DELETE FROM {table} WHERE rowid IN :rowids").bindparams(
+                bindparam("rowids", expanding=True)), chunk)  # fmt: skip
 
 
 def add(conn: Connection, documents: Iterable[dict[str, Any]], substrings: dict[str, list[tuple[int, str]]]) -> None:
     """Index documents ``{kind, ref, article_id, primary_text, secondary_text}``, and the ``substrings``
-    ``{content table: [(rowid, text)]}`` of rows just written to ``article_keyword`` and ``claim``."""
+    ``{content table: [(rowid, text)]}`` of rows just written to ``article_keyword`` and ``claim``.
+
+    The article rows are written first (ingest's order), so that on SQLite the documents of public articles are
+    copied from the full table to :data:`PUBLIC_TABLE` with their rowids, selected by ``article.is_public``."""
     rows = list(documents)
-    for name, (content, _) in SUBSTRING_TABLES.items() if conn.dialect.name == "sqlite" else ():
+    sqlite = conn.dialect.name == "sqlite"
+    for name, (content, _) in SUBSTRING_TABLES.items() if sqlite else ():
         if substrings.get(content):
             conn.exec_driver_sql(f"INSERT INTO {name} (rowid, text) VALUES (?, ?)", substrings[content])
     if not rows:
         return
-    conn.execute(
-        text(f"INSERT INTO {TABLE} (primary_text, secondary_text, kind, ref, article_id) "
-             "VALUES (:primary_text, :secondary_text, :kind, :ref, :article_id)"),
-        rows,
-    )  # fmt: skip
+    last = conn.exec_driver_sql(f"SELECT rowid FROM {TABLE} ORDER BY rowid DESC LIMIT 1").scalar() if sqlite else 0
+    values = ":primary_text, :secondary_text, :kind, :ref, :article_id"
+    conn.execute(text(f"INSERT INTO {TABLE} ({_COLUMNS}) VALUES ({values})"), rows)
+    if sqlite:
+        conn.execute(text(f"{backfill_public()} AND rowid > :last"), {"last": last or 0})

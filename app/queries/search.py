@@ -7,14 +7,25 @@ thesis). The /claims filters narrow claim hits; ``topic``,
 limits the search to claims. Facets count the matching claims by confidence, state, topic and series;
 the first page carries them (later pages have ``facets: null``).
 A source hit's own source type is ``sourceType``: ``type`` names the kind of hit.
+
+The order is total and made of what the content says, never of row ids (which change when an article is
+re-ingested): score, then the kind (article, claim, source: alphabetical, as ties between kinds were ordered
+before), then the hit's stable id (:class:`Key`). Cursors are keyset: they carry the last hit's key, bound to
+the query and filters (app.queries.paging), and the next page is the hits ranked strictly after it: between
+ingests a boundary never moves, and hits that come or go above it make the next page neither repeat nor skip.
+(An ingest that changes public documents can change every bm25 score on SQLite; a cursor then resumes at its
+score's place in the new ranking.) Anonymous callers are ranked over public documents only (app.fulltext), so
+a hidden article moves no public score, order, facet or total.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Integer, and_, func, select
+from sqlalchemy import ColumnElement, Float, Integer, and_, func, or_, select, tuple_
 from sqlmodel import Session
 
 from app import derive, fulltext
@@ -29,6 +40,8 @@ from app.queries.params import SearchParams
 from app.queries.sources import ITEM_FIELDS as SOURCE_FIELDS
 from app.queries.sources import source_items
 
+#: The kinds of hit, in the order that breaks score ties between kinds.
+KINDS = ("article", "claim", "source")
 CLAIM_ONLY = ("confidence", "min_confidence", "status", "verification", "state", "has_counterevidence", "supports",
               "source")  # fmt: skip
 #: What ``fields=`` may name: the hit's own keys, then those of the claim, article and source rows.
@@ -45,15 +58,6 @@ def _kinds(params: SearchParams) -> list[str]:
     return ["claims"] if claim_only else ["claims", "articles", "sources"]
 
 
-def _hits(dialect: str, kind: str, match: str) -> Any:
-    return (
-        fulltext.hits_sql(dialect, kind)
-        .bindparams(match=match)
-        .columns(ref=Integer, score=Float)
-        .subquery(f"{kind}_hits")
-    )
-
-
 def _scope_where(scope: Scope, params: SearchParams, article_key: Any) -> list[ColumnElement[bool]]:
     """topic, series and article narrow every kind of hit."""
     where = [visible(scope.preview)]
@@ -66,80 +70,138 @@ def _scope_where(scope: Scope, params: SearchParams, article_key: Any) -> list[C
     return where
 
 
-def _ranked(session: Session, query: Any, limit: int) -> list[Any]:
-    return list(session.execute(query.limit(limit)).mappings())
+@dataclass(frozen=True)
+class Key:
+    """Where a hit stands in the ranking: score (higher first), then kind (:data:`KINDS` order), then the hit's
+    own stable id (a claim's global id; an article's slug; a source's article slug and sourceId), which ingest
+    never renumbers, so that ties keep their order through any re-ingest and on both databases."""
+
+    score: float
+    kind: str
+    ident: tuple[str, str]  # (claim id, "") | (slug, "") | (slug, sourceId)
+
+    def rank(self) -> tuple[float, str, str, str]:
+        return (-self.score, self.kind, *self.ident)
+
+    def cursor(self) -> list[Any]:
+        # The score as text: cursors hold strings and integers only; repr round-trips a float exactly.
+        return [repr(self.score), self.kind, *self.ident]
+
+
+def _resume(params: SearchParams) -> Key | None:
+    """The key a cursor resumes after, or None on the first page; a 400 for any key this API did not make."""
+    key = decode_cursor(params, 4)
+    if key is None:
+        return None
+    score, kind, *ident = key
+    if not (isinstance(score, str) and kind in KINDS and all(isinstance(part, str) for part in ident)):
+        raise malformed_cursor()
+    try:
+        value = float(score)
+    except ValueError:
+        raise malformed_cursor() from None
+    if not math.isfinite(value):
+        raise malformed_cursor()
+    return Key(value, kind, (ident[0], ident[1]))
+
+
+@dataclass
+class _Matches:
+    """The hits of one kind joined to their rows, the conditions they must meet and their stable id columns."""
+
+    kind: str
+    hits: Any
+    joined: Any
+    where: list[ColumnElement[bool]]
+    ident: list[ColumnElement[str]]
+
+    def after(self, key: Key) -> ColumnElement[bool]:
+        """The hits ranked strictly after ``key``."""
+        score: ColumnElement[float] = self.hits.c.score
+        if self.kind != key.kind:
+            return score < key.score if self.kind < key.kind else score <= key.score
+        mine = self.ident[0] > key.ident[0] if len(self.ident) == 1 else tuple_(*self.ident) > tuple_(*key.ident)
+        return or_(score < key.score, and_(score == key.score, mine))
+
+
+def _matches(scope: Scope, params: SearchParams, kind: str, match: str) -> _Matches:
+    hits = (
+        fulltext.hits_sql(scope.dialect, kind, public=not scope.preview)
+        .bindparams(match=match)
+        .columns(ref=Integer, score=Float)
+        .subquery(f"{kind}_hits")
+    )
+    if kind == "claim":
+        joined = hits.join(CLAIM, CLAIM.c.id == hits.c.ref).join(ARTICLE, ARTICLE.c.id == CLAIM.c.article_id)
+        # The /claims filters, except q: here q is the full-text query, not a substring filter.
+        filters = claim_queries.conditions(scope, params.model_copy(update={"q": None}))
+        return _Matches(kind, hits, joined, [*filters, *_scope_where(scope, params, CLAIM.c.article_id)],
+                        [CLAIM.c.claim_id])  # fmt: skip
+    if kind == "article":
+        joined = hits.join(ARTICLE, ARTICLE.c.id == hits.c.ref)
+        return _Matches(kind, hits, joined, _scope_where(scope, params, ARTICLE.c.id), [ARTICLE.c.slug])
+    joined = hits.join(SOURCE, SOURCE.c.id == hits.c.ref).join(ARTICLE, ARTICLE.c.id == SOURCE.c.article_id)
+    return _Matches(kind, hits, joined, _scope_where(scope, params, SOURCE.c.article_id),
+                    [ARTICLE.c.slug, SOURCE.c.source_id])  # fmt: skip
+
+
+def _ranked(session: Session, matches: _Matches, after: Key | None, limit: int) -> list[tuple[Key, int]]:
+    """The first ``limit`` hits of one kind after ``after``, in rank order, with their refs."""
+    score = matches.hits.c.score
+    query = select(matches.hits.c.ref, score, *matches.ident).select_from(matches.joined).where(*matches.where)
+    if after is not None:
+        query = query.where(matches.after(after))
+    rows = session.execute(query.order_by(score.desc(), *matches.ident).limit(limit)).all()
+    return [(Key(row[1], matches.kind, (row[2], row[3] if len(row) > 3 else "")), row[0]) for row in rows]
 
 
 def search(scope: Scope, params: SearchParams) -> Listing:
     """One page of hits, best first, each with type, score, snippet and the fields of its /claims, /articles
-    or /sources row; the facets of the matching claims."""
+    or /sources row; the facets of the matching claims.
+
+    Each kind's query returns its first ``limit + 1`` hits after the cursor's key (keyset paging: a page starts
+    strictly after the last hit of the one before, whatever was added or removed above it); the merge keeps the
+    best ``limit``. Ties are broken by :class:`Key`, never by row ids."""
     words = fulltext.terms(params.q)
     if not words:
         raise ApiProblem(422, "Invalid parameter", "q: give at least one word to search for.", parameter="q")
     match = fulltext.match_expression(scope.dialect, words)
-    resume = decode_cursor(params, 1)
-    offset = resume[0] if resume else 0
-    if not isinstance(offset, int) or offset < 0:
-        raise malformed_cursor()
-    window = offset + params.limit + 1
-    session, kinds = scope.session, _kinds(params)
-    candidates: list[tuple[float, str, int]] = []
+    after = _resume(params)
+    session = scope.session
+    candidates: list[tuple[Key, int]] = []
     total, facets = 0, None
-
-    if "claims" in kinds:
-        hits = _hits(scope.dialect, "claim", match)
-        joined = hits.join(CLAIM, CLAIM.c.id == hits.c.ref).join(ARTICLE, ARTICLE.c.id == CLAIM.c.article_id)
-        # The /claims filters, except q: here q is the full-text query, not a substring filter.
-        filters = claim_queries.conditions(scope, params.model_copy(update={"q": None}))
-        where = [*filters, *_scope_where(scope, params, CLAIM.c.article_id)]
-        total += session.execute(select(func.count()).select_from(joined).where(*where)).scalar_one()
-        query = select(hits.c.ref, hits.c.score).select_from(joined).where(*where)
-        rows = _ranked(session, query.order_by(hits.c.score.desc(), hits.c.ref), window)
-        candidates += [(row["score"], "claim", row["ref"]) for row in rows]
-        if params.cursor is None:  # facets describe the whole matching set: the first page carries them
-            facets = _facets(scope, select(CLAIM.c.id).select_from(joined).where(*where))
-    if "articles" in kinds:
-        hits = _hits(scope.dialect, "article", match)
-        joined = hits.join(ARTICLE, ARTICLE.c.id == hits.c.ref)
-        where = _scope_where(scope, params, ARTICLE.c.id)
-        total += session.execute(select(func.count()).select_from(joined).where(*where)).scalar_one()
-        query = select(hits.c.ref, hits.c.score).select_from(joined).where(*where)
-        rows = _ranked(session, query.order_by(hits.c.score.desc(), hits.c.ref), window)
-        candidates += [(row["score"], "article", row["ref"]) for row in rows]
-    if "sources" in kinds:
-        hits = _hits(scope.dialect, "source", match)
-        joined = hits.join(SOURCE, SOURCE.c.id == hits.c.ref).join(ARTICLE, ARTICLE.c.id == SOURCE.c.article_id)
-        where = _scope_where(scope, params, SOURCE.c.article_id)
-        total += session.execute(select(func.count()).select_from(joined).where(*where)).scalar_one()
-        query = select(hits.c.ref, hits.c.score).select_from(joined).where(*where)
-        rows = _ranked(session, query.order_by(hits.c.score.desc(), hits.c.ref), window)
-        candidates += [(row["score"], "source", row["ref"]) for row in rows]
-
-    candidates.sort(key=lambda hit: (-hit[0], hit[1], hit[2]))
-    chosen = candidates[offset : offset + params.limit]
-    more = len(candidates) > offset + params.limit
+    for kind in _kinds(params):
+        matches = _matches(scope, params, kind.removesuffix("s"), match)
+        total += session.execute(select(func.count()).select_from(matches.joined).where(*matches.where)).scalar_one()
+        candidates += _ranked(session, matches, after, params.limit + 1)
+        if kind == "claims" and params.cursor is None:  # facets describe the whole matching set: the first page
+            facets = _facets(scope, select(CLAIM.c.id).select_from(matches.joined).where(*matches.where))
+    candidates.sort(key=lambda hit: hit[0].rank())
+    chosen = candidates[: params.limit]
+    more = len(candidates) > params.limit
     items = select_fields(_items(scope, chosen, match, params.include), params.fields, HIT_FIELDS)
-    next_offset = offset + len(items) if more else None
+    last = chosen[-1][0] if more else None
     truncated = None
     if params.max_tokens is not None:
         envelope = {"items": [], "total": total, "next": "…", "truncated": True, "facets": facets}
         kept = fitting(items, envelope, params.max_tokens)
         truncated = kept < len(items)
         if truncated:
-            items, next_offset = items[:kept], offset + kept
-    next_cursor = encode_cursor(params, [next_offset]) if next_offset is not None else None
+            items, last = items[:kept], chosen[kept - 1][0]
+    next_cursor = encode_cursor(params, last.cursor()) if last is not None else None
     return Listing(items, total, next_cursor, truncated=truncated, facets=facets)
 
 
-def _items(scope: Scope, chosen: list[tuple[float, str, int]], match: str, include: list[str]) -> list[dict[str, Any]]:
+def _items(scope: Scope, chosen: list[tuple[Key, int]], match: str, include: list[str]) -> list[dict[str, Any]]:
     """The hits as items, in rank order: type, score and snippet first, then the row's own fields."""
     session = scope.session
-    refs = {kind: [ref for _, k, ref in chosen if k == kind] for kind in ("claim", "article", "source")}
+    refs = {kind: [ref for key, ref in chosen if key.kind == kind] for kind in KINDS}
     rows: dict[tuple[str, int], dict[str, Any]] = {}
     snippets: dict[tuple[str, int], str] = {}
     for kind, wanted in refs.items():
         if wanted:
-            marked = session.execute(fulltext.snippets_sql(scope.dialect, kind), {"match": match, "refs": wanted})
+            sql = fulltext.snippets_sql(scope.dialect, kind, public=not scope.preview)
+            marked = session.execute(sql, {"match": match, "refs": wanted})
             snippets.update(((kind, ref), snippet) for ref, snippet in marked)
     if refs["claim"]:
         query = (
@@ -165,8 +227,8 @@ def _items(scope: Scope, chosen: list[tuple[float, str, int]], match: str, inclu
             # The hit's own ``type`` says "source"; the source's type (paper, report, …) moves to sourceType.
             rows[("source", row["id"])] = {"sourceType" if key == "type" else key: value for key, value in item.items()}
     return [
-        {"type": kind, "score": round(score, 6), "snippet": snippets[(kind, ref)], **rows[(kind, ref)]}
-        for score, kind, ref in chosen
+        {"type": key.kind, "score": round(key.score, 6), "snippet": snippets[(key.kind, ref)], **rows[(key.kind, ref)]}
+        for key, ref in chosen
     ]
 
 
