@@ -22,6 +22,7 @@ Front matter is refused, naming the key path (and line and column where it can),
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import re
@@ -280,18 +281,18 @@ def load_front_matter(yaml_text: str) -> dict[str, Any]:
         if "&" in yaml_text or "*" in yaml_text:
             _scan(yaml_text)
         data = yaml.load(yaml_text, Loader=Yaml12Loader)
+    except FrontMatterError:
+        raise
     except _DuplicateKey as exc:
-        _scan(yaml_text)  # raises, naming the key path, for all but keys equal only once resolved (1 and 0x1)
-        where = _where(exc.node)
-        raise FrontMatterError(f"a key is given twice in one mapping (in the mapping at {where})") from None
+        _explain(yaml_text)  # names the key path, for all but keys equal only once resolved (1 and 0x1)
+        raise FrontMatterError(f"a key is given twice in one mapping (in the mapping at {_where(exc.node)})") from None
     except yaml.MarkedYAMLError as exc:
+        _explain(yaml_text)
         mark = exc.problem_mark
         where = f" at line {mark.line + 2}, column {mark.column + 1}" if mark is not None else ""
         raise FrontMatterError(f"invalid YAML{where}: {exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
         raise FrontMatterError(f"invalid YAML: {exc}") from None
-    except FrontMatterError:
-        raise
     except Exception as exc:  # PyYAML's constructors raise anything on odd explicit tags
         raise FrontMatterError(f"invalid YAML value ({type(exc).__name__}: {exc})") from None
     if data is None:
@@ -314,6 +315,12 @@ def load_front_matter(yaml_text: str) -> dict[str, Any]:
 def _scan(yaml_text: str) -> None:
     for _ in _nodes(yaml_text):
         pass
+
+
+def _explain(yaml_text: str) -> None:
+    """After PyYAML refused the text: raise the scan's refusal, which names a key path, if it has one."""
+    with contextlib.suppress(yaml.YAMLError):
+        _scan(yaml_text)
 
 
 def normalise_date(value: Any) -> Any:
