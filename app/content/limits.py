@@ -32,6 +32,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.content.errors import WHOLE_FILE
+
 MAX_STRING = 10_000
 MAX_ITEMS = 1_000
 MAX_KEY = 200
@@ -97,7 +99,7 @@ class ValueCheck:
         if len(self.problems) < MAX_ERRORS_PER_FILE:
             self.problems.append((format_path(path), message))
         elif len(self.problems) == MAX_ERRORS_PER_FILE:
-            self.problems.append(("(file)", "has more problems than these; fix them first"))
+            self.problems.append((WHOLE_FILE, "has more problems than these; fix them first"))
 
     def _mapping(self, value: dict[Any, Any], path: Path, depth: int) -> None:
         self.keys += len(value)

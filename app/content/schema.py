@@ -3,6 +3,10 @@
 Strict mode mirrors JSON Schema typing: no string is coerced to a number or the reverse. Unknown keys
 are allowed wherever the publisher allows them (everywhere except inside ``series`` and ``related[]``);
 the models only validate, and the original data, key order included, is what gets stored and served.
+
+Beyond the publisher's schemas, slugs (article, topic, tag, series) and ids built from them are capped at what
+the API's routes can serve (``app.content.limits``: 192 characters for a slug, so that ``article:<slug>`` fits
+the routes' 200), with a message that says so.
 """
 
 from __future__ import annotations
