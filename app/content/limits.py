@@ -105,14 +105,14 @@ class ValueCheck:
         self.keys += len(value)
         if len(value) > MAX_ITEMS:
             self._add(path, f"has {len(value):,} keys, over the cap of {MAX_ITEMS:,}")
-        nul = self.nul
+        nul, longest, longest_key = self.nul, MAX_STRING, MAX_KEY
         for key, item in value.items():
-            if type(key) is str and (len(key) > MAX_KEY or (nul and "\x00" in key)):
+            if type(key) is str and (len(key) > longest_key or (nul and "\x00" in key)):
                 too_long = f"is {len(key):,} characters long, over the cap of {MAX_KEY}"
                 self._add((*path, key), "the key " + (NUL_MESSAGE if "\x00" in key else too_long))
             kind = type(item)
             if kind is str:
-                if len(item) > MAX_STRING or (nul and "\x00" in item):
+                if len(item) > longest or (nul and "\x00" in item):
                     self._string((*path, key), item)
             elif kind is dict or kind is list:
                 self._nested(item, (*path, key), depth)
@@ -120,11 +120,11 @@ class ValueCheck:
     def _sequence(self, value: list[Any], path: Path, depth: int) -> None:
         if len(value) > MAX_ITEMS:
             self._add(path, f"has {len(value):,} items, over the cap of {MAX_ITEMS:,}")
-        nul = self.nul
+        nul, longest = self.nul, MAX_STRING
         for index, item in enumerate(value):
             kind = type(item)
             if kind is str:
-                if len(item) > MAX_STRING or (nul and "\x00" in item):
+                if len(item) > longest or (nul and "\x00" in item):
                     self._string((*path, index), item)
             elif kind is dict or kind is list:
                 self._nested(item, (*path, index), depth)
