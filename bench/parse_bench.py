@@ -22,8 +22,8 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's app, not an installed one
 
-from app.content.errors import InvalidContent  # noqa: E402
-from app.content.reader import discover, parse  # noqa: E402
+from app.content.errors import InvalidContent
+from app.content.reader import discover, parse
 
 
 def _cpu(work: object) -> float:
@@ -58,12 +58,12 @@ def main() -> None:
     try:
         from app.content.decode import load_json
 
-        def strict_all() -> None:  # noqa: F811
+        def strict_all() -> None:
             for article, raw in zip(articles, artifacts, strict=True):
                 load_json(raw, article.paths["artifact"], [])
 
         timings["strict load_json"] = []
-    except ImportError:
+    except ImportError:  # a checkout from before issue 12: the before-and-after comparison of the README
         pass
     for _ in range(args.repeat):
         timings["parse (discover excluded)"].append(_cpu(parse_all))

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from app.content.decode import load_json
 from app.content.limits import MAX_ITEMS, MAX_SLUG, MAX_STRING
 from tests.conftest import CONTENT, ROOT, api_client, ingest_json, stored_state
 
@@ -293,3 +294,24 @@ def test_a_json_value_over_its_cap_is_refused_by_name(
 def test_a_front_matter_value_over_its_cap_is_refused_by_name(tree: Tree) -> None:
     tree.add_front_matter(MD, "remark: " + "r" * (MAX_STRING + 1) + "\nlist: [" + "1, " * MAX_ITEMS + "1]\n")
     tree.refused((MD, "remark", f"over the cap of {MAX_STRING:,}"), (MD, "list", "items, over the cap"))
+
+
+# --------------------------------------------------------------------------------------------------------
+# The duplicate-key count, on the texts that could fool it.
+
+
+@pytest.mark.parametrize(
+    ("text", "problems"),
+    [
+        (b'{"a": 1, "b": "say \\": here", "c": {"d": "\\":"}}', []),  # '":' inside strings: no duplicate
+        (b'{"a" : 1, "a"\n:\t2}', [("a", "the key 'a' is given twice in one object")]),  # whitespace before ':'
+        (b'{"x": [{"k": 1}, {"k": 1, "k": 2}]}', [("x[1].k", "the key 'k' is given twice in one object")]),
+        (b'{"a": "\\\\u0000"}', []),  # an escaped backslash, then "u0000": no NUL
+    ],
+    ids=["colon-in-string", "whitespace", "nested", "escaped-backslash"],
+)
+def test_duplicate_keys_are_counted_exactly(text: bytes, problems: list[tuple[str, str]]) -> None:
+    errors: list[Any] = []
+    data = load_json(text, "f.json", errors)
+    assert [(e.field, e.message) for e in errors] == problems
+    assert (data is None) == bool(problems)
