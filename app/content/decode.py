@@ -112,8 +112,11 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     if len(result) == len(pairs):
         return result
     marked = _Duplicated(result)
-    seen: set[str] = set()
-    marked.twice = [key for key, _ in pairs if key in seen or seen.add(key)]  # type: ignore[func-returns-value]
+    marked.twice, seen = [], set()
+    for key, _ in pairs:
+        if key in seen:
+            marked.twice.append(key)
+        seen.add(key)
     return marked
 
 

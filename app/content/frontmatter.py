@@ -192,7 +192,7 @@ def _refuse(message: str, event: yaml.Event, path: str) -> FrontMatterError:
 
 
 def _nodes(yaml_text: str) -> Iterator[tuple[str, yaml.Event]]:
-    """Yield (key path, event) for every node of the front matter, refusing what :data:`__doc__` lists.
+    """Yield (key path, event) for every node of the front matter, refusing what the module docstring lists.
 
     Keys are yielded too, with the path of the value they name. Only libyaml's events are read: nothing is
     composed, so an alias is refused before anything could expand it.
