@@ -12,6 +12,7 @@ and fingerprints them; :func:`parse` validates and derives, and ingest calls it 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
@@ -22,8 +23,9 @@ from typing import Any, Literal
 import orjson
 
 from app import derive
+from app.content.decode import load_json, markdown
 from app.content.errors import WHOLE_FILE, ContentError, InvalidContent
-from app.content.frontmatter import FrontMatterError, load_front_matter, split_front_matter, to_json_value
+from app.content.frontmatter import to_json_value
 from app.content.schema import (
     SCHEMA_VERSION_HISTORY,
     ArticleFrontMatter,
@@ -112,8 +114,11 @@ def _read(
         else:
             real = path.resolve(strict=True)
             info = os.stat(real)
-    except (FileNotFoundError, RuntimeError):
+    except FileNotFoundError:
         errors.append(ContentError(shown, WHOLE_FILE, "file is missing (or is a broken symlink)"))
+        return None
+    except (RuntimeError, OSError) as exc:  # Python 3.11 says RuntimeError for a loop, later ones OSError ELOOP
+        errors.append(ContentError(shown, WHOLE_FILE, _unreadable(exc)))
         return None
     if not real.is_relative_to(root):
         errors.append(ContentError(shown, WHOLE_FILE, f"is a symlink that leads outside the content root (to {real})"))
@@ -133,15 +138,33 @@ def _read(
         return None
 
 
-def _subdirs(directory: Path) -> list[Path]:
+def _unreadable(exc: BaseException) -> str:
+    if isinstance(exc, RuntimeError) or (isinstance(exc, OSError) and exc.errno == errno.ELOOP):
+        return "is a symlink loop (a symlink that leads, through others, back to itself)"
+    return f"cannot be read: {exc.strerror if isinstance(exc, OSError) else exc}"
+
+
+def _subdirs(directory: Path, shown: str, found: Discovery, slugs: bool) -> list[Path]:
+    """The directories in ``directory``; an entry that cannot be followed (a symlink loop) is an error, and an
+    unreadable path (so ``--prune`` removes nothing), and, when the entries are ``slugs``, an invalid slug."""
+    subdirs = []
     with os.scandir(directory) as entries:
-        return sorted(Path(entry.path) for entry in entries if entry.is_dir())
+        for entry in entries:
+            try:
+                if entry.is_dir():
+                    subdirs.append(Path(entry.path))
+            except OSError as exc:
+                found.errors.append(ContentError(f"{shown}/{entry.name}", WHOLE_FILE, _unreadable(exc)))
+                found.unreadable_paths.append(f"{shown}/{entry.name}")
+                if slugs:  # a slug stored earlier is not "missing": it is there, unreadable
+                    found.invalid_slugs.add(entry.name)
+    return sorted(subdirs)
 
 
 def _discover_source(articles_dir: Path, shown_root: str, max_bytes: int, found: Discovery) -> None:
     root = articles_dir.resolve()
-    for year_dir in _subdirs(articles_dir):
-        for article_dir in _subdirs(year_dir):
+    for year_dir in _subdirs(articles_dir, shown_root, found, slugs=False):
+        for article_dir in _subdirs(year_dir, f"{shown_root}/{year_dir.name}", found, slugs=True):
             location = f"{shown_root}/{year_dir.name}/{article_dir.name}"
             paths = {role: f"{location}/{name}" for role, name in SOURCE_FILES.items()}
             errors: list[ContentError] = []
@@ -193,13 +216,21 @@ def _packet_year(artifact: bytes) -> str:
         return "0000"
 
 
+def _not_a_directory(path: Path) -> str:
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return _unreadable(exc) if exc.errno == errno.ELOOP else "does not exist"
+    return "is not a directory"
+
+
 def discover(paths: list[Path], max_bytes: int) -> Discovery:
     """Find and read every article under ``paths``; fingerprint each; reject a slug found twice."""
     found = Discovery()
     for path in paths:
         shown = str(path).rstrip("/") or "/"
         if not path.is_dir():
-            what = "does not exist" if not path.exists() else "is not a directory"
+            what = _not_a_directory(path)
             found.unreadable_paths.append(shown)
             found.errors.append(
                 ContentError(
@@ -244,47 +275,6 @@ def discover(paths: list[Path], max_bytes: int) -> Discovery:
     return found
 
 
-def _decode(raw: bytes, shown: str, errors: list[ContentError]) -> str | None:
-    if not raw.strip():
-        errors.append(ContentError(shown, WHOLE_FILE, "file is empty"))
-        return None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        errors.append(ContentError(shown, WHOLE_FILE, f"is not valid UTF-8 (byte {exc.start}: {exc.reason})"))
-        return None
-
-
-def _markdown(raw: bytes, shown: str, errors: list[ContentError]) -> tuple[str, dict[str, Any], str] | None:
-    """(text, front matter, body) of a Markdown file, or None with the errors recorded."""
-    text = _decode(raw, shown, errors)
-    if text is None:
-        return None
-    try:
-        yaml_text, body = split_front_matter(text)
-        return text, load_front_matter(yaml_text), body
-    except FrontMatterError as exc:
-        errors.append(ContentError(shown, exc.field or "front matter", str(exc)))
-        return None
-
-
-def _json(raw: bytes, shown: str, errors: list[ContentError]) -> dict[str, Any] | None:
-    text = _decode(raw, shown, errors)
-    if text is None:
-        return None
-    try:
-        data = orjson.loads(text)
-    except orjson.JSONDecodeError as exc:
-        errors.append(
-            ContentError(shown, WHOLE_FILE, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")
-        )
-        return None
-    if not isinstance(data, dict):
-        errors.append(ContentError(shown, WHOLE_FILE, f"must hold a JSON object, not {type(data).__name__}"))
-        return None
-    return data
-
-
 def _expect(errors: list[ContentError], file: str, field_name: str, actual: Any, expected: str, why: str) -> None:
     if actual is not None and actual != expected:
         errors.append(ContentError(file, field_name, f"is {actual!r} but must be {expected!r} ({why})"))
@@ -297,9 +287,9 @@ def parse(source: InputArticle) -> ParsedArticle:
     """
     errors: list[ContentError] = []
     paths, slug, year = source.paths, source.slug, source.year
-    article = _markdown(source.raw["article"], paths["article"], errors) if "article" in source.raw else None
-    brief = _markdown(source.raw["brief"], paths["brief"], errors) if "brief" in source.raw else None
-    data = _json(source.raw["artifact"], paths["artifact"], errors)
+    article = markdown(source.raw["article"], paths["article"], errors) if "article" in source.raw else None
+    brief = markdown(source.raw["brief"], paths["brief"], errors) if "brief" in source.raw else None
+    data = load_json(source.raw["artifact"], paths["artifact"], errors)
     if errors:
         raise InvalidContent(errors)
     assert data is not None

@@ -3,6 +3,10 @@
 Strict mode mirrors JSON Schema typing: no string is coerced to a number or the reverse. Unknown keys
 are allowed wherever the publisher allows them (everywhere except inside ``series`` and ``related[]``);
 the models only validate, and the original data, key order included, is what gets stored and served.
+
+Beyond the publisher's schemas, slugs (article, topic, tag, series) and ids built from them are capped at what
+the API's routes can serve (``app.content.limits``: 192 characters for a slug, so that ``article:<slug>`` fits
+the routes' 200), with a message that says so.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from app.content.errors import ContentError
+from app.content.limits import MAX_SLUG, MAX_SOURCE_ID
 
 Status = Literal["draft", "review", "published", "archived"]
 Maturity = Literal["seed", "sprout", "evergreen", "contested", "superseded"]
@@ -48,10 +53,23 @@ def _http_url(value: str) -> str:
     return value
 
 
+def _servable(limit: int, what: str) -> AfterValidator:
+    """A length check whose message says why: longer values are ones the API's routes refuse (app.content.limits)."""
+
+    def check(value: str) -> str:
+        if len(value) > limit:
+            raise ValueError(f"is {len(value)} characters long; {what} has at most {limit}, the most the API can serve")
+        return value
+
+    return AfterValidator(check)
+
+
 IsoDate = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$"), AfterValidator(_real_date)]
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+$")]
-ArticleId = Annotated[str, StringConstraints(pattern=r"^article:[a-z0-9-]+$")]
-SourceId = Annotated[str, StringConstraints(pattern=r"^source-[a-z0-9-]+$")]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+$"), _servable(MAX_SLUG, "a slug")]
+ArticleId = Annotated[
+    str, StringConstraints(pattern=r"^article:[a-z0-9-]+$"), _servable(MAX_SLUG + len("article:"), "an article id")
+]
+SourceId = Annotated[str, StringConstraints(pattern=r"^source-[a-z0-9-]+$"), _servable(MAX_SOURCE_ID, "a source id")]
 SourceRepoPath = Annotated[str, StringConstraints(pattern=r"^content/articles/\d{4}/[a-z0-9-]+/article\.md$")]
 BriefRepoPath = Annotated[str, StringConstraints(pattern=r"^content/articles/\d{4}/[a-z0-9-]+/agent\.md$")]
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[a-f0-9]{64}$")]
@@ -91,7 +109,9 @@ class BriefFrontMatter(_Open):
     """agent.md front matter (agent.schema.json)."""
 
     schemaVersion: Literal[1]
-    id: Annotated[str, StringConstraints(pattern=r"^agent-brief:[a-z0-9-]+$")]
+    id: Annotated[
+        str, StringConstraints(pattern=r"^agent-brief:[a-z0-9-]+$"), _servable(MAX_SLUG + len("agent-brief:"), "an id")
+    ]
     articleId: ArticleId
     slug: Slug
     title: Annotated[str, StringConstraints(min_length=8)]
