@@ -52,6 +52,11 @@ class Settings(BaseSettings):
         8 * 1024 * 1024,
         description="Ingest refuses any input file larger than this, before reading it.",
     )
+    cache_dir: Path | None = Field(
+        None,
+        description="Where the large agent files are stored, per corpus version and date (app.agent.store). "
+        "Unset: garden-api-<uid> in the system's temporary directory.",
+    )
 
     def effective_today(self) -> dt.date:
         """The date the stale-source rule compares against: GARDEN_TODAY, else today in UTC."""

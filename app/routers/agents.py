@@ -1,6 +1,8 @@
-"""The publisher's agent files, served live (DATA-CONTRACT §2): the same bytes its generator would write.
+"""The publisher's agent files (DATA-CONTRACT §2): the same bytes its generator would write.
 
-Public (P) content only, whoever asks: these are the publisher's public files.
+The files that grow with the corpus are stored once per corpus version and date and streamed from the store
+(app.agent.store); the small ones (manifest, packets, topics, the empty roadmap feed) are built per request.
+Anonymous callers get the public subset, preview callers the publisher's files over every article.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from app.agent import files
+from app.agent import files, store
 from app.http import JSON, MARKDOWN, Context, ContextDep
 from app.problems import ApiProblem
 from app.queries.params import NoParams
@@ -30,7 +32,7 @@ from app.responses_agent import (
 router = APIRouter(tags=["agent files"])
 Nothing = Annotated[NoParams, Query()]
 NDJSON = "application/x-ndjson"
-TEXT = "text/plain; charset=utf-8"
+FEED_EXAMPLE = '{"from":"article:x","to":"article:x:claim-001","type":"argues"}\n'
 Name = Annotated[str, Path(description="An article slug or a topic, as the index lists it.", max_length=200)]
 
 
@@ -55,40 +57,41 @@ def _file(path: str, summary: str, build: Callable[[files.Corpus], bytes], media
                              responses=_doc(media_type, model), name=path)  # fmt: skip
 
 
+def _stored(path: str, summary: str, model: Any) -> None:
+    """A route serving the stored file of app.agent.store.SPECS at ``path`` (looked up per request)."""
+    media_type = store.SPECS[path].media_type
+
+    async def route(ctx: ContextDep, _: Nothing) -> Response:
+        return await store.serve(ctx, path)
+
+    if media_type == JSON:
+        router.add_api_route(path, route, methods=["GET"], summary=summary, response_model=model, name=path)
+    else:
+        router.add_api_route(path, route, methods=["GET"], summary=summary, response_class=Response,
+                             responses=_doc(media_type, model), name=path)  # fmt: skip
+
+
 def _feed(path: str, summary: str, build: Callable[[files.Corpus], Iterator[bytes]]) -> None:
     def route(ctx: ContextDep, _: Nothing) -> Response:
         return ctx.stream(build(_corpus(ctx)), NDJSON)  # the stream holds the request's session to its end
 
-    example = '{"from":"article:x","to":"article:x:claim-001","type":"argues"}\n'
     router.add_api_route(path, route, methods=["GET"], summary=summary, response_class=Response,
-                         responses=_doc(NDJSON, example), name=path)  # fmt: skip
+                         responses=_doc(NDJSON, FEED_EXAMPLE), name=path)  # fmt: skip
 
 
-_file("/agents/index.json", "The agent index: public articles, topics, archives", files.index_json, JSON, AgentIndex)
-_file("/agents/index.jsonl", "The agent index entries, one per line", files.index_jsonl, NDJSON, '{"id":"article:x"}\n')
+_stored("/agents/index.json", "The agent index: public articles, topics, archives", AgentIndex)
+_stored("/agents/index.jsonl", "The agent index entries, one per line", '{"id":"article:x"}\n')
 _file("/agents/feeds/manifest.json", "The feeds manifest with counts", files.manifest_json, JSON, FeedsManifest)
-_feed("/agents/feeds/claims.jsonl", "Every public claim, one JSON row per line, streamed", files.claims_feed)
-_feed("/agents/feeds/sources.jsonl", "Every public source per article, streamed", files.sources_feed)
-_feed("/agents/feeds/edges.jsonl", "Every graph edge (from, to, type), streamed", files.edges_feed)
+_stored("/agents/feeds/claims.jsonl", "Every public claim, one JSON row per line, streamed", FEED_EXAMPLE)
+_stored("/agents/feeds/sources.jsonl", "Every public source per article, streamed", FEED_EXAMPLE)
+_stored("/agents/feeds/edges.jsonl", "Every graph edge (from, to, type), streamed", FEED_EXAMPLE)
 _feed("/agents/feeds/roadmap.jsonl", "The roadmap feed (always empty: roadmaps are out of scope)", files.roadmap_feed)
-_file("/agents/garden-queries.json", "The garden query catalog", files.garden_queries_json, JSON, GardenQueries)
-_file(
-    "/agents/verification-report.json",
-    "Claim states and findings for every article",
-    files.verification_report_json,
-    JSON,
-    VerificationReport,
-)
-_file(
-    "/agents/diagnostics.json",
-    "The publisher's diagnostics for every article",
-    files.diagnostics_json,
-    JSON,
-    Diagnostics,
-)
-_file("/graph/nodes.json", "Graph nodes: articles, topics, claims, sources", files.nodes_json, JSON, list[GraphNode])
-_file("/graph/edges.json", "Graph edges with provenance", files.edges_json, JSON, GraphEdges)
-_file("/llms.txt", "llms.txt: the site map for language models", files.llms_txt, TEXT, "# Aura Knowledge\n…")
+_stored("/agents/garden-queries.json", "The garden query catalog", GardenQueries)
+_stored("/agents/verification-report.json", "Claim states and findings for every article", VerificationReport)
+_stored("/agents/diagnostics.json", "The publisher's diagnostics for every article", Diagnostics)
+_stored("/graph/nodes.json", "Graph nodes: articles, topics, claims, sources", list[GraphNode])
+_stored("/graph/edges.json", "Graph edges with provenance", GraphEdges)
+_stored("/llms.txt", "llms.txt: the site map for language models", "# Aura Knowledge\n…")
 
 
 def _or_404(body: bytes | None, what: str) -> bytes:
