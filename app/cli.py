@@ -87,7 +87,7 @@ def ingest_command(
             )
         finally:
             engine.dispose()  # the last connection out checkpoints SQLite's WAL into the database file
-    if not dry_run:
+    if report.written:
         from app.agent.store import materialise_noting
 
         note = materialise_noting(settings)  # the large agent files, stored before the first request asks
@@ -95,7 +95,7 @@ def ingest_command(
         sys.stdout.write(orjson.dumps(report.as_json(), option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
         _print_report(report)
-        if not dry_run:
+        if report.written:
             out.print(note)
     raise typer.Exit(0 if report.ok else 1)
 

@@ -23,9 +23,10 @@ Decisions:
   builder dies). The request that takes the lock builds from its own session, so the bytes are exactly its
   corpus version's; the others give their database slot back and poll for the ``.meta`` without one. If the
   lock comes free with nothing stored (the builder failed), they answer 503 with ``Retry-After``.
+  The builder holds its slot for the build (about 2 s for garden-queries.json at 5,000 articles, once).
 * **Ready before the first request.** ``materialise()`` stores the public files (and the preview ones when a
   preview token is set) for the current version and date: ``garden ingest`` calls it after its commit, and
-  ``garden serve`` in a background thread while it starts listening (a request meanwhile waits on the lock,
+  ``garden serve`` in a process of its own while it starts listening (a request meanwhile waits on the lock,
   slotless). A version or date not yet stored (a re-ingest from another host, midnight) is built by the first
   request that asks. Ingest itself never imports this layer (app.cli orchestrates).
 * **Keys.** The database is named by a digest of its URL; the version by the corpus version *and* its
@@ -33,10 +34,8 @@ Decisions:
   source (a new release may build different bytes).
 * **Collection.** After each build: generations of all but the two newest corpus versions are removed, dates
   older than yesterday, and other databases' directories untouched for a week.
-* **HTTP.** The same headers as ``Context.respond``: a strong ETag over the identity bytes (``-gz`` for the
-  stored gzip, served to gzip clients when the file is at least ``GZIP_MIN_BYTES``), 304, ``Cache-Control``,
-  ``X-Corpus-Version``, ``X-Token-Estimate`` on JSON. Files have a ``Content-Length``; the feeds are sent
-  chunked, as they were.
+* **Serving** (app.routers.agents): Context.respond's headers over the stored bytes, read from disk as they
+  are sent, after the request's database slot is given back.
 """
 
 from __future__ import annotations
@@ -45,6 +44,8 @@ import datetime as dt
 import fcntl
 import hashlib
 import logging
+import multiprocessing
+import multiprocessing.process
 import os
 import re
 import shutil
@@ -53,17 +54,14 @@ import tempfile
 import threading
 import time
 import zlib
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
 
-import anyio
-import anyio.to_thread
 import orjson
-from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
@@ -72,9 +70,7 @@ import app
 from app.agent import files
 from app.budget import estimate
 from app.db import make_engine
-from app.http import GZIP_MIN_BYTES, JSON, Context, CorpusVersion, read_corpus
-from app.negotiation import accepts_gzip, not_modified
-from app.problems import ApiProblem
+from app.http import GZIP_MIN_BYTES, JSON, CorpusVersion, read_corpus
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -284,93 +280,6 @@ def collect(generation: Generation) -> None:
             shutil.rmtree(other, ignore_errors=True)
 
 
-# --- serving ----------------------------------------------------------------------------------------------
-
-
-async def serve(ctx: Context, path: str) -> Response:
-    """The stored file at ``path`` for the caller's generation, building it first if no one has."""
-    spec = SPECS[path]
-    gzip_ok = accepts_gzip(ctx.request.headers.get("accept-encoding", ""))
-    try:
-        generation = Generation.of(ctx.settings, ctx.corpus, ctx.today, ctx.preview)
-        opened = generation.open(spec, gzip_ok) or await _build_once(ctx, generation, spec, gzip_ok)
-    except OSError as exc:  # no usable cache directory, or a full disk: build in memory, as before the store
-        log.warning("agent file store unusable (%s); building %s per request", exc, spec.path)
-        return await _in_memory(ctx, spec)
-    await ctx.release()  # the download holds no database slot
-    return _response(ctx, spec, opened)
-
-
-async def _build_once(ctx: Context, generation: Generation, spec: Spec, gzip_ok: bool) -> Opened:
-    with generation.lock(spec, wait=False) as mine:
-        if mine:
-            if generation.lookup(spec) is None:
-                await anyio.to_thread.run_sync(generation.build, ctx.session, spec)
-                await anyio.to_thread.run_sync(collect, generation)
-            opened = generation.open(spec, gzip_ok)
-            if opened is None:
-                raise FileNotFoundError(f"{spec.path} vanished from {generation.directory} as it was stored")
-            return opened
-    await ctx.release()  # another request or process is building it: wait without a database slot
-    deadline = time.monotonic() + WAIT_SECONDS
-    try:
-        while time.monotonic() < deadline:
-            await anyio.sleep(POLL_SECONDS)
-            opened = generation.open(spec, gzip_ok)
-            if opened is not None:
-                return opened
-            with generation.lock(spec, wait=False) as free:
-                if free:  # the builder is done, or gave up (then the next request builds again)
-                    opened = generation.open(spec, gzip_ok)
-                    if opened is not None:
-                        return opened
-                    break
-    except OSError as exc:  # the slot is given back: no building in memory from here
-        log.warning("waiting for %s failed: %s", spec.path, exc)
-    raise ApiProblem(503, "Service Unavailable", f"{spec.path} is being built; try again shortly.",
-                     headers={"Retry-After": "2"})  # fmt: skip
-
-
-async def _in_memory(ctx: Context, spec: Spec) -> Response:
-    corpus = await anyio.to_thread.run_sync(
-        lambda: files.Corpus(ctx.session, ctx.settings.site_url, ctx.today, preview=ctx.preview)
-    )
-    if spec.chunked:
-        built = spec.build(corpus)
-        assert isinstance(built, Iterator)
-        return ctx.stream(built, spec.media_type)
-    body = await anyio.to_thread.run_sync(spec.build, corpus)
-    assert isinstance(body, bytes)
-    return ctx.respond(body, spec.media_type)
-
-
-def _response(ctx: Context, spec: Spec, opened: Opened) -> Response:
-    """Context.respond's headers for the stored bytes, which are read from disk as they are sent."""
-    meta = opened.meta
-    etag = f'"{meta.etag}-gz"' if opened.gzip else f'"{meta.etag}"'
-    headers = ctx._cache_headers(ctx.corpus)
-    headers["ETag"] = etag
-    request = ctx.request.headers
-    if not_modified(request.get("if-none-match", ""), request.get("if-modified-since", ""), etag, ctx.last_modified):
-        opened.file.close()
-        return Response(status_code=304, headers=headers)
-    if meta.tokens is not None:
-        headers["X-Token-Estimate"] = str(meta.tokens)
-    if opened.gzip:
-        headers["Content-Encoding"] = "gzip"
-    if not spec.chunked:
-        headers["Content-Length"] = str(meta.gzip_size if opened.gzip else meta.size)
-    return StreamingResponse(_chunks(opened.file), media_type=spec.media_type, headers=headers)
-
-
-async def _chunks(file: BinaryIO) -> AsyncIterator[bytes]:
-    try:
-        while chunk := await anyio.to_thread.run_sync(file.read, CHUNK):
-            yield chunk
-    finally:
-        file.close()
-
-
 # --- ahead of requests ------------------------------------------------------------------------------------
 
 
@@ -410,17 +319,21 @@ def materialise_noting(settings: Settings) -> str:
     return f"Stored {built} agent files ahead of requests in {time.perf_counter() - started:.1f} s."
 
 
-def materialise_in_background(settings: Settings) -> threading.Thread:
-    """``materialise`` in a daemon thread (``garden serve`` listens meanwhile); failures are logged."""
+def materialise_in_background(settings: Settings) -> multiprocessing.process.BaseProcess:
+    """``materialise`` in a process of its own (``garden serve`` listens meanwhile), so that the memory a build
+    takes goes back to the system when it ends; failures are logged, and requests then build what is missing."""
+    process = multiprocessing.get_context("spawn").Process(
+        target=_materialise_logged, args=(settings,), name="garden-agent-files", daemon=True
+    )
+    process.start()
+    return process
 
-    def run() -> None:
-        try:
-            started = time.perf_counter()
-            built = materialise(settings)
-            log.info("agent files stored: %d built in %.1f s", built, time.perf_counter() - started)
-        except Exception:
-            log.exception("storing the agent files ahead of requests failed; requests will build them")
 
-    thread = threading.Thread(target=run, name="agent-files", daemon=True)
-    thread.start()
-    return thread
+def _materialise_logged(settings: Settings) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
+    try:
+        started = time.perf_counter()
+        built = materialise(settings)
+        log.info("Agent files stored ahead of requests: %d built in %.1f s", built, time.perf_counter() - started)
+    except Exception:
+        log.exception("Storing the agent files ahead of requests failed; requests will build them")

@@ -3,18 +3,29 @@
 The files that grow with the corpus are stored once per corpus version and date and streamed from the store
 (app.agent.store); the small ones (manifest, packets, topics, the empty roadmap feed) are built per request.
 Anonymous callers get the public subset, preview callers the publisher's files over every article.
+
+A stored file is answered with Context.respond's headers (a strong ETag over the identity bytes, ``-gz`` for
+the stored gzip, 304, Cache-Control, X-Corpus-Version, X-Token-Estimate on JSON) and read from disk as it is
+sent, after the request's database slot is given back. Files have a Content-Length; the feeds are sent
+chunked, as they were. A request that finds its file not yet stored either builds it from its own session
+(holding the build lock) or, if another holds the lock, gives its slot back and waits for it (a 503 with
+Retry-After if the builder gives up). With no usable store directory, files are built per request as before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Annotated, Any
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Annotated, Any, BinaryIO
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
 from app.agent import files, store
 from app.http import JSON, MARKDOWN, Context, ContextDep
+from app.negotiation import accepts_gzip, not_modified
 from app.problems import ApiProblem
 from app.queries.params import NoParams
 from app.responses_agent import (
@@ -62,13 +73,97 @@ def _stored(path: str, summary: str, model: Any) -> None:
     media_type = store.SPECS[path].media_type
 
     async def route(ctx: ContextDep, _: Nothing) -> Response:
-        return await store.serve(ctx, path)
+        return await _serve_stored(ctx, path)
 
     if media_type == JSON:
         router.add_api_route(path, route, methods=["GET"], summary=summary, response_model=model, name=path)
     else:
         router.add_api_route(path, route, methods=["GET"], summary=summary, response_class=Response,
                              responses=_doc(media_type, model), name=path)  # fmt: skip
+
+
+async def _serve_stored(ctx: Context, path: str) -> Response:
+    """The stored file at ``path`` for the caller's generation, building it first if no one has."""
+    spec = store.SPECS[path]
+    gzip_ok = accepts_gzip(ctx.request.headers.get("accept-encoding", ""))
+    try:
+        generation = store.Generation.of(ctx.settings, ctx.corpus, ctx.today, ctx.preview)
+        opened = generation.open(spec, gzip_ok) or await _build_once(ctx, generation, spec, gzip_ok)
+    except OSError as exc:  # no usable cache directory, or a full disk: build in memory, as before the store
+        store.log.warning("agent file store unusable (%s); building %s per request", exc, spec.path)
+        return await _in_memory(ctx, spec)
+    await ctx.release()  # the download holds no database slot
+    return _response(ctx, spec, opened)
+
+
+async def _build_once(ctx: Context, generation: store.Generation, spec: store.Spec, gzip_ok: bool) -> store.Opened:
+    with generation.lock(spec, wait=False) as mine:
+        if mine:
+            if generation.lookup(spec) is None:
+                await anyio.to_thread.run_sync(generation.build, ctx.session, spec)
+                await anyio.to_thread.run_sync(store.collect, generation)
+            opened = generation.open(spec, gzip_ok)
+            if opened is None:
+                raise FileNotFoundError(f"{spec.path} vanished from {generation.directory} as it was stored")
+            return opened
+    await ctx.release()  # another request or process is building it: wait without a database slot
+    deadline = time.monotonic() + store.WAIT_SECONDS
+    try:
+        while time.monotonic() < deadline:
+            await anyio.sleep(store.POLL_SECONDS)
+            opened = generation.open(spec, gzip_ok)
+            if opened is not None:
+                return opened
+            with generation.lock(spec, wait=False) as free:
+                if free:  # the builder is done, or gave up (then the next request builds again)
+                    opened = generation.open(spec, gzip_ok)
+                    if opened is not None:
+                        return opened
+                    break
+    except OSError as exc:  # the slot is given back: no building in memory from here
+        store.log.warning("waiting for %s failed: %s", spec.path, exc)
+    raise ApiProblem(503, "Service Unavailable", f"{spec.path} is being built; try again shortly.",
+                     headers={"Retry-After": "2"})  # fmt: skip
+
+
+async def _in_memory(ctx: Context, spec: store.Spec) -> Response:
+    corpus = await anyio.to_thread.run_sync(
+        lambda: files.Corpus(ctx.session, ctx.settings.site_url, ctx.today, preview=ctx.preview)
+    )
+    if spec.chunked:
+        built = spec.build(corpus)
+        assert isinstance(built, Iterator)
+        return ctx.stream(built, spec.media_type)
+    body = await anyio.to_thread.run_sync(spec.build, corpus)
+    assert isinstance(body, bytes)
+    return ctx.respond(body, spec.media_type)
+
+
+def _response(ctx: Context, spec: store.Spec, opened: store.Opened) -> Response:
+    """Context.respond's headers for the stored bytes, which are read from disk as they are sent."""
+    meta = opened.meta
+    etag = f'"{meta.etag}-gz"' if opened.gzip else f'"{meta.etag}"'
+    headers = ctx._cache_headers(ctx.corpus)
+    headers["ETag"] = etag
+    request = ctx.request.headers
+    if not_modified(request.get("if-none-match", ""), request.get("if-modified-since", ""), etag, ctx.last_modified):
+        opened.file.close()
+        return Response(status_code=304, headers=headers)
+    if meta.tokens is not None:
+        headers["X-Token-Estimate"] = str(meta.tokens)
+    if opened.gzip:
+        headers["Content-Encoding"] = "gzip"
+    if not spec.chunked:
+        headers["Content-Length"] = str(meta.gzip_size if opened.gzip else meta.size)
+    return StreamingResponse(_chunks(opened.file), media_type=spec.media_type, headers=headers)
+
+
+async def _chunks(file: BinaryIO) -> AsyncIterator[bytes]:
+    try:
+        while chunk := await anyio.to_thread.run_sync(file.read, store.CHUNK):
+            yield chunk
+    finally:
+        file.close()
 
 
 def _feed(path: str, summary: str, build: Callable[[files.Corpus], Iterator[bytes]]) -> None:
