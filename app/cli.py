@@ -130,7 +130,7 @@ def serve_command(
     engine.dispose()
     from app.agent.store import materialise_in_background
 
-    materialise_in_background(settings)  # the large agent files, stored while the server starts listening
+    materialise_in_background()  # the large agent files, stored while the server starts listening
     uvicorn.run("app.main:app", host=host, port=port, workers=workers, log_level="info", access_log=access_log)
 
 

@@ -8,12 +8,12 @@ Usage::
 Builds a ``--count``-article corpus (bench/generate_corpus.py, from ``--source``) and a SQLite database of it
 under ``--work`` (both kept for the next run), and a copy of the code at ``--before-rev`` (``git archive``).
 Then, for the old code and this checkout in turn, it starts ``garden serve`` (one worker, response cache off),
-downloads ``--path`` once, times uncached ``/claims/{id}`` requests alone for 4 s, then runs ``--downloads``
-concurrent downloads of ``--path`` in a loop (``Accept-Encoding: identity``: the largest bytes) and, for
-``--seconds``, times ``/claims/{id}`` for a different public claim id each time (one every 0.1 s after
-the last answer). It reports
-median, p95 and max latency, the downloads finished and the bytes read, and the worker's peak resident memory
-during the downloads (VmHWM after resetting it through /proc/<pid>/clear_refs). Linux only.
+waits until it has stored the agent files, downloads ``--path`` once, times uncached ``/claims/{id}``
+requests alone for 4 s, then runs ``--downloads`` concurrent downloads of ``--path`` in a loop
+(``Accept-Encoding: identity``: the largest bytes) and, for ``--seconds``, times ``/claims/{id}`` for a
+different public claim id each time (one every 0.1 s after the last answer). It reports median, p95 and max
+latency, the downloads finished and their throughput, and the worker's peak resident memory during the
+downloads (VmHWM after resetting it through /proc/<pid>/clear_refs). Linux only.
 """
 
 from __future__ import annotations
@@ -78,6 +78,15 @@ def prepare(args: argparse.Namespace) -> tuple[str, list[str], Path]:
     return url, ids, before
 
 
+def _wait_for_children(pid: int, timeout: float = 900) -> None:
+    """Until the process ``pid`` has no child processes left."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(path.read_text().split() for path in Path(f"/proc/{pid}/task").glob("*/children")):
+            return
+        time.sleep(0.2)
+
+
 def _downloader(base: str, path: str, stop: threading.Event, totals: dict[str, int], lock: threading.Lock) -> None:
     with httpx.Client(timeout=600, headers={"Accept-Encoding": "identity"}) as client:
         while not stop.is_set():
@@ -133,6 +142,7 @@ def run(label: str, code: Path, url: str, ids: list[str], args: argparse.Namespa
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
+        _wait_for_children(server.pid)  # garden serve stores the agent files in a process of its own
         started = time.perf_counter()
         size = len(httpx.get(base + args.path, headers={"Accept-Encoding": "identity"}, timeout=600).content)
         first = time.perf_counter() - started
@@ -176,6 +186,7 @@ def main() -> None:
     parser.add_argument("--downloads", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--path", default="/agents/garden-queries.json")
+    parser.add_argument("--only", choices=["before", "after"], help="run one side only")
     args = parser.parse_args()
     url, ids, before = prepare(args)
     print(f"\n{args.downloads} concurrent downloads of {args.path} at {args.count} articles; "
@@ -185,8 +196,9 @@ def main() -> None:
         "(downloading) | reqs | downloads done, throughput | worker RSS -> peak |"
     )
     print("|---|---|---|---|---|---|---|---|")
-    run("before", before, url, ids, args)
-    run("after", ROOT, url, ids, args)
+    for label, code in (("before", before), ("after", ROOT)):
+        if args.only in (None, label):
+            run(label, code, url, ids, args)
 
 
 if __name__ == "__main__":

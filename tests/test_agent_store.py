@@ -36,6 +36,7 @@ def built(db_url: str, spec: store.Spec, *, preview: bool) -> bytes:
     try:
         with Session(engine) as session:
             out = spec.build(files.Corpus(session, SITE, TODAY, preview=preview))
+            assert out is not None
             return out if isinstance(out, bytes) else b"".join(out)
     finally:
         engine.dispose()
@@ -78,6 +79,25 @@ def test_every_stored_file_is_the_builders_bytes_and_its_gzip_too(
         assert (directory / spec.name).read_bytes() == expected, spec.path
         if len(expected) >= 1024:
             assert gzip.decompress((directory / f"{spec.name}.gz").read_bytes()) == expected, spec.path
+
+
+def test_topic_files_are_stored_when_first_asked_for_and_unknown_ones_are_not(content_db: str, tmp_path: Path) -> None:
+    with api_client(content_db, GARDEN_CACHE_DIR=str(tmp_path)) as client:
+        topics = [item["topic"] for item in client.get("/agents/index.json").json()["topics"]]
+        assert topics
+        for topic in topics:
+            spec = store.topic_spec(topic)
+            assert client.get(spec.path).content == built(content_db, spec, preview=False)
+            assert client.get(spec.path).content == built(content_db, spec, preview=False)  # from the store
+        missing = client.get("/agents/topics/no-such-topic.json")
+        assert missing.status_code == 404
+        assert missing.headers["content-type"] == "application/problem+json"
+    directory = stored_dirs(tmp_path)["public"]
+    for topic in topics:
+        assert (directory / store.topic_spec(topic).name).read_bytes() == built(
+            content_db, store.topic_spec(topic), preview=False
+        )
+    assert not list(directory.glob("*no-such-topic*"))
 
 
 def test_a_reingest_serves_the_new_versions_bytes_at_once(db_url: str, tmp_path: Path) -> None:

@@ -40,16 +40,19 @@ Decisions:
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import datetime as dt
 import fcntl
 import hashlib
 import logging
-import multiprocessing
-import multiprocessing.process
 import os
 import re
 import shutil
+import signal
 import stat
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -71,7 +74,7 @@ from app.agent import files
 from app.budget import estimate
 from app.db import make_engine
 from app.http import GZIP_MIN_BYTES, JSON, CorpusVersion, read_corpus
-from app.settings import Settings
+from app.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 CHUNK = 128 * 1024
@@ -83,16 +86,29 @@ TEXT = "text/plain; charset=utf-8"
 
 @dataclass(frozen=True, slots=True)
 class Spec:
-    """One stored file: its URL path, builder and media type; ``chunked`` files are sent without a length."""
+    """One stored file: its URL path, builder (None: no such file) and media type; ``chunked`` files are sent
+    without a length; ``eager`` ones are stored ahead of requests (``materialise``)."""
 
     path: str
-    build: Callable[[files.Corpus], bytes | Iterator[bytes]]
+    build: Callable[[files.Corpus], bytes | Iterator[bytes] | None]
     media_type: str
     chunked: bool = False
+    eager: bool = True
 
     @property
     def name(self) -> str:
-        return self.path.strip("/").replace("/", "~")
+        """The file name: the path with ``~`` for ``/``, or a digest of a path holding other characters."""
+        name = self.path.strip("/")
+        return name.replace("/", "~") if _PLAIN_PATH.fullmatch(name) else f"~{_digest(name)}"
+
+
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._/-]{0,150}")
+
+
+def topic_spec(topic: str) -> Spec:
+    """``/agents/topics/<topic>.json``: up to 4.8 MB at 5,000 articles, and each build reads the whole index,
+    so it is stored too, but when first asked for (there are as many as topics); an unknown topic is not."""
+    return Spec(f"/agents/topics/{topic}.json", lambda corpus: files.topic_json(corpus, topic), JSON, eager=False)
 
 
 SPECS: dict[str, Spec] = {
@@ -207,10 +223,14 @@ class Generation:
         finally:
             os.close(fd)  # releases the lock
 
-    def build(self, session: Session, spec: Spec) -> Meta:
-        """Build ``spec`` from ``session``'s snapshot and store it with its gzip; the caller holds the lock."""
+    def build(self, session: Session, spec: Spec) -> Meta | None:
+        """Build ``spec`` from ``session``'s snapshot and store it with its gzip; the caller holds the lock.
+        None: there is no such file (an unknown topic), and nothing is left of it, not even its lock file."""
         started = time.perf_counter()
         built = spec.build(files.Corpus(session, self.site, self.today, preview=self.preview))
+        if built is None:
+            self._path(spec, ".lock").unlink(missing_ok=True)  # a racing builder finds no file either
+            return None
         target, suffix = self._path(spec), f".tmp-{os.getpid()}-{threading.get_ident()}"
         body_tmp, gzip_tmp = target.with_name(target.name + suffix), target.with_name(target.name + ".gz" + suffix)
         try:
@@ -319,21 +339,30 @@ def materialise_noting(settings: Settings) -> str:
     return f"Stored {built} agent files ahead of requests in {time.perf_counter() - started:.1f} s."
 
 
-def materialise_in_background(settings: Settings) -> multiprocessing.process.BaseProcess:
+def materialise_in_background() -> subprocess.Popen[bytes]:
     """``materialise`` in a process of its own (``garden serve`` listens meanwhile), so that the memory a build
-    takes goes back to the system when it ends; failures are logged, and requests then build what is missing."""
-    process = multiprocessing.get_context("spawn").Process(
-        target=_materialise_logged, args=(settings,), name="garden-agent-files", daemon=True
-    )
-    process.start()
+    takes goes back to the system when it ends; it reads the same GARDEN_* environment. Failures are logged,
+    and requests then build what is missing."""
+    process = subprocess.Popen([sys.executable, "-m", "app.agent.store", str(os.getpid())])
+    threading.Thread(target=process.wait, name="agent-files-reaper", daemon=True).start()
     return process
 
 
-def _materialise_logged(settings: Settings) -> None:
+def _main(parent: int) -> None:
+    """The background process: it ends when ``garden serve`` does (Linux's parent-death signal)."""
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: the process ends when it is done
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # garden serve ended before the signal was asked for
+        sys.exit(1)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
     try:
         started = time.perf_counter()
-        built = materialise(settings)
+        built = materialise(get_settings())
         log.info("Agent files stored ahead of requests: %d built in %.1f s", built, time.perf_counter() - started)
     except Exception:
         log.exception("Storing the agent files ahead of requests failed; requests will build them")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    _main(int(sys.argv[1]))

@@ -73,7 +73,7 @@ def _stored(path: str, summary: str, model: Any) -> None:
     media_type = store.SPECS[path].media_type
 
     async def route(ctx: ContextDep, _: Nothing) -> Response:
-        return await _serve_stored(ctx, path)
+        return await _serve_stored(ctx, store.SPECS[path])
 
     if media_type == JSON:
         router.add_api_route(path, route, methods=["GET"], summary=summary, response_model=model, name=path)
@@ -82,13 +82,14 @@ def _stored(path: str, summary: str, model: Any) -> None:
                              responses=_doc(media_type, model), name=path)  # fmt: skip
 
 
-async def _serve_stored(ctx: Context, path: str) -> Response:
-    """The stored file at ``path`` for the caller's generation, building it first if no one has."""
-    spec = store.SPECS[path]
+async def _serve_stored(ctx: Context, spec: store.Spec) -> Response:
+    """The stored file of ``spec`` for the caller's generation, building it first if no one has."""
     gzip_ok = accepts_gzip(ctx.request.headers.get("accept-encoding", ""))
     try:
         generation = store.Generation.of(ctx.settings, ctx.corpus, ctx.today, ctx.preview)
         opened = generation.open(spec, gzip_ok) or await _build_once(ctx, generation, spec, gzip_ok)
+        if isinstance(opened, Response):
+            return opened
     except OSError as exc:  # no usable cache directory, or a full disk: build in memory, as before the store
         store.log.warning("agent file store unusable (%s); building %s per request", exc, spec.path)
         return await _in_memory(ctx, spec)
@@ -96,16 +97,22 @@ async def _serve_stored(ctx: Context, path: str) -> Response:
     return _response(ctx, spec, opened)
 
 
-async def _build_once(ctx: Context, generation: store.Generation, spec: store.Spec, gzip_ok: bool) -> store.Opened:
+async def _build_once(
+    ctx: Context, generation: store.Generation, spec: store.Spec, gzip_ok: bool
+) -> store.Opened | Response:
+    """Build and store the file (its lock taken), or wait for whoever holds the lock: the opened file."""
     with generation.lock(spec, wait=False) as mine:
         if mine:
             if generation.lookup(spec) is None:
-                await anyio.to_thread.run_sync(generation.build, ctx.session, spec)
+                if await anyio.to_thread.run_sync(generation.build, ctx.session, spec) is None:
+                    raise _not_found(spec)
                 await anyio.to_thread.run_sync(store.collect, generation)
             opened = generation.open(spec, gzip_ok)
             if opened is None:
                 raise FileNotFoundError(f"{spec.path} vanished from {generation.directory} as it was stored")
             return opened
+    if not spec.eager:  # a topic: small enough to build here rather than wait (it may not even exist)
+        return await _in_memory(ctx, spec)
     await ctx.release()  # another request or process is building it: wait without a database slot
     deadline = time.monotonic() + store.WAIT_SECONDS
     try:
@@ -127,16 +134,20 @@ async def _build_once(ctx: Context, generation: store.Generation, spec: store.Sp
 
 
 async def _in_memory(ctx: Context, spec: store.Spec) -> Response:
-    corpus = await anyio.to_thread.run_sync(
-        lambda: files.Corpus(ctx.session, ctx.settings.site_url, ctx.today, preview=ctx.preview)
-    )
+    corpus = await anyio.to_thread.run_sync(_corpus, ctx)
     if spec.chunked:
         built = spec.build(corpus)
         assert isinstance(built, Iterator)
         return ctx.stream(built, spec.media_type)
     body = await anyio.to_thread.run_sync(spec.build, corpus)
+    if body is None:
+        raise _not_found(spec)
     assert isinstance(body, bytes)
     return ctx.respond(body, spec.media_type)
+
+
+def _not_found(spec: store.Spec) -> ApiProblem:
+    return ApiProblem(404, "Not Found", f"No file at {spec.path}.")
 
 
 def _response(ctx: Context, spec: store.Spec, opened: store.Opened) -> Response:
@@ -207,5 +218,5 @@ def packet_markdown(ctx: ContextDep, slug: Name, _: Nothing) -> Response:
 
 
 @router.get("/agents/topics/{topic}.json", summary="One topic's articles", response_model=TopicFile)
-def topic(ctx: ContextDep, topic: Name, _: Nothing) -> Response:
-    return ctx.respond(_or_404(files.topic_json(_corpus(ctx), topic), f"topic '{topic}'"), JSON)
+async def topic(ctx: ContextDep, topic: Name, _: Nothing) -> Response:
+    return await _serve_stored(ctx, store.topic_spec(topic))
