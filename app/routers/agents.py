@@ -166,15 +166,25 @@ def _response(ctx: Context, spec: store.Spec, opened: store.Opened) -> Response:
         headers["Content-Encoding"] = "gzip"
     if not spec.chunked:
         headers["Content-Length"] = str(meta.gzip_size if opened.gzip else meta.size)
-    return StreamingResponse(_chunks(opened.file), media_type=spec.media_type, headers=headers)
+    return StreamingResponse(_chunks(opened.file, _reads(ctx)), media_type=spec.media_type, headers=headers)
 
 
-async def _chunks(file: BinaryIO) -> AsyncIterator[bytes]:
+async def _chunks(file: BinaryIO, limiter: anyio.CapacityLimiter) -> AsyncIterator[bytes]:
     try:
-        while chunk := await anyio.to_thread.run_sync(file.read, store.CHUNK):
+        while chunk := await anyio.to_thread.run_sync(file.read, store.CHUNK, limiter=limiter):
             yield chunk
     finally:
         file.close()
+
+
+def _reads(ctx: Context) -> anyio.CapacityLimiter:
+    """The worker's limiter for file reads: two at a time, apart from the request threads' tokens, so that
+    downloads never take the thread a single-item read needs (made on first use, on the event loop)."""
+    state = ctx.request.app.state
+    limiter: anyio.CapacityLimiter | None = getattr(state, "agent_file_reads", None)
+    if limiter is None:
+        limiter = state.agent_file_reads = anyio.CapacityLimiter(2)
+    return limiter
 
 
 def _feed(path: str, summary: str, build: Callable[[files.Corpus], Iterator[bytes]]) -> None:
