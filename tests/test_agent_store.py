@@ -119,6 +119,27 @@ def test_a_reingest_serves_the_new_versions_bytes_at_once(db_url: str, tmp_path:
         assert gone.name.encode() not in client.get("/agents/garden-queries.json").content
 
 
+def test_generations_of_old_versions_and_dates_are_collected(db_url: str, tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    cache = tmp_path / "cache"
+    with api_client(db_url, GARDEN_CACHE_DIR=str(cache), GARDEN_RESPONSE_CACHE_MB="0") as client:
+        articles = sorted((content / "articles").glob("*/*"))
+        for version in (1, 2, 3):
+            if version > 1:
+                shutil.rmtree(articles[version])
+            assert ingest_json(content, db_url=db_url, flags=("--prune",))[0] == 0
+            assert client.get("/agents/index.json").headers["x-corpus-version"] == str(version)
+        versions = sorted(path.name[:13] for path in cache.glob("*/v*"))
+        assert versions == ["v000000000002", "v000000000003"]  # the current one and the one before
+        current = next(cache.glob("*/v000000000003-*"))
+        stale = current / "2026-11-20-0000000000000000-public"  # two days before GARDEN_TODAY
+        stale.mkdir()
+        topic = client.get("/agents/index.json").json()["topics"][0]["topic"]
+        assert client.get(f"/agents/topics/{topic}.json").status_code == 200  # a build, then a collection
+        assert {path.name[:10] for path in current.iterdir()} == {"2026-11-22"}
+
+
 def test_concurrent_first_requests_build_once_and_waiters_hold_no_slot(
     content_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
