@@ -119,6 +119,16 @@ def test_a_reingest_serves_the_new_versions_bytes_at_once(db_url: str, tmp_path:
         assert gone.name.encode() not in client.get("/agents/garden-queries.json").content
 
 
+def test_without_a_usable_store_directory_files_are_built_per_request(content_db: str, tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("")
+    with api_client(content_db, GARDEN_CACHE_DIR=str(blocked)) as client:
+        for path in ("/agents/garden-queries.json", "/agents/feeds/claims.jsonl"):
+            response = client.get(path)
+            assert response.status_code == 200, path
+            assert response.content == files_bytes(content_db, path), path
+
+
 def test_generations_of_old_versions_and_dates_are_collected(db_url: str, tmp_path: Path) -> None:
     content = tmp_path / "content"
     shutil.copytree(CONTENT, content)
