@@ -2,11 +2,12 @@
 
 Usage::
 
-    python bench/agent_files_bench.py --work /tmp/agent_bench [--count 5000] [--before-rev main] \\
-        [--downloads 8] [--seconds 20] [--path /agents/garden-queries.json]
+    python bench/agent_files_bench.py --work /tmp/agent_bench [--count 5000] [--database URL] \\
+        [--before-rev main] [--downloads 8] [--seconds 20] [--path /agents/garden-queries.json] [--only after]
 
-Builds a ``--count``-article corpus (bench/generate_corpus.py, from ``--source``) and a SQLite database of it
-under ``--work`` (both kept for the next run), and a copy of the code at ``--before-rev`` (``git archive``).
+Builds a ``--count``-article corpus (bench/generate_corpus.py, from ``--source``) and ingests it into
+``--database`` if that holds no claims (default: a SQLite file under ``--work``; both are kept for the next
+run), and a copy of the code at ``--before-rev`` (``git archive``).
 Then, for the old code and this checkout in turn, it starts ``garden serve`` (one worker, response cache off),
 waits until it has stored the agent files, downloads ``--path`` once, times uncached ``/claims/{id}``
 requests alone for 4 s, then runs ``--downloads`` concurrent downloads of ``--path`` in a loop
@@ -23,7 +24,6 @@ import io
 import os
 import runpy
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -33,6 +33,8 @@ import time
 from pathlib import Path
 
 import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,24 +60,34 @@ def prepare(args: argparse.Namespace) -> tuple[str, list[str], Path]:
     if not corpus.exists():
         generate = runpy.run_path(str(ROOT / "bench/generate_corpus.py"))["generate"]
         print("generated", generate(args.source, corpus, args.count))
-    database = work / f"garden{args.count}.db"
-    url = f"sqlite:///{database}"
-    if not database.exists():
+    url = args.database or f"sqlite:///{work / f'garden{args.count}.db'}"
+    if not _claim_ids(url):
         started = time.perf_counter()
         env = {**os.environ, "GARDEN_DATABASE_URL": url, "GARDEN_CACHE_DIR": str(work / "cache")}
         subprocess.run([sys.executable, "-m", "app.cli", "ingest", "--json", str(corpus)], cwd=ROOT, env=env,
                        check=True, stdout=subprocess.DEVNULL)  # fmt: skip
         print(f"ingested {args.count} articles (and stored the agent files) in {time.perf_counter() - started:.1f} s")
-    with sqlite3.connect(database) as conn:
-        ids = [row[0] for row in conn.execute(
-            "SELECT c.claim_id FROM claim c JOIN article a ON a.id = c.article_id WHERE a.is_public ORDER BY c.id"
-        )]  # fmt: skip
+    ids = _claim_ids(url)
     before = work / f"before-{args.before_rev}"
     if not before.exists():
         archive = subprocess.run(["git", "archive", args.before_rev], cwd=ROOT, check=True, capture_output=True)
         with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
             tar.extractall(before, filter="data")
     return url, ids, before
+
+
+def _claim_ids(url: str) -> list[str]:
+    """The public claim ids stored at ``url`` (none before the first ingest)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(text(
+                "SELECT c.claim_id FROM claim c JOIN article a ON a.id = c.article_id WHERE a.is_public ORDER BY c.id"
+            )).scalars())  # fmt: skip
+    except DBAPIError:  # no tables yet
+        return []
+    finally:
+        engine.dispose()
 
 
 def _wait_for_children(pid: int, timeout: float = 900) -> None:
@@ -182,6 +194,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, required=True, help="directory for the corpus, database, old code")
     parser.add_argument("--source", type=Path, default=ROOT.parent / "shared/corpus")
     parser.add_argument("--count", type=int, default=5000)
+    parser.add_argument("--database", help="GARDEN_DATABASE_URL (default: a SQLite file under --work)")
     parser.add_argument("--before-rev", default="main", help="git revision of the code to compare with")
     parser.add_argument("--downloads", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20)
