@@ -271,33 +271,44 @@ def _write(chunks: Iterator[bytes], body_path: Path, gzip_path: Path) -> tuple[s
         return hasher.hexdigest(), size, packed.tell()
 
 
+_DATABASE_DIR = re.compile(r"[0-9a-f]{16}")
 _VERSION_DIR = re.compile(r"v(\d{12})-[0-9a-f]{16}")
-_KEEP_IDLE = dt.timedelta(days=7).total_seconds()
+_DATE_DIR = re.compile(r"\d{4}-\d{2}-\d{2}-[0-9a-f]{16}-(public|preview)")
+_IDLE = dt.timedelta(days=7).total_seconds()
 
 
 def collect(generation: Generation) -> None:
     """Remove what no request will ask for: versions older than the two newest, dates before yesterday, and
-    other databases' files untouched for a week. Open files stay readable; errors are ignored."""
-    database = generation.directory.parent.parent
+    other databases' files untouched for a week (only directories named as this module names them, so that a
+    GARDEN_CACHE_DIR shared with other things loses nothing else). Open files stay readable. A failure (another
+    process collecting at the same time) is logged and left for the next collection."""
+    try:
+        _collect_versions(generation.directory.parent.parent, generation.today)
+        database = generation.directory.parent.parent
+        os.utime(database)
+        now = time.time()
+        for other in database.parent.iterdir():
+            if other != database and _DATABASE_DIR.fullmatch(other.name) and now - other.stat().st_mtime > _IDLE:
+                shutil.rmtree(other, ignore_errors=True)
+    except OSError as exc:
+        log.warning("collecting old agent files failed: %s", exc)
+
+
+def _collect_versions(database: Path, today: dt.date) -> None:
     versions = {}
     for path in database.iterdir():
         found = _VERSION_DIR.fullmatch(path.name)
         if found:
             versions[path] = int(found[1])
     keep = sorted(set(versions.values()), reverse=True)[:2]
-    oldest_date = (generation.today - dt.timedelta(days=1)).isoformat()
+    oldest_date = (today - dt.timedelta(days=1)).isoformat()
     for path, version in versions.items():
         if version not in keep:
             shutil.rmtree(path, ignore_errors=True)
             continue
         for dated in path.iterdir():
-            if dated.is_dir() and dated.name[:10] < oldest_date:
+            if _DATE_DIR.fullmatch(dated.name) and dated.name[:10] < oldest_date:
                 shutil.rmtree(dated, ignore_errors=True)
-    os.utime(database)
-    now = time.time()
-    for other in database.parent.iterdir():
-        if other != database and other.is_dir() and now - other.stat().st_mtime > _KEEP_IDLE:
-            shutil.rmtree(other, ignore_errors=True)
 
 
 # --- ahead of requests ------------------------------------------------------------------------------------
@@ -359,6 +370,8 @@ def _main(parent: int) -> None:
         started = time.perf_counter()
         built = materialise(get_settings())
         log.info("Agent files stored ahead of requests: %d built in %.1f s", built, time.perf_counter() - started)
+    except KeyboardInterrupt:  # Ctrl-C reaches garden serve's whole process group
+        sys.exit(130)
     except Exception:
         log.exception("Storing the agent files ahead of requests failed; requests will build them")
         sys.exit(1)
