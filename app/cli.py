@@ -87,10 +87,16 @@ def ingest_command(
             )
         finally:
             engine.dispose()  # the last connection out checkpoints SQLite's WAL into the database file
+    if report.written:
+        from app.agent.store import materialise_noting
+
+        note = materialise_noting(settings)  # the large agent files, stored before the first request asks
     if json_output:
         sys.stdout.write(orjson.dumps(report.as_json(), option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
         _print_report(report)
+        if report.written:
+            out.print(note)
     raise typer.Exit(0 if report.ok else 1)
 
 
@@ -126,7 +132,10 @@ def serve_command(
             raise typer.Exit(1)
         out.print(f"Loaded {report.counts['articles']} articles from {settings.content_dir}.")
     engine.dispose()
+    from app.agent.store import materialise_in_background
     from app.server import LimitedHttpToolsProtocol, raise_open_file_limit
+
+    materialise_in_background()  # the large agent files, stored while the server starts listening
 
     raise_open_file_limit()  # before the workers start: they inherit it
     uvicorn.run(

@@ -74,6 +74,11 @@ class Settings(BaseSettings):
         8 * 1024 * 1024,
         description="Ingest refuses any input file larger than this, before reading it.",
     )
+    cache_dir: Path | None = Field(
+        None,
+        description="Where the large agent files are stored, per corpus version and date (app.agent.store). "
+        "Unset: garden-api-<uid> in the system's temporary directory.",
+    )
 
     max_header_bytes: int = Field(
         32 * 1024,

@@ -1,21 +1,35 @@
-"""The publisher's agent files, served live (DATA-CONTRACT §2): the same bytes its generator would write.
+"""The publisher's agent files (DATA-CONTRACT §2): the same bytes its generator would write.
 
 With the preview token, exactly the publisher's files. Anonymous callers get the same files without the
 articles hidden from them (app.queries.common.hides): the files built from published (P) articles are the same
 for both; the verification report, diagnostics.json and garden-queries.json leave hidden articles out
 (app.agent.reports).
+
+The files that grow with the corpus are stored once per corpus version and date and streamed from the store
+(app.agent.store); the small ones (manifest, packets, topics, the empty roadmap feed) are built per request.
+
+A stored file is answered with Context.respond's headers (a strong ETag over the identity bytes, ``-gz`` for
+the stored gzip, 304, Cache-Control, X-Corpus-Version, X-Token-Estimate on JSON) and read from disk as it is
+sent, after the request's database slot is given back. Files have a Content-Length; the feeds are sent
+chunked, as they were. A request that finds its file not yet stored either builds it from its own session
+(holding the build lock) or, if another holds the lock, gives its slot back and waits for it (a 503 with
+Retry-After if the builder gives up). With no usable store directory, files are built per request as before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Annotated, Any
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Annotated, Any, BinaryIO
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
-from app.agent import files, reports
+from app.agent import files, store
 from app.http import JSON, MARKDOWN, Context, ContextDep
+from app.negotiation import accepts_gzip, not_modified
 from app.problems import ApiProblem
 from app.queries.params import NoParams
 from app.responses_agent import (
@@ -33,7 +47,7 @@ from app.responses_agent import (
 router = APIRouter(tags=["agent files"])
 Nothing = Annotated[NoParams, Query()]
 NDJSON = "application/x-ndjson"
-TEXT = "text/plain; charset=utf-8"
+FEED_EXAMPLE = '{"from":"article:x","to":"article:x:claim-001","type":"argues"}\n'
 Name = Annotated[str, Path(description="An article slug or a topic, as the index lists it.", max_length=200)]
 
 
@@ -58,40 +72,150 @@ def _file(path: str, summary: str, build: Callable[[files.Corpus], bytes], media
                              responses=_doc(media_type, model), name=path)  # fmt: skip
 
 
+def _stored(path: str, summary: str, model: Any) -> None:
+    """A route serving the stored file of app.agent.store.SPECS at ``path`` (looked up per request)."""
+    media_type = store.SPECS[path].media_type
+
+    async def route(ctx: ContextDep, _: Nothing) -> Response:
+        return await _serve_stored(ctx, store.SPECS[path])
+
+    if media_type == JSON:
+        router.add_api_route(path, route, methods=["GET"], summary=summary, response_model=model, name=path)
+    else:
+        router.add_api_route(path, route, methods=["GET"], summary=summary, response_class=Response,
+                             responses=_doc(media_type, model), name=path)  # fmt: skip
+
+
+async def _serve_stored(ctx: Context, spec: store.Spec) -> Response:
+    """The stored file of ``spec`` for the caller's generation, building it first if no one has."""
+    gzip_ok = accepts_gzip(ctx.request.headers.get("accept-encoding", ""))
+    try:
+        generation = store.Generation.of(ctx.settings, ctx.corpus, ctx.today, ctx.preview)
+        opened = generation.open(spec, gzip_ok) or await _build_once(ctx, generation, spec, gzip_ok)
+        if isinstance(opened, Response):
+            return opened
+    except OSError as exc:  # no usable cache directory, or a full disk: build in memory, as before the store
+        store.log.warning("agent file store unusable (%s); building %s per request", exc, spec.path)
+        return await _in_memory(ctx, spec)
+    await ctx.release()  # the download holds no database slot
+    return _response(ctx, spec, opened)
+
+
+async def _build_once(
+    ctx: Context, generation: store.Generation, spec: store.Spec, gzip_ok: bool
+) -> store.Opened | Response:
+    """Build and store the file (its lock taken), or wait for whoever holds the lock: the opened file."""
+    with generation.lock(spec, wait=False) as mine:
+        if mine:
+            if generation.lookup(spec) is None:
+                if await anyio.to_thread.run_sync(generation.build, ctx.session, spec) is None:
+                    raise _not_found(spec)
+                await anyio.to_thread.run_sync(store.collect, generation)
+            opened = generation.open(spec, gzip_ok)
+            if opened is None:
+                raise FileNotFoundError(f"{spec.path} vanished from {generation.directory} as it was stored")
+            return opened
+    if not spec.eager:  # a topic: small enough to build here rather than wait (it may not even exist)
+        return await _in_memory(ctx, spec)
+    await ctx.release()  # another request or process is building it: wait without a database slot
+    deadline = time.monotonic() + store.WAIT_SECONDS
+    try:
+        while time.monotonic() < deadline:
+            await anyio.sleep(store.POLL_SECONDS)
+            opened = generation.open(spec, gzip_ok)
+            if opened is not None:
+                return opened
+            with generation.lock(spec, wait=False) as free:
+                if free:  # the builder is done, or gave up (then the next request builds again)
+                    opened = generation.open(spec, gzip_ok)
+                    if opened is not None:
+                        return opened
+                    break
+    except OSError as exc:  # the slot is given back: no building in memory from here
+        store.log.warning("waiting for %s failed: %s", spec.path, exc)
+    raise ApiProblem(503, "Service Unavailable", f"{spec.path} is being built; try again shortly.",
+                     headers={"Retry-After": "2"})  # fmt: skip
+
+
+async def _in_memory(ctx: Context, spec: store.Spec) -> Response:
+    corpus = await anyio.to_thread.run_sync(_corpus, ctx)
+    if spec.chunked:
+        built = spec.build(corpus)
+        assert isinstance(built, Iterator)
+        return ctx.stream(built, spec.media_type)
+    body = await anyio.to_thread.run_sync(spec.build, corpus)
+    if body is None:
+        raise _not_found(spec)
+    assert isinstance(body, bytes)
+    return ctx.respond(body, spec.media_type)
+
+
+def _not_found(spec: store.Spec) -> ApiProblem:
+    return ApiProblem(404, "Not Found", f"No file at {spec.path}.")
+
+
+def _response(ctx: Context, spec: store.Spec, opened: store.Opened) -> Response:
+    """Context.respond's headers for the stored bytes, which are read from disk as they are sent."""
+    meta = opened.meta
+    etag = f'"{meta.etag}-gz"' if opened.gzip else f'"{meta.etag}"'
+    headers = ctx._cache_headers(ctx.corpus)
+    headers["ETag"] = etag
+    request = ctx.request.headers
+    if not_modified(request.get("if-none-match", ""), request.get("if-modified-since", ""), etag, ctx.last_modified):
+        opened.file.close()
+        return Response(status_code=304, headers=headers)
+    if meta.tokens is not None:
+        headers["X-Token-Estimate"] = str(meta.tokens)
+    if opened.gzip:
+        headers["Content-Encoding"] = "gzip"
+    if not spec.chunked:
+        headers["Content-Length"] = str(meta.gzip_size if opened.gzip else meta.size)
+    return StreamingResponse(_chunks(opened.file, _reads(ctx)), media_type=spec.media_type, headers=headers)
+
+
+async def _chunks(file: BinaryIO, limiter: anyio.CapacityLimiter) -> AsyncIterator[bytes]:
+    try:
+        while chunk := await anyio.to_thread.run_sync(file.read, store.CHUNK, limiter=limiter):
+            yield chunk
+    finally:
+        file.close()
+
+
+def _reads(ctx: Context) -> anyio.CapacityLimiter:
+    """The worker's limiter for file reads: two at a time, apart from the request threads' tokens, so that
+    downloads never take the thread a single-item read needs (made on first use, on the event loop)."""
+    state = ctx.request.app.state
+    limiter: anyio.CapacityLimiter | None = getattr(state, "agent_file_reads", None)
+    if limiter is None:
+        limiter = state.agent_file_reads = anyio.CapacityLimiter(2)
+    return limiter
+
+
 def _feed(path: str, summary: str, build: Callable[[files.Corpus], Iterator[bytes]]) -> None:
     def route(ctx: ContextDep, _: Nothing) -> Response:
         return ctx.stream(build(_corpus(ctx)), NDJSON)  # the stream holds the request's session to its end
 
-    example = '{"from":"article:x","to":"article:x:claim-001","type":"argues"}\n'
     router.add_api_route(path, route, methods=["GET"], summary=summary, response_class=Response,
-                         responses=_doc(NDJSON, example), name=path)  # fmt: skip
+                         responses=_doc(NDJSON, FEED_EXAMPLE), name=path)  # fmt: skip
 
 
-_file("/agents/index.json", "The agent index: public articles, topics, archives", files.index_json, JSON, AgentIndex)
-_file("/agents/index.jsonl", "The agent index entries, one per line", files.index_jsonl, NDJSON, '{"id":"article:x"}\n')
+_stored("/agents/index.json", "The agent index: public articles, topics, archives", AgentIndex)
+_stored("/agents/index.jsonl", "The agent index entries, one per line", '{"id":"article:x"}\n')
 _file("/agents/feeds/manifest.json", "The feeds manifest with counts", files.manifest_json, JSON, FeedsManifest)
-_feed("/agents/feeds/claims.jsonl", "Every public claim, one JSON row per line, streamed", files.claims_feed)
-_feed("/agents/feeds/sources.jsonl", "Every public source per article, streamed", files.sources_feed)
-_feed("/agents/feeds/edges.jsonl", "Every graph edge (from, to, type), streamed", files.edges_feed)
+_stored("/agents/feeds/claims.jsonl", "Every public claim, one JSON row per line, streamed", FEED_EXAMPLE)
+_stored("/agents/feeds/sources.jsonl", "Every public source per article, streamed", FEED_EXAMPLE)
+_stored("/agents/feeds/edges.jsonl", "Every graph edge (from, to, type), streamed", FEED_EXAMPLE)
 _feed("/agents/feeds/roadmap.jsonl", "The roadmap feed (always empty: roadmaps are out of scope)", files.roadmap_feed)
-_file("/agents/garden-queries.json", "The garden query catalog", reports.garden_queries_json, JSON, GardenQueries)
-_file(
+_stored("/agents/garden-queries.json", "The garden query catalog", GardenQueries)
+_stored(
     "/agents/verification-report.json",
     "Claim states and findings for every article the caller may see",
-    reports.verification_report_json,
-    JSON,
     VerificationReport,
 )
-_file(
-    "/agents/diagnostics.json",
-    "The publisher's diagnostics for every article the caller may see",
-    reports.diagnostics_json,
-    JSON,
-    Diagnostics,
-)
-_file("/graph/nodes.json", "Graph nodes: articles, topics, claims, sources", files.nodes_json, JSON, list[GraphNode])
-_file("/graph/edges.json", "Graph edges with provenance", files.edges_json, JSON, GraphEdges)
-_file("/llms.txt", "llms.txt: the site map for language models", files.llms_txt, TEXT, "# Aura Knowledge\n…")
+_stored("/agents/diagnostics.json", "The publisher's diagnostics for every article the caller may see", Diagnostics)
+_stored("/graph/nodes.json", "Graph nodes: articles, topics, claims, sources", list[GraphNode])
+_stored("/graph/edges.json", "Graph edges with provenance", GraphEdges)
+_stored("/llms.txt", "llms.txt: the site map for language models", "# Aura Knowledge\n…")
 
 
 def _or_404(body: bytes | None, what: str) -> bytes:
@@ -112,5 +236,5 @@ def packet_markdown(ctx: ContextDep, slug: Name, _: Nothing) -> Response:
 
 
 @router.get("/agents/topics/{topic}.json", summary="One topic's articles", response_model=TopicFile)
-def topic(ctx: ContextDep, topic: Name, _: Nothing) -> Response:
-    return ctx.respond(_or_404(files.topic_json(_corpus(ctx), topic), f"topic '{topic}'"), JSON)
+async def topic(ctx: ContextDep, topic: Name, _: Nothing) -> Response:
+    return await _serve_stored(ctx, store.topic_spec(topic))
