@@ -20,7 +20,7 @@ import httpx
 import pytest
 from sqlmodel import Session
 
-from app.agent import files, store
+from app.agent import files, reports, store
 from app.db import make_engine
 from tests.conftest import CONTENT, CORPUS, ROOT, Databases, api_client, free_port, ingest_json, need_shared
 
@@ -159,7 +159,7 @@ def test_concurrent_first_requests_build_once_and_waiters_hold_no_slot(
     def slow(corpus: files.Corpus) -> bytes:
         calls.append(time.monotonic())
         time.sleep(1.5)
-        return files.garden_queries_json(corpus)
+        return reports.garden_queries_json(corpus)
 
     monkeypatch.setitem(store.SPECS, path, replace(store.SPECS[path], build=slow))
     env = {"GARDEN_CACHE_DIR": str(tmp_path), "GARDEN_POOL_SIZE": "2", "GARDEN_RESPONSE_CACHE_MB": "0"}
