@@ -16,6 +16,9 @@ worker process (every value from :class:`Limits`, read from the ``GARDEN_`` sett
 
 * **Head size.** A request line plus headers over ``max_header_bytes`` is answered ``431`` and the
   connection closed, as soon as that many bytes arrived, not after the whole head.
+* **Body size.** A request declaring a body over ``max_body_bytes`` (``Content-Length``) is answered
+  ``413`` before the body is read; a chunked body that grows past it has its connection closed. Only
+  ``POST /mcp`` takes a body, a small JSON-RPC message; uvicorn would buffer any size.
 * **Timeouts.** A connection waits at most ``keep_alive_timeout`` seconds for a request; a request
   head must be complete ``header_timeout`` seconds after its first byte, and its body
   ``body_timeout`` seconds after its head; else the connection is closed.
@@ -67,6 +70,7 @@ class Limits:
     """The limits one worker process enforces (see the module docstring)."""
 
     max_header_bytes: int
+    max_body_bytes: int
     keep_alive_timeout: float
     header_timeout: float
     body_timeout: float
@@ -80,6 +84,7 @@ class Limits:
         fds = soft if soft != resource.RLIM_INFINITY else settings.max_connections + FD_RESERVE
         return cls(
             max_header_bytes=settings.max_header_bytes,
+            max_body_bytes=settings.max_body_bytes,
             keep_alive_timeout=settings.keep_alive_timeout,
             header_timeout=settings.header_timeout,
             body_timeout=settings.body_timeout,
@@ -142,6 +147,10 @@ def _too_large(limit: int) -> _Fixed:
     return _Fixed(431, HEAD_TOO_LARGE, f"The request line and headers exceed {limit} bytes.")
 
 
+def _body_too_large(limit: int) -> _Fixed:
+    return _Fixed(413, "Content Too Large", f"The request body exceeds {limit} bytes (GARDEN_MAX_BODY_BYTES).")
+
+
 class LimitedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol plus a head-size limit, read timeouts and a request cap.
 
@@ -174,6 +183,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._head_started = False  # a byte of the next head has arrived (pipelined heads: see data_received)
         self._head_bytes = 0  # bytes received since the head started (in whole reads)
         self._in_body = False
+        self._body_bytes = 0  # bytes of the current request's body so far
         self._read_timer: asyncio.TimerHandle | None = None
         self._linger = 0  # bytes still to drop after a 431 (0: not lingering)
 
@@ -218,8 +228,11 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._waiting.pop(self, None)
         # The reads that carried this head were at most `limit` bytes: it fits. Else (a head that came in one
         # large read, or behind a pipelined request) measure it as sent: request line, headers, blank line.
+        self._body_bytes = 0
         if not 0 < received <= limit and self._head_size() > limit:
             refusal = _too_large(limit)
+        elif self._declared_body() > self.limits.max_body_bytes:
+            refusal = _body_too_large(self.limits.max_body_bytes)
         elif len(self.connections) - len(self._waiting) > self.limits.max_concurrency:
             self._refused_busy()
             refusal = BUSY
@@ -231,6 +244,20 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             super().on_headers_complete()
         finally:
             self.app = app
+
+    def _declared_body(self) -> int:
+        """The Content-Length the head declares (0 without one; httptools refuses a malformed one)."""
+        for name, value in self.headers:
+            if name == b"content-length" and value.strip().isdigit():
+                return int(value)
+        return 0
+
+    def on_body(self, body: bytes) -> None:
+        self._body_bytes += len(body)
+        if self._body_bytes > self.limits.max_body_bytes:  # a chunked body past the limit: no answer can be sent
+            self.transport.close()  # mid-request, so close, as nginx does past client_max_body_size
+            return
+        super().on_body(body)
 
     def _head_size(self) -> int:
         return len(self.url) + 16 + sum(len(name) + len(value) + 4 for name, value in self.headers)

@@ -86,6 +86,12 @@ class Settings(BaseSettings):
         description="Largest request line plus headers `garden serve` reads; a larger head is a 431 and a closed "
         "connection, answered as soon as that many bytes arrived.",
     )
+    max_body_bytes: int = Field(
+        1024 * 1024,
+        ge=1024,
+        description="Largest request body `garden serve` accepts (only POST /mcp takes one): a larger Content-Length "
+        "is a 413 before the body is read; a chunked body past it closes the connection.",
+    )
     keep_alive_timeout: float = Field(
         5.0, gt=0, description="Seconds a connection may wait for its next request (or its first) before it is closed."
     )

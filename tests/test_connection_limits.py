@@ -231,3 +231,35 @@ def test_idle_sockets_beyond_the_connection_cap_make_way_for_a_request(server: t
     finally:
         for sock in idle:
             sock.close()
+
+
+MCP_HEAD = (
+    b"POST /mcp HTTP/1.1\r\nHost: garden\r\nContent-Type: application/json\r\n"
+    b"Accept: application/json, text/event-stream\r\nConnection: close\r\n"
+)
+
+
+def test_a_body_declared_over_the_limit_is_a_413_before_it_is_read(server: tuple[str, int]) -> None:
+    """uvicorn would buffer any body; POST /mcp is the one route that takes one (GARDEN_MAX_BODY_BYTES, 1 MiB)."""
+    with connect(server) as sock:
+        sock.sendall(MCP_HEAD + b"Content-Length: %d\r\n\r\n" % (64 * 1024 * 1024))  # and no body at all
+        answer = read_response(sock)
+    assert answer.startswith(b"HTTP/1.1 413 "), answer[:200]
+    assert b"GARDEN_MAX_BODY_BYTES" in answer
+
+
+def test_a_chunked_body_past_the_limit_closes_the_connection(server: tuple[str, int]) -> None:
+    chunk = b"a" * 65536
+    with connect(server) as sock:
+        sock.sendall(MCP_HEAD + b"Transfer-Encoding: chunked\r\n\r\n")
+        with contextlib.suppress(OSError):
+            for _ in range(64):  # 4 MiB offered
+                sock.sendall(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
+        assert seconds_until_closed(sock) < TIMEOUT / 2  # closed at the limit, not by the body timeout
+
+
+def test_a_small_body_is_served(server: tuple[str, int]) -> None:
+    body = b'{"jsonrpc":"2.0","id":1,"method":"tools/list"}'
+    with connect(server) as sock:
+        sock.sendall(MCP_HEAD + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        assert read_response(sock).startswith(b"HTTP/1.1 200 ")
