@@ -170,7 +170,8 @@ def api_url(settings: Settings, path: str, params: Sequence[tuple[str, str]] = (
 
     Never built from the request's ``Host`` (or forwarded) headers: any client may send one, and a shared cache
     keeping a ``next`` link that names a host of the client's choosing would hand it to everyone. A relative
-    reference resolves against the URL the client fetched (RFC 3986 §5), so links work behind any proxy.
+    reference resolves against the URL the client fetched (RFC 3986 §5), so links work behind a proxy that keeps
+    the paths; one that mounts the API under a prefix (``/api/``) needs ``GARDEN_PUBLIC_URL`` with that prefix.
     """
     query = urlencode(list(params))
     target = f"{path}?{query}" if query else path
@@ -223,11 +224,12 @@ def preview_access(request: Request, settings: Settings) -> bool:
 
 def is_heavy(path: str) -> bool:
     """Heavy routes read the whole corpus, or rank it: ``/search``, ``/llms.txt``, ``/graph/…`` and every agent
-    file under ``/agents/`` except one article's (``/agents/articles/…``) or one topic's (``/agents/topics/…``),
-    the feeds included. Everything else reads one item or one bounded page."""
+    file under ``/agents/`` except one article's (``/agents/articles/…``), the feeds included; a topic's file too,
+    since building one (or finding that a topic has none) reads the whole index. Everything else reads one item
+    or one bounded page."""
     if path in ("/search", "/llms.txt") or path.startswith("/graph/"):
         return True
-    return path.startswith("/agents/") and not path.startswith(("/agents/articles/", "/agents/topics/"))
+    return path.startswith("/agents/") and not path.startswith("/agents/articles/")
 
 
 @dataclass(frozen=True, slots=True)

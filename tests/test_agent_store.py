@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session
 
 from app.agent import files, reports, store
@@ -282,3 +283,47 @@ def test_memory_stays_flat_during_eight_downloads_of_the_largest_file(big_server
     grown = big_server.memory_mb("VmHWM") - before
     assert sizes == [size] * 8
     assert grown < size / 1e6 / 2, f"the worker grew by {grown:.0f} MB for 8 downloads of {size / 1e6:.0f} MB"
+
+
+def test_a_build_longer_than_the_request_deadline_is_still_stored(
+    content_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first request after midnight, or on a large corpus, may take longer to build a file than
+    GARDEN_REQUEST_TIMEOUT allows: it is answered 503, but the build goes on outside its deadline and a later
+    request finds the file (built under the request's deadline, the statements past it were interrupted or their
+    connection aborted, so nothing was ever stored and every request failed the same way)."""
+    path = "/agents/garden-queries.json"
+
+    def slow(corpus: files.Corpus) -> bytes:
+        time.sleep(2.5)  # past the 1 s deadline and its 1 s grace
+        long_statement = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000) "
+        corpus.session.execute(text(long_statement + "SELECT count(*) FROM n")).scalar_one()
+        return reports.garden_queries_json(corpus)
+
+    monkeypatch.setitem(store.SPECS, path, replace(store.SPECS[path], build=slow))
+    env = {"GARDEN_CACHE_DIR": str(tmp_path), "GARDEN_REQUEST_TIMEOUT": "1", "GARDEN_RESPONSE_CACHE_MB": "0"}
+    with api_client(content_db, **env) as client:
+        first = client.get(path)
+        assert first.status_code == 503, first.text[:300]
+        deadline = time.monotonic() + 20
+        while (later := client.get(path)).status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.5)
+    assert later.status_code == 200, later.text[:300]
+    assert later.content == files_bytes(content_db, path)
+
+
+def test_a_database_made_again_keeps_its_stored_files(content_db: str, tmp_path: Path) -> None:
+    """A database deleted and ingested again starts at corpus version 1 again, below the versions its
+    predecessor left in the store: the collection after a build must not remove the generation just built."""
+    with api_client(content_db, GARDEN_CACHE_DIR=str(tmp_path), GARDEN_RESPONSE_CACHE_MB="0") as client:
+        assert client.get("/agents/index.json").status_code == 200
+        [current] = [path for path in tmp_path.glob("*/v*") if path.is_dir()]
+        for stale in (4, 5):
+            made = current.parent / f"v{stale:012d}-0000000000000000"
+            made.mkdir()
+            os.utime(made, (time.time() - 100 + stale, time.time() - 100 + stale))  # 5 written after 4
+        shutil.rmtree(current)  # as if this version had not been stored yet
+        assert client.get("/agents/index.json").status_code == 200  # a build, then a collection
+        assert list(current.glob("*/*index.json.meta")), "the generation just built was collected"
+        names = sorted(path.name[:13] for path in current.parent.iterdir())
+        assert names == [current.name[:13], "v000000000005"]  # the current one and the one written last

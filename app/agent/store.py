@@ -20,10 +20,12 @@ Decisions:
   being readable when a later collection removes it.
 * **Single flight.** One builder per file and generation across threads and worker processes: an exclusive
   ``flock`` on ``<file>.lock`` (per open file, so threads exclude each other too; the kernel drops it if the
-  builder dies). The request that takes the lock builds from its own session, so the bytes are exactly its
-  corpus version's; the others give their database slot back and poll for the ``.meta`` without one. If the
-  lock comes free with nothing stored (the builder failed), they answer 503 with ``Retry-After``.
-  The builder holds its slot for the build (about 2 s for garden-queries.json at 5,000 articles, once).
+  builder dies). The request that takes the lock builds from a session of its own, outside its deadline (a
+  build may take longer than GARDEN_REQUEST_TIMEOUT: the request is then answered 503 and a later one finds the
+  file), after checking that this session reads the request's corpus version; the others give their database
+  slot back and poll for the ``.meta`` without one. If the lock comes free with nothing stored (the builder
+  failed), they answer 503 with ``Retry-After``. The builder holds its heavy slot for the build (about 2 s for
+  garden-queries.json at 5,000 articles, once).
 * **Ready before the first request.** ``materialise()`` stores the public files (and the preview ones when a
   preview token is set) for the current version and date: ``garden ingest`` calls it after its commit, and
   ``garden serve`` in a process of its own while it starts listening (a request meanwhile waits on the lock,
@@ -32,7 +34,8 @@ Decisions:
 * **Keys.** The database is named by a digest of its URL; the version by the corpus version *and* its
   ``ingested_at`` (a database deleted and ingested again restarts at version 1) and a digest of this package's
   source (a new release may build different bytes).
-* **Collection.** After each build: generations of all but the two newest corpus versions are removed, dates
+* **Collection.** After each build: generations other than the current version and the one written before
+  it are removed (by when they were written, not by number: a database made again restarts at version 1), dates
   older than yesterday, and other databases' directories untouched for a week.
 * **Serving** (app.routers.agents): Context.respond's headers over the stored bytes, read from disk as they
   are sent, after the request's database slot is given back.
@@ -162,10 +165,13 @@ def code_fingerprint() -> str:
 def cache_root(settings: Settings) -> Path:
     """GARDEN_CACHE_DIR, or a private directory of this user's under the system's temporary directory."""
     if settings.cache_dir is not None:
-        settings.cache_dir.mkdir(parents=True, exist_ok=True)
-        return settings.cache_dir
-    root = Path(tempfile.gettempdir()) / f"garden-api-{os.getuid()}"
-    root.mkdir(mode=0o700, exist_ok=True)
+        settings.cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        root = settings.cache_dir
+    else:
+        root = Path(tempfile.gettempdir()) / f"garden-api-{os.getuid()}"
+        root.mkdir(mode=0o700, exist_ok=True)
+    # Another user able to write here could plant files that every client is then served: refuse (the files are
+    # then built per request, app.routers.agents).
     info = root.lstat()
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o022:
         raise PermissionError(f"{root} is not a directory of this user's that only it can write")
@@ -278,12 +284,13 @@ _IDLE = dt.timedelta(days=7).total_seconds()
 
 
 def collect(generation: Generation) -> None:
-    """Remove what no request will ask for: versions older than the two newest, dates before yesterday, and
+    """Remove what no request will ask for: versions other than the current one and the one written before it,
+    dates before yesterday, and
     other databases' files untouched for a week (only directories named as this module names them, so that a
     GARDEN_CACHE_DIR shared with other things loses nothing else). Open files stay readable. A failure (another
     process collecting at the same time) is logged and left for the next collection."""
     try:
-        _collect_versions(generation.directory.parent.parent, generation.today)
+        _collect_versions(generation.directory.parent, generation.today)
         database = generation.directory.parent.parent
         os.utime(database)
         now = time.time()
@@ -294,16 +301,15 @@ def collect(generation: Generation) -> None:
         log.warning("collecting old agent files failed: %s", exc)
 
 
-def _collect_versions(database: Path, today: dt.date) -> None:
-    versions = {}
-    for path in database.iterdir():
-        found = _VERSION_DIR.fullmatch(path.name)
-        if found:
-            versions[path] = int(found[1])
-    keep = sorted(set(versions.values()), reverse=True)[:2]
+def _collect_versions(current: Path, today: dt.date) -> None:
+    """Keep the version being served (``current``) and the other one written last (requests still reading the
+    previous corpus), whatever their numbers: a database deleted and ingested again starts at version 1 again,
+    below the stale versions of its predecessor."""
+    others = [path for path in current.parent.iterdir() if _VERSION_DIR.fullmatch(path.name) and path != current]
+    others.sort(key=lambda path: path.stat().st_mtime, reverse=True)
     oldest_date = (today - dt.timedelta(days=1)).isoformat()
-    for path, version in versions.items():
-        if version not in keep:
+    for index, path in enumerate([current, *others]):
+        if index > 1:
             shutil.rmtree(path, ignore_errors=True)
             continue
         for dated in path.iterdir():

@@ -26,9 +26,12 @@ import anyio
 import anyio.to_thread
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response, StreamingResponse
+from sqlmodel import Session
 
 from app.agent import files, store
-from app.http import JSON, MARKDOWN, Context, ContextDep
+from app.db import get_engine
+from app.deadline import current_guard
+from app.http import JSON, MARKDOWN, Context, ContextDep, read_corpus
 from app.negotiation import accepts_gzip, not_modified
 from app.problems import ApiProblem
 from app.queries.params import NoParams
@@ -108,7 +111,7 @@ async def _build_once(
     with generation.lock(spec, wait=False) as mine:
         if mine:
             if generation.lookup(spec) is None:
-                if await anyio.to_thread.run_sync(generation.build, ctx.session, spec) is None:
+                if await anyio.to_thread.run_sync(_build_unbounded, ctx, generation, spec) is None:
                     raise _not_found(spec)
                 await anyio.to_thread.run_sync(store.collect, generation)
             opened = generation.open(spec, gzip_ok)
@@ -148,6 +151,22 @@ async def _in_memory(ctx: Context, spec: store.Spec) -> Response:
         raise _not_found(spec)
     assert isinstance(body, bytes)
     return ctx.respond(body, spec.media_type)
+
+
+def _build_unbounded(ctx: Context, generation: store.Generation, spec: store.Spec) -> store.Meta | None:
+    """Build ``spec`` from a session of its own, outside the request's deadline (no guard: app.deadline), so that
+    a file whose build takes longer than GARDEN_REQUEST_TIMEOUT (a large corpus; the first request of a new day)
+    is still stored once: the request is answered 503 at its deadline, and a later one finds the file. The
+    generation is named after the request's corpus version, so the build reads that version or nothing: if an
+    ingest committed since, it reads the request's own snapshot instead, within the deadline."""
+    token = current_guard.set(None)
+    try:
+        with Session(get_engine()) as session:
+            if read_corpus(session) == ctx.corpus:
+                return generation.build(session, spec)
+    finally:
+        current_guard.reset(token)
+    return generation.build(ctx.session, spec)
 
 
 def _not_found(spec: store.Spec) -> ApiProblem:
