@@ -112,12 +112,11 @@ class Context:
         corpus = self.corpus
         identity = f"{corpus.version}|{self.request.url.path}|{self.settings.site_url}|{self.today}"
         etag = '"s' + hashlib.blake2b(identity.encode(), digest_size=12).hexdigest() + '"'
-        headers = self._cache_headers(corpus)
         use_gzip = accepts_gzip(self.request.headers.get("accept-encoding", ""))
         if use_gzip:
             etag = etag[:-1] + '-gz"'
-        headers["ETag"] = etag
-        if _not_modified(self.request, etag, self.last_modified):
+        headers, unchanged = self.validated(etag)
+        if unchanged:
             return Response(status_code=304, headers=headers)
         self.streaming = True  # get_context leaves the session and its slot to the stream
         source = _GzipStream(chunks) if use_gzip else chunks
@@ -132,6 +131,13 @@ class Context:
         if use_gzip:
             headers["Content-Encoding"] = "gzip"
         return StreamingResponse(body(), media_type=media_type, headers=headers)
+
+    def validated(self, etag: str) -> tuple[dict[str, str], bool]:
+        """The caching headers of a 200 whose strong validator is ``etag`` (ETag, Last-Modified, Cache-Control,
+        Vary, X-Corpus-Version), and whether the request's If-None-Match or If-Modified-Since makes it a 304."""
+        headers = self._cache_headers(self.corpus)
+        headers["ETag"] = etag
+        return headers, _not_modified(self.request, etag, self.last_modified)
 
     def _cache_headers(self, corpus: CorpusVersion) -> dict[str, str]:
         headers = {
@@ -149,13 +155,11 @@ class Context:
         """A cacheable response: strong ETag, 304 on a matching If-None-Match, gzip when asked and worth it."""
         request = self.request
         etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-        headers = self._cache_headers(self.corpus)
-        modified = self.last_modified
         use_gzip = len(body) >= GZIP_MIN_BYTES and accepts_gzip(request.headers.get("accept-encoding", ""))
         if use_gzip:
             etag = etag[:-1] + '-gz"'  # a strong validator differs per content coding (RFC 9110 §8.8.3)
-        headers["ETag"] = etag
-        if status == 200 and _not_modified(request, etag, modified):
+        headers, unchanged = self.validated(etag)
+        if status == 200 and unchanged:
             return Response(status_code=304, headers=headers)
         if media_type == JSON:
             headers["X-Token-Estimate"] = str(estimate(body))

@@ -32,7 +32,7 @@ from app.agent import files, store
 from app.db import get_engine
 from app.deadline import current_guard
 from app.http import JSON, MARKDOWN, Context, ContextDep, read_corpus
-from app.negotiation import accepts_gzip, not_modified
+from app.negotiation import accepts_gzip
 from app.problems import ApiProblem
 from app.queries.params import NoParams
 from app.responses_agent import (
@@ -177,10 +177,8 @@ def _response(ctx: Context, spec: store.Spec, opened: store.Opened) -> Response:
     """Context.respond's headers for the stored bytes, which are read from disk as they are sent."""
     meta = opened.meta
     etag = f'"{meta.etag}-gz"' if opened.gzip else f'"{meta.etag}"'
-    headers = ctx._cache_headers(ctx.corpus)
-    headers["ETag"] = etag
-    request = ctx.request.headers
-    if not_modified(request.get("if-none-match", ""), request.get("if-modified-since", ""), etag, ctx.last_modified):
+    headers, unchanged = ctx.validated(etag)
+    if unchanged:
         opened.file.close()
         return Response(status_code=304, headers=headers)
     if meta.tokens is not None:
