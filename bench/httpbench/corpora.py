@@ -151,21 +151,56 @@ def build_postgres(corpus: Path, articles: int, server_url: str, rebuild: bool, 
     return name, url, f"{summary}; database {size / 1e6:.0f} MB; {postgres_vacuum_state(url)}"
 
 
+def shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def given_corpus(args: argparse.Namespace) -> tuple[Path, list[str]] | None:
+    """``--corpus DIR``: an existing corpus (a directory holding ``content/articles``, or that one), never written."""
+    if getattr(args, "corpus", None) is None:
+        return None
+    corpus = args.corpus.resolve()
+    if not (corpus / "content" / "articles").is_dir() and not (corpus / "articles").is_dir():
+        raise BenchError(f"--corpus {args.corpus}: no content/articles there")
+    return corpus, [f"corpus {corpus} (given with --corpus)"]
+
+
+def given_sqlite(args: argparse.Namespace) -> tuple[Path, str] | None:
+    """``--sqlite-db FILE``: an existing database used as it is. It is not ingested, so it must already match the
+    code under test (migrations included); the report says so."""
+    if getattr(args, "sqlite_db", None) is None:
+        return None
+    db = args.sqlite_db.resolve()
+    if not db.is_file():
+        raise BenchError(f"--sqlite-db {args.sqlite_db}: no such file")
+    return db, f"database {db} used as it is (--sqlite-db, not ingested), {db.stat().st_size / 1e6:,.0f} MB"
+
+
 def build_databases(args: argparse.Namespace, need_sqlite: bool) -> tuple[list[Backend], Path | None, list[str]]:
     """The corpus ingested into each ``--backends`` database, and into the SQLite file whenever a peer reads it;
-    (the backends in round order, the SQLite file or None, the notes for the report)."""
-    corpus, notes = ensure_corpus(args.source, args.articles, args.rebuild)
+    (the backends in round order, the SQLite file or None, the notes for the report). A ``--sqlite-db`` is used as
+    it is; the corpus (``--corpus`` or bench/out/corpus-<N>) is only made when a database is to be ingested."""
+    notes: list[str] = []
+    found: list[Path] = []
+
+    def corpus() -> Path:
+        if not found:
+            path, said = given_corpus(args) or ensure_corpus(args.source, args.articles, args.rebuild)
+            found.append(path)
+            notes.extend(said)
+        return found[0]
+
     tagged = args.backend_names != ["sqlite"]
     backends, lines, db = [], [], None
     if "sqlite" in args.backend_names or need_sqlite:
-        db, summary = build_sqlite(corpus, args.articles, args.rebuild)
+        db, summary = given_sqlite(args) or build_sqlite(corpus(), args.articles, args.rebuild)
         role = "" if "sqlite" in args.backend_names else " (read by the peers only)"
-        lines.append(f"SQLite {db.relative_to(ROOT)}{role}: {summary}" if tagged else summary)
+        lines.append(f"SQLite {shown(db)}{role}: {summary}" if tagged else summary)
         if "sqlite" in args.backend_names:
             backends.append(Backend("sqlite", f"sqlite:///{db}", "sqlite" if tagged else ""))
     if "postgresql" in args.backend_names:
         name, url, summary = build_postgres(
-            corpus, args.articles, args.postgres_url, args.rebuild, args.postgres_vacuum
+            corpus(), args.articles, args.postgres_url, args.rebuild, args.postgres_vacuum
         )
         lines.append(f"PostgreSQL {safe_url(url)}: {summary}")
         backends.append(Backend("postgresql", url, "postgresql", name))

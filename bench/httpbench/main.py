@@ -167,12 +167,12 @@ def bench(args: argparse.Namespace) -> int:
     extra_env = parse_env(args.garden_env)
     args.backend_names = parse_backends(args.backends)
     if args.cold:
-        from .cold_bench import run_cold, select
+        from .cold_bench import run_cold_mode, select
 
         chosen = select(args.only)
         label = report_label(args, extra_env)
         _lock = lock_out()
-        return run_cold(args, chosen, extra_env, label, started_at)
+        return run_cold_mode(args, chosen, extra_env, label, started_at)
     only = {letter for letter in (args.only or "ABCDEFGH").upper() if letter.isalpha()}
     if not only or only - set(WORKLOADS):
         raise BenchError(f"--only {args.only!r}: choose among {', '.join(WORKLOADS)}")

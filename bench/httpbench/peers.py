@@ -213,7 +213,10 @@ def postgres_version(url: str) -> str:
         return str(conn.execute(text("SHOW server_version")).scalar_one())
 
 
-def tool_versions(datasette: Path, nginx: str, wrk: str, backends: Sequence[Backend]) -> list[tuple[str, str]]:
+def tool_versions(
+    datasette: Path | None, nginx: str | None, wrk: str | None, backends: Sequence[Backend]
+) -> list[tuple[str, str]]:
+    """The versions the report lists; a tool given as None (not used by this run) is left out."""
     found = [("python", platform.python_version())]
     postgres = [backend for backend in backends if backend.name == "postgresql"]
     for package in (*PACKAGES, "psycopg") if postgres else PACKAGES:
@@ -224,10 +227,14 @@ def tool_versions(datasette: Path, nginx: str, wrk: str, backends: Sequence[Back
     found.append(("sqlite (project)", sqlite3.sqlite_version))
     if postgres:
         found.append(("postgresql", postgres_version(postgres[0].url)))
-    found.append(("nginx", run_command([nginx, "-v"]).stderr.strip().rpartition("/")[2]))
-    found.append(
-        ("wrk", (run_command([wrk, "-v"]).stdout.splitlines() or ["?"])[0].split(" [")[0].removeprefix("wrk "))
-    )
+    if nginx:
+        found.append(("nginx", run_command([nginx, "-v"]).stderr.strip().rpartition("/")[2]))
+    if wrk:
+        found.append(
+            ("wrk", (run_command([wrk, "-v"]).stdout.splitlines() or ["?"])[0].split(" [")[0].removeprefix("wrk "))
+        )
+    if datasette is None:
+        return found
     found.append(("datasette", datasette_version(datasette)))
     ds_python = datasette.parent / "python"
     if ds_python.exists():
