@@ -87,17 +87,25 @@ def datasette(query: str, params: dict[str, str]) -> str:
 
 
 def collect_sample(client: httpx.Client) -> Sample:
+    """Topics, series, and items to draw filter values and words from. Every list's own order keeps the copies of
+    one real article together (its slug, dir and dates repeat batch after batch), so the claims are taken topic by
+    topic (the first 20 of each), and the articles and sources from the first page here and, later, every 50th
+    item the deep walks see (:func:`widen`)."""
     sample = Sample()
     sample.topics = get_ok(client, "/topics").json()["items"]
     sample.series = [item["slug"] for item in get_ok(client, "/series").json()["items"]]
     sample.articles = get_ok(client, "/articles?limit=500").json()["items"]
     sample.sources = get_ok(client, "/sources?limit=500").json()["items"]
-    url: str | None = "/claims?limit=500"
-    while url and len(sample.claims) < 2000:
-        body = get_ok(client, url).json()
-        sample.claims += body["items"]
-        url = body.get("next")
+    for topic in sample.topics:
+        sample.claims += get_ok(client, "/claims?" + urlencode({"topic": topic["topic"], "limit": 20})).json()["items"]
     return sample
+
+
+def widen(sample: Sample, walked: dict[str, list[dict[str, Any]]]) -> None:
+    """Every 50th item the deep walks saw joins the sample (they cover the first ``--deep`` items of each list)."""
+    sample.articles += walked.get("/articles", [])[::50]
+    sample.sources += walked.get("/sources", [])[::50]
+    sample.claims += walked.get("/claims", [])[::50]
 
 
 def search_requests(plan: ColdPlan, sample: Sample, chosen: set[str], count: int, rng: random.Random) -> None:
@@ -233,10 +241,11 @@ def prepare_cold(base: str, db: Path | None, chosen: set[str], args: Any) -> tup
         sample = collect_sample(client)
         plan.facts.append(
             f"sample: {len(sample.topics):,} topics, {len(sample.series):,} series; {len(sample.articles)} articles, "
-            f"{len(sample.claims):,} claims, {len(sample.sources)} sources from the first pages"
+            f"{len(sample.sources)} sources (first pages), {len(sample.claims):,} claims (20 per topic)"
         )
+        walked = deep_requests(plan, client, db, args.deep, args.cold_queries) if "deep" in chosen else {}
+        widen(sample, walked)
         search_requests(plan, sample, chosen, args.cold_queries, rng)
         list_requests(plan, sample, chosen, args.cold_queries, rng)
-        walked = deep_requests(plan, client, db, args.deep, args.cold_queries) if "deep" in chosen else {}
         item_requests(plan, sample, walked, chosen, args.cold_queries, rng)
     return plan, sample

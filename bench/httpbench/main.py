@@ -73,6 +73,11 @@ def add_load_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="VACUUM ANALYZE garden_bench_<N> after the ingest (the ingest does not vacuum; autovacuum may be off)",
     )
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """The options about the report, the peers, checks, retries and noise."""
+    add = parser.add_argument
     add("--label", help="suffix of the report's file name (default: from --backends and --garden-env)")
     add(
         "--datasette",
@@ -121,6 +126,7 @@ def add_cold_options(parser: argparse.ArgumentParser) -> None:
 def parser() -> argparse.ArgumentParser:
     made = argparse.ArgumentParser(description=(DOC or "").split("\n\n")[0])
     add_load_options(made)
+    add_run_options(made)
     add_cold_options(made)
     return made
 

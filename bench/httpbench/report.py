@@ -206,15 +206,9 @@ def _memory_lines(
     return out
 
 
-def render(
-    context: dict[str, Any],
-    runs: list[Run],
-    feeds: dict[int, dict[str, dict[str, Any]]],
-    memory: dict[int, dict[str, dict[str, Any]]],
-    args: argparse.Namespace,
-) -> str:
-    """The Markdown report. ``feeds`` and ``memory`` are by workers count, then garden backend."""
-    systems = args.systems
+def render_header(context: dict[str, Any], runs: list[Run], feeds: dict[int, dict[str, dict[str, Any]]],
+                  args: argparse.Namespace) -> list[str]:  # fmt: skip
+    """The title, the warnings (errors, stalls, noise), machine, versions, settings and notes."""
     out: list[str] = [f"# garden-api HTTP benchmark: {args.articles:,} articles", ""]
     out.append(f"{context['started']} · {context['elapsed']:.0f} s · commit {context['git']}")
     out.append("")
@@ -255,6 +249,13 @@ def render(
             "numbers are in the JSON file."
         )
         out.append("")
+    return out + render_settings(context, args)
+
+
+def render_settings(context: dict[str, Any], args: argparse.Namespace) -> list[str]:
+    """Machine, versions, wrk's settings, the backends and the notes."""
+    systems = args.systems
+    out: list[str] = []
     out.append("Machine: " + " · ".join(f"{k} {v}" for k, v in context["machine"]))
     out.append("")
     out.append("Versions: " + " · ".join(f"{k} {v}" for k, v in context["versions"]))
@@ -275,31 +276,57 @@ def render(
     for line in context["notes"]:
         out.append(f"* {line}")
     out.append("")
+    return out
+
+
+def render_workers(
+    workers: int,
+    runs: list[Run],
+    feeds: dict[int, dict[str, dict[str, Any]]],
+    memory: dict[int, dict[str, dict[str, Any]]],
+    systems: Sequence[str],
+) -> list[str]:
+    """One workers count's section: the runs, the backends compared, the targets, memory."""
+    out: list[str] = []
+    table = summarise(runs, workers)
+    feeds_w, memory_w = feeds.get(workers, {}), memory.get(workers, {})
+    if not table and not feeds_w:
+        return out
+    out.append(f"## {workers} worker{'s' if workers > 1 else ''}")
+    out.append("")
+    out.append(
+        "| workload | URLs | server | req/s (median) | min–max | p50 ms | p99 ms | kB/resp | errors "
+        "| CPU cores srv/wrk/other | garden ÷ peer |"
+    )
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    out.extend(_workload_rows(runs, table, workers, systems))
+    out.extend(_feed_row(system, feeds_w[system]) for system in systems if system in feeds_w)
+    out.append("")
+    if len(systems) > 1:
+        out.extend(_backend_comparison(runs, table, workers, systems, feeds_w))
+    out.append("| criterion | measured | target | result |")
+    out.append("|---|---|---|---|")
+    for system in systems:
+        out.extend(_criteria(runs, table, workers, system, feeds_w.get(system)))
+    out.append("")
+    for system in systems:
+        out.extend(_memory_lines(runs, workers, system, memory_w.get(system), feeds_w.get(system)))
+    out.append("")
+    return out
+
+
+def render(
+    context: dict[str, Any],
+    runs: list[Run],
+    feeds: dict[int, dict[str, dict[str, Any]]],
+    memory: dict[int, dict[str, dict[str, Any]]],
+    args: argparse.Namespace,
+) -> str:
+    """The Markdown report. ``feeds`` and ``memory`` are by workers count, then garden backend."""
+    systems = args.systems
+    out = render_header(context, runs, feeds, args)
     for workers in args.worker_counts:
-        table = summarise(runs, workers)
-        feeds_w, memory_w = feeds.get(workers, {}), memory.get(workers, {})
-        if not table and not feeds_w:
-            continue
-        out.append(f"## {workers} worker{'s' if workers > 1 else ''}")
-        out.append("")
-        out.append(
-            "| workload | URLs | server | req/s (median) | min–max | p50 ms | p99 ms | kB/resp | errors "
-            "| CPU cores srv/wrk/other | garden ÷ peer |"
-        )
-        out.append("|---|---|---|---|---|---|---|---|---|---|---|")
-        out.extend(_workload_rows(runs, table, workers, systems))
-        out.extend(_feed_row(system, feeds_w[system]) for system in systems if system in feeds_w)
-        out.append("")
-        if len(systems) > 1:
-            out.extend(_backend_comparison(runs, table, workers, systems, feeds_w))
-        out.append("| criterion | measured | target | result |")
-        out.append("|---|---|---|---|")
-        for system in systems:
-            out.extend(_criteria(runs, table, workers, system, feeds_w.get(system)))
-        out.append("")
-        for system in systems:
-            out.extend(_memory_lines(runs, workers, system, memory_w.get(system), feeds_w.get(system)))
-        out.append("")
+        out.extend(render_workers(workers, runs, feeds, memory, systems))
     if context.get("scaling"):
         out.extend(context["scaling"])
     out.append("Equivalence checks (made before the runs):")
