@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, String, and_, func, literal, literal_column, or_, select
+from sqlalchemy import ColumnElement, Integer, String, and_, func, literal, literal_column, or_, select, union
 
 from app import derive, fulltext, shapes
 from app.content.frontmatter import split_front_matter
@@ -34,7 +34,7 @@ from app.queries.common import (
 )
 from app.queries.paging import Keyset, finish
 from app.queries.params import ArticleParams
-from app.queries.plan import Filter, ListQuery, fetch, unindexed
+from app.queries.plan import Filter, ListQuery, fetch, substring_probe, unindexed
 
 SORTS: dict[str, Keyset] = {
     "-published": Keyset([ARTICLE.c.published_at, ARTICLE.c.slug], descending=True),
@@ -95,18 +95,21 @@ def _related_to(scope: Scope, value: str) -> Filter:
     target = scope.session.execute(select(ARTICLE.c.id).where(ARTICLE.c.slug == slug, visible(scope.preview))).scalar()
     if target is None:
         raise ApiProblem(422, "Invalid parameter", f"related_to: no article '{slug}'.", parameter="related_to")
+    links = scope.session.execute(select(RELATED.c.target).where(RELATED.c.article_id == target)).scalars()
+    linked = [link.removeprefix("article:") for link in links if link.startswith("article:")]
     their_topics = select(TOPIC.c.topic).where(TOPIC.c.article_id == target).scalar_subquery()
+    to_target = [f"article:{slug}", slug]
     shares_topic = select(literal(1)).where(TOPIC.c.article_id == ARTICLE.c.id, TOPIC.c.topic.in_(their_topics))
-    links_to_target = select(literal(1)).where(RELATED.c.article_id == ARTICLE.c.id,
-                                               RELATED.c.target.in_([f"article:{slug}", slug]))  # fmt: skip
-    linked_from_target = (literal("article:") + ARTICLE.c.slug).in_(
-        select(RELATED.c.target).where(RELATED.c.article_id == target)
+    links_to_target = select(literal(1)).where(RELATED.c.article_id == ARTICLE.c.id, RELATED.c.target.in_(to_target))
+    check = and_(ARTICLE.c.id != target,
+                 or_(shares_topic.exists(), links_to_target.exists(), ARTICLE.c.slug.in_(linked)))  # fmt: skip
+    named = ARTICLE.alias("named")
+    related = union(
+        select(TOPIC.c.article_id).where(TOPIC.c.topic.in_(their_topics)),
+        select(RELATED.c.article_id).where(RELATED.c.target.in_(to_target)),
+        select(named.c.id).where(named.c.slug.in_(linked)),
     )
-    check = and_(ARTICLE.c.id != target, or_(shares_topic.exists(), links_to_target.exists(), linked_from_target))
-    shares = ARTICLE.c.id.in_(select(TOPIC.c.article_id).where(TOPIC.c.topic.in_(their_topics)))
-    links = ARTICLE.c.id.in_(select(RELATED.c.article_id).where(RELATED.c.target.in_([f"article:{slug}", slug])))
-    drive = and_(ARTICLE.c.id != target, or_(shares, links, linked_from_target))
-    return Filter(check, drive)
+    return Filter(check, and_(ARTICLE.c.id != target, ARTICLE.c.id.in_(related)))
 
 
 def _claim_filters(scope: Scope, params: ArticleParams) -> list[Filter]:
@@ -156,7 +159,8 @@ def filters(scope: Scope, params: ArticleParams) -> list[Filter]:
             .where(KEYWORD.c.article_id == ARTICLE.c.id, func.lower(KEYWORD.c.text).contains(needle, autoescape=True))
             .exists()
         )
-        found.append(Filter(check, fulltext.contains(scope.dialect, KEYWORD.c.text, ARTICLE.c.id, needle)))
+        drive = fulltext.contains(scope.dialect, KEYWORD.c.text, ARTICLE.c.id, needle)
+        found.append(Filter(check, drive, probe=substring_probe(scope.dialect, "keyword_trigram", needle)))
     if params.related_to:
         found.append(_related_to(scope, params.related_to))
     lead = SORTS[params.sort].columns[0]

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, and_, literal, or_, select
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select
+from sqlalchemy.sql.util import ClauseAdapter
 
 from app import derive, fulltext, shapes
 from app.content.schema import CONFIDENCE_RANK
@@ -33,7 +34,7 @@ from app.queries.common import (
 )
 from app.queries.paging import Keyset, finish
 from app.queries.params import ClaimParams
-from app.queries.plan import Filter, ListQuery, fetch, unindexed
+from app.queries.plan import Filter, ListQuery, fetch, substring_probe, unindexed
 
 #: Feed order: the publisher's dir order, then the claim's position in its article; both on the claim row
 #: (copied from the article by ingest), so the order index ix_claim_public_feed serves it.
@@ -63,10 +64,16 @@ def by_topic(listed: Any, topics: list[str]) -> Filter:
     return Filter(check, drive, "topic", topics)
 
 
-def on_row(dialect: str, condition: ColumnElement[bool], field: str | None = None, values: Sequence[str] = (),
-           *, exact: bool = True) -> Filter:  # fmt: skip
-    """A test on the listed row's own columns: unindexed in a walk, indexable when it drives."""
-    return Filter(unindexed(dialect, condition), condition, field, values, disjoint=True, exact=exact)
+def on_row(dialect: str, listed: Any, condition: ColumnElement[bool], field: str | None = None,
+           values: Sequence[str] = (), *, exact: bool = True, indexed: bool = True) -> Filter:  # fmt: skip
+    """A test on the listed row's own columns: unindexed in a walk; when it drives, the ids of the rows that pass
+    it, read from its index in a subquery of their own (so that SQLite looks rows up by id rather than walking
+    another table first). ``indexed`` False: no index serves it, so it never drives."""
+    if not indexed:
+        return Filter(unindexed(dialect, condition), None, field, values, disjoint=True, exact=exact)
+    alias = listed.alias(f"{listed.name}_filter")
+    drive = listed.c.id.in_(select(alias.c.id).where(ClauseAdapter(alias).traverse(condition)))
+    return Filter(unindexed(dialect, condition), drive, field, values, disjoint=True, exact=exact)
 
 
 def _evidence(condition: ColumnElement[bool], field: str, values: list[str]) -> Filter:
@@ -78,11 +85,11 @@ def _confidence(dialect: str, params: ClaimParams) -> list[Filter]:
     found = []
     if params.confidence:
         ranks = [CONFIDENCE_RANK[value] for value in params.confidence]
-        found.append(on_row(dialect, CLAIM.c.confidence_rank.in_(ranks), "confidence", params.confidence))
+        found.append(on_row(dialect, CLAIM, CLAIM.c.confidence_rank.in_(ranks), "confidence", params.confidence))
     if params.min_confidence:
         low = CONFIDENCE_RANK[params.min_confidence]
         names = [name for name, rank in CONFIDENCE_RANK.items() if rank >= low]
-        found.append(on_row(dialect, CLAIM.c.confidence_rank >= low, "confidence", names))
+        found.append(on_row(dialect, CLAIM, CLAIM.c.confidence_rank >= low, "confidence", names))
     return found
 
 
@@ -96,29 +103,31 @@ def filters(scope: Scope, params: ClaimParams) -> list[Filter]:
         found.append(by_article(CLAIM, OWNER.c.slug.in_([article_slug(value) for value in params.article])))
     found += _confidence(dialect, params)
     if params.status:
-        found.append(on_row(dialect, CLAIM.c.kind.in_(params.status), "status", params.status))
+        found.append(on_row(dialect, CLAIM, CLAIM.c.kind.in_(params.status), "status", params.status))
     if params.verification:
         # A claim without verification is published as "draft" (§2.5), so it matches draft.
         matches: ColumnElement[bool] = CLAIM.c.verification_status.in_(params.verification)
         if "draft" in params.verification:
             matches = or_(matches, CLAIM.c.verification_status.is_(None))
-        found.append(on_row(dialect, matches, "verification", params.verification))
+        found.append(on_row(dialect, CLAIM, matches, "verification", params.verification))
     if params.state:
         bases, exact = state_bases(params.state)
-        found.append(on_row(dialect, state_condition(params.state, scope.today), "state", bases, exact=exact))
+        found.append(on_row(dialect, CLAIM, state_condition(params.state, scope.today), "state", bases, exact=exact))
     if params.has_counterevidence is not None:
         having = CLAIM.c.counterevidence_count > 0
         condition, value = (having, "true") if params.has_counterevidence else (~having, "false")
-        found.append(on_row(dialect, condition, "has_counterevidence", [value]))
+        found.append(on_row(dialect, CLAIM, condition, "has_counterevidence", [value], indexed=False))
     if params.supports:
         found.append(_evidence(EVIDENCE.c.supports.in_(params.supports), "supports", params.supports))
     if params.source:
         found.append(_evidence(EVIDENCE.c.source_id.in_(params.source), "source", params.source))
     if params.q:
-        # The trigram index's own test in both forms (app.fulltext decides what matches; a walk reads its
-        # matches once, then tests each claim against them).
-        contains = fulltext.contains(dialect, CLAIM.c.text, CLAIM.c.id, params.q.lower())
-        found.append(Filter(contains, contains))
+        # A walk tests each claim's text with LIKE, which is what the trigram index's answer is checked with
+        # (app.fulltext.contains: ASCII case ignored); reading first asks the index.
+        needle = params.q.lower()
+        check = unindexed(dialect, func.lower(CLAIM.c.text).contains(needle, autoescape=True))
+        drive = fulltext.contains(dialect, CLAIM.c.text, CLAIM.c.id, needle)
+        found.append(Filter(check, drive, probe=substring_probe(dialect, "claim_trigram", needle)))
     return found
 
 

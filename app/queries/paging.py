@@ -45,6 +45,11 @@ class Keyset:
         row, last = tuple_(*self.columns), tuple_(*key)
         return row < last if self.descending else row > last
 
+    def upto(self, key: Sequence[Any]) -> ColumnElement[bool]:
+        """Rows up to ``key`` (included) in this order: a window's end, a key read from the database itself."""
+        row, last = tuple_(*self.columns), tuple_(*key)
+        return row >= last if self.descending else row <= last
+
 
 def _digest(params: BaseModel) -> str:
     # The parameters that select rows: a cursor is only valid under the same ones.
@@ -60,12 +65,21 @@ class Total:
     relation: str = "eq"
 
 
-def encode_cursor(params: BaseModel, key: Sequence[Any], total: Total | None = None) -> str:
-    """A cursor resuming after ``key``; with ``total``, the first page's total travels in it (app.queries.plan:
-    later pages never count)."""
+@dataclass(frozen=True)
+class Carried:
+    """What the first page of a list decided, carried by its cursors: the total, and the plan (app.queries.plan:
+    ``walk`` or not, and which filter drives), so that later pages neither count nor estimate again."""
+
+    total: Total
+    walk: bool
+    driver: int  # the index of the filter that drives (or would, after a walk's window); -1: none
+
+
+def encode_cursor(params: BaseModel, key: Sequence[Any], carried: Carried | None = None) -> str:
+    """A cursor resuming after ``key``, carrying what the first page decided (lists; /search carries nothing)."""
     data: dict[str, Any] = {"f": _digest(params), "k": list(key)}
-    if total is not None:
-        data["t"] = [total.value, total.relation]
+    if carried is not None:
+        data["t"] = [carried.total.value, carried.total.relation, int(carried.walk), carried.driver]
     return base64.urlsafe_b64encode(orjson.dumps(data)).rstrip(b"=").decode()
 
 
@@ -74,9 +88,10 @@ def decode_cursor(params: BaseModel, arity: int) -> list[Any] | None:
     return decode_page_cursor(params, arity)[0]
 
 
-def decode_page_cursor(params: BaseModel, arity: int) -> tuple[list[Any] | None, Total | None]:
-    """(the key a cursor resumes after, the total it carries): (None, None) on the first page; a 400 for any
-    bad cursor. A carried total is only checked for shape: a forged one misleads only whoever forged it."""
+def decode_page_cursor(params: BaseModel, arity: int) -> tuple[list[Any] | None, Carried | None]:
+    """(the key a cursor resumes after, what it carries): (None, None) on the first page; a 400 for any bad
+    cursor. What it carries is checked for shape only: a forged total misleads only whoever forged it, and a
+    forged plan reads the same rows another way (app.queries.plan checks the filter index)."""
     cursor: str | None = getattr(params, "cursor", None)
     if cursor is None:
         return None, None
@@ -100,15 +115,16 @@ def decode_page_cursor(params: BaseModel, arity: int) -> tuple[list[Any] | None,
     return key, _total(carried)
 
 
-def _total(carried: Any) -> Total | None:
+def _total(carried: Any) -> Carried | None:
     if carried is None:
         return None
-    if not (isinstance(carried, list) and len(carried) == 2 and carried[1] in ("eq", "gte")):
+    if not (isinstance(carried, list) and len(carried) == 4 and carried[1] in ("eq", "gte")):
         raise malformed_cursor()
-    value = carried[0]
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**62:
+    value, relation, walk, driver = carried
+    numbers = (value, walk, driver)
+    if not all(isinstance(n, int) and not isinstance(n, bool) and -1 <= n < 2**62 for n in numbers) or value < 0:
         raise malformed_cursor()
-    return Total(value, carried[1])
+    return Carried(Total(value, relation), bool(walk), driver)
 
 
 @dataclass
@@ -116,21 +132,21 @@ class Rows:
     """One page of rows as fetched: ``limit`` rows at most, ``more`` if others follow."""
 
     rows: Sequence[RowMapping]
-    total: Total
+    decided: Carried
     more: bool
     params: Page
     keys: Sequence[str]
 
     def cursor_after(self, index: int) -> str:
-        """The cursor of the page that starts after row ``index``; it carries the total."""
-        return encode_cursor(self.params, [self.rows[index][key] for key in self.keys], self.total)
+        """The cursor of the page that starts after row ``index``; it carries the total and the plan."""
+        return encode_cursor(self.params, [self.rows[index][key] for key in self.keys], self.decided)
 
 
 def finish(page: Rows, items: list[dict[str, Any]], allowed: Sequence[str]) -> Listing:
     """The Listing of ``items`` (one per row): ``fields=`` applied, then the token budget if one was given."""
     items = select_fields(items, page.params.fields, allowed)
     next_cursor = page.cursor_after(len(items) - 1) if page.more else None
-    total, relation = page.total.value, page.total.relation
+    total, relation = page.decided.total.value, page.decided.total.relation
     budget: int | None = getattr(page.params, "max_tokens", None)
     if budget is None:
         return Listing(items, total, next_cursor, relation=relation)

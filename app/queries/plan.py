@@ -44,22 +44,29 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Table, UnaryExpression, func, literal, select
+from sqlalchemy import ColumnElement, FromClause, Table, UnaryExpression, func, literal, literal_column, select, text
 from sqlalchemy.sql.operators import custom_op
 from sqlmodel import Session
 
 from app import models
 from app.listcounts import MIN_ROWS
 from app.models import table
-from app.queries.paging import Keyset, Rows, Total, decode_page_cursor
+from app.queries.paging import Carried, Keyset, Rows, Total, decode_page_cursor
 from app.queries.params import Page
 
 COUNTS = table(models.ListCount)
 
 #: A first page counts at most this many matches; past it the total is a lower bound ("gte").
 CAP = 10_000
-#: A walk's count may expect to examine at most this many rows (then its cap is lowered).
-SCAN_BUDGET = 20_000
+#: A count reads its driver's rows when the driver has at most this many; else the first COUNT_WINDOW rows
+#: of the order, and the total is the (rounded) matches among them, a lower bound.
+COUNT_ROWS = 10_000
+COUNT_WINDOW = 5_000
+#: A walk reads at most this many rows of the order index; if the page is not full by then, the driver
+#: reads the rest of it.
+WALK_WINDOW = 4_000
+#: A driver with at most this many rows is read first whatever a walk would cost (a sort of so few is cheap).
+FIRST_ALWAYS = 1_000
 #: A filter without stored counts is estimated by counting its matches up to this many.
 PROBE = 2_000
 
@@ -90,6 +97,7 @@ class Filter:
     values: Sequence[str] = ()
     disjoint: bool = False
     exact: bool = True
+    probe: Any = None  # a SELECT of the matching rows that stops early, where ``drive`` would read them all
     rows: int = 0
     counted: bool = False  # ``rows`` is this filter's exact number of matches
 
@@ -117,6 +125,17 @@ def _stored(session: Session, query: ListQuery) -> dict[tuple[str, str], int]:
     return {(name, value): rows for name, value, rows in rows}
 
 
+def substring_probe(dialect: str, index: str, needle: str) -> Any:
+    """For a ``q`` filter: the first PROBE + 1 rows of SQLite's trigram index ``index`` holding ``needle``
+    (app.fulltext.contains reads them all, to test rows against: a probe only needs to know whether there are
+    many), or None where that index does not answer the needle (app.fulltext.contains says when)."""
+    if dialect != "sqlite" or len(needle) < 3 or "%" in needle or "_" in needle:
+        return None
+    return select(literal_column("rowid")).select_from(text(index)).where(
+        literal_column("text").like(f"%{needle}%")
+    ).limit(PROBE + 1)  # fmt: skip
+
+
 def _probe(session: Session, query: ListQuery, condition: ColumnElement[bool]) -> int:
     where = [condition] if query.public is None else [query.public, condition]
     inner = select(literal(1)).select_from(query.listed).where(*where).limit(PROBE + 1).subquery()
@@ -128,6 +147,10 @@ def estimate(session: Session, query: ListQuery) -> int:
     stored = _stored(session, query) if query.filters or query.public is not None else {}
     everything = max(stored.get(("", ""), 1), 1)
     for item in query.filters:
+        if item.probe is not None:  # only an estimate: it does not apply visibility
+            item.rows = int(session.execute(select(func.count()).select_from(item.probe.subquery())).scalar_one())
+            item.rows = everything if item.rows > PROBE else item.rows
+            continue
         if item.field is None:
             probed = _probe(session, query, item.drive) if item.drive is not None else everything
             item.rows, item.counted = probed, probed <= PROBE and item.drive is not None
@@ -140,66 +163,109 @@ def estimate(session: Session, query: ListQuery) -> int:
     return everything
 
 
-def choose(filters: Sequence[Filter], everything: int, limit: int) -> Filter | None:
-    """The filter to read first, or None to walk the order index (see the module docstring)."""
-    drivers = [item for item in filters if item.drive is not None]
+def choose(filters: Sequence[Filter], everything: int, limit: int) -> tuple[bool, int]:
+    """(walk the order index?, the index of the filter to read first, -1 if none): see the module docstring."""
+    drivers = [index for index, item in enumerate(filters) if item.drive is not None]
     if not drivers:
-        return None
+        return True, -1
+    best = min(drivers, key=lambda index: filters[index].rows)
     density = math.prod(min(max(item.rows, 1) / everything, 1.0) for item in filters)
     walk = min(everything, (limit + 1) / density)
-    best = min(drivers, key=lambda item: item.rows)
-    return best if best.rows < walk else None
+    return filters[best].rows > max(FIRST_ALWAYS, walk), best
 
 
-def _where(query: ListQuery, driver: Filter | None) -> list[ColumnElement[bool]]:
+def _where(query: ListQuery, driver: int) -> list[ColumnElement[bool]]:
+    """The conditions of a walk (``driver`` -1: every filter per row) or of reading ``driver`` first."""
     where: list[ColumnElement[bool]] = []
     if query.public is not None:
-        where.append(query.public if driver is None else _hide_from_index(query))
-    for item in query.filters:
-        where.append(item.drive if item is driver and item.drive is not None else item.check)
+        hidden = unindexed(query.dialect, query.listed.c.is_public).is_(True)
+        where.append(query.public if driver < 0 else hidden)
+    for index, item in enumerate(query.filters):
+        drive = index == driver and item.drive is not None
+        where.append(item.drive if drive and item.drive is not None else item.check)
     return where
 
 
-def _hide_from_index(query: ListQuery) -> ColumnElement[bool]:
-    public: ColumnElement[bool] = unindexed(query.dialect, query.listed.c.is_public).is_(True)
-    return public
+def _window_end(session: Session, query: ListQuery, after: Sequence[Any] | None, size: int) -> Any:
+    """The key ``size`` rows of the order index past ``after`` (None: the list ends before)."""
+    window = select(*query.keyset.columns).select_from(query.listed)
+    if query.public is not None:
+        window = window.where(query.public)
+    if after is not None:
+        window = window.where(query.keyset.after(after))
+    return session.execute(window.order_by(*query.keyset.order_by()).offset(size - 1).limit(1)).first()
+
+
+def _read(session: Session, query: ListQuery, where: list[ColumnElement[bool]], after: Sequence[Any] | None,
+          limit: int) -> list[Any]:  # fmt: skip
+    keys = [column.label(f"_k{index}") for index, column in enumerate(query.keyset.columns)]
+    page = select(*query.columns, *keys).select_from(query.from_).where(*where)
+    if after is not None:
+        page = page.where(query.keyset.after(after))
+    return list(session.execute(page.order_by(*query.keyset.order_by()).limit(limit)).mappings().all())
+
+
+def _page(session: Session, query: ListQuery, walk: bool, driver: int, after: Sequence[Any] | None,
+          limit: int) -> list[Any]:  # fmt: skip
+    """``limit`` rows after ``after``: a walk reads at most WALK_WINDOW index rows, then the driver reads the rest
+    (matches may be clustered in the order: a walk would not find them sooner for their share of the list)."""
+    if not walk or driver < 0:
+        return _read(session, query, _where(query, driver if not walk else -1), after, limit)
+    end = _window_end(session, query, after, WALK_WINDOW)
+    if end is None:
+        return _read(session, query, _where(query, -1), after, limit)
+    rows = _read(session, query, [*_where(query, -1), query.keyset.upto(tuple(end))], after, limit)
+    if len(rows) < limit:
+        rows += _read(session, query, _where(query, driver), tuple(end), limit - len(rows))
+    return rows
 
 
 def fetch(session: Session, params: Page, query: ListQuery) -> Rows:
     """One page of ``query`` after the cursor, with its total (see the module docstring)."""
     after, carried = decode_page_cursor(params, len(query.keyset.columns))
-    everything = estimate(session, query) if query.filters or carried is None else 1
-    driver = choose(query.filters, everything, params.limit)
-    where = _where(query, driver)
-    keys = [column.label(f"_k{index}") for index, column in enumerate(query.keyset.columns)]
-    page = select(*query.columns, *keys).select_from(query.from_).where(*where)
-    if after is not None:
-        page = page.where(query.keyset.after(after))
-    rows = session.execute(page.order_by(*query.keyset.order_by()).limit(params.limit + 1)).mappings().all()
+    if carried is not None and carried.driver < len(query.filters):
+        walk, driver, everything = carried.walk, carried.driver, 0
+    else:
+        everything = estimate(session, query)
+        walk, driver = choose(query.filters, everything, params.limit)
+    rows = _page(session, query, walk, driver, after, params.limit + 1)
     more = len(rows) > params.limit
     if carried is not None:
-        total = carried
+        total = carried.total
     elif after is None and not more:
         total = Total(len(rows), "eq")
     else:
-        total = _total(session, query, where, driver, everything, params.limit)
-    return Rows(rows[: params.limit], total, more, params, [key.name for key in keys])
+        total = _total(session, query, driver, everything)  # a cursor made before totals were carried, too
+        if total.relation == "gte" and total.value < len(rows):  # the page itself saw more
+            total = Total(len(rows), "gte")
+    keys = [f"_k{index}" for index in range(len(query.keyset.columns))]
+    return Rows(rows[: params.limit], Carried(total, walk, driver), more, params, keys)
 
 
-def _total(session: Session, query: ListQuery, where: list[ColumnElement[bool]], driver: Filter | None,
-           everything: int, limit: int) -> Total:  # fmt: skip
-    """The first page's total: stored when it can be, else counted up to a cap."""
+def _count(session: Session, query: ListQuery, where: list[ColumnElement[bool]], cap: int) -> int:
+    inner = select(literal(1)).select_from(query.listed).where(*where).limit(cap + 1).subquery()
+    return int(session.execute(select(func.count()).select_from(inner)).scalar_one())
+
+
+def _total(session: Session, query: ListQuery, driver: int, everything: int) -> Total:
+    """The first page's total: stored when it can be; else counted from the driver when it has few rows; else
+    the matches among the first COUNT_WINDOW rows of the order, a lower bound."""
     if query.public is not None and not query.filters:
         return Total(everything, "eq")
     if len(query.filters) == 1 and query.filters[0].counted:
         return Total(query.filters[0].rows, "eq")
-    cap = CAP
-    if driver is None:  # a walk: keep the rows it examines within the budget
-        density = math.prod(min(max(item.rows, 1) / everything, 1.0) for item in query.filters)
-        cap = min(CAP, max(limit + 1, int(SCAN_BUDGET * density)))
-    inner = select(literal(1)).select_from(query.listed).where(*where).limit(cap + 1).subquery()
-    counted = int(session.execute(select(func.count()).select_from(inner)).scalar_one())
-    return Total(counted, "eq") if counted <= cap else Total(cap, "gte")
+    if driver >= 0 and query.filters[driver].rows <= COUNT_ROWS:
+        counted = _count(session, query, _where(query, driver), CAP)
+        return Total(counted, "eq") if counted <= CAP else Total(CAP, "gte")
+    end = _window_end(session, query, None, COUNT_WINDOW)
+    where = _where(query, -1) if end is None else [*_where(query, -1), query.keyset.upto(tuple(end))]
+    counted = _count(session, query, where, COUNT_WINDOW)
+    return Total(counted, "eq") if end is None else Total(_round_down(counted), "gte")
 
 
-__all__ = ["CAP", "Filter", "ListQuery", "fetch", "unindexed"]
+def _round_down(number: int) -> int:
+    """``number`` to its first digit (4,864 -> 4,000): a lower bound that does not look like a count."""
+    if number < 10:
+        return number
+    unit = int(10 ** (len(str(number)) - 1))
+    return number // unit * unit

@@ -34,16 +34,16 @@ def filters(scope: Scope, params: SourceParams) -> list[Filter]:
     dialect = scope.dialect
     found = []
     if params.type:
-        found.append(on_row(dialect, SOURCE.c.type.in_(params.type), "type", params.type))
+        found.append(on_row(dialect, SOURCE, SOURCE.c.type.in_(params.type), "type", params.type))
     if params.article:
         found.append(by_article(SOURCE, OWNER.c.slug.in_([article_slug(value) for value in params.article])))
     if params.topic:
         found.append(by_topic(SOURCE, params.topic))
     if params.url:
-        found.append(on_row(dialect, SOURCE.c.url.in_(params.url), "url", params.url))
+        found.append(on_row(dialect, SOURCE, SOURCE.c.url.in_(params.url), "url", params.url))
     if params.cited is not None:
         condition = SOURCE.c.cited_by > 0 if params.cited else SOURCE.c.cited_by == 0
-        found.append(on_row(dialect, condition, "cited", ["true" if params.cited else "false"]))
+        found.append(on_row(dialect, SOURCE, condition, "cited", ["true" if params.cited else "false"], indexed=False))
     return found
 
 
