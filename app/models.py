@@ -68,7 +68,7 @@ class Article(SQLModel, table=True):
         Index(
             "ix_article_public_series",
             "is_public",
-            text(SERIES_RANK),
+            text(f"({SERIES_RANK})"),  # PostgreSQL wants an expression other than a call in parentheses
             text("coalesce(series_slug, '')"),
             text("coalesce(series_order, 0)"),
             "slug",

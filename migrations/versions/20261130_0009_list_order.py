@@ -56,7 +56,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_article_public_series",
         "article",
-        ["is_public", sa.text(SERIES_RANK), sa.text("coalesce(series_slug, '')"),
+        ["is_public", sa.text(f"({SERIES_RANK})"), sa.text("coalesce(series_slug, '')"),
          sa.text("coalesce(series_order, 0)"), "slug"],
     )  # fmt: skip
     op.create_table(
