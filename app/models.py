@@ -183,6 +183,7 @@ class Claim(SQLModel, table=True):
     __table_args__ = (
         Index("ix_claim_article_position", "article_id", "position"),  # feed order within an article
         Index("ix_claim_public_feed", "is_public", "dir_key", "position"),  # the feed order, on the claim itself
+        Index("ix_claim_counterevidence", "counterevidence_count"),  # has_counterevidence=false can be rare
         Index("ix_claim_confidence", "confidence_rank", "article_id"),
         Index("ix_claim_state", "state_base", "stale_from"),
     )
@@ -250,6 +251,7 @@ class Source(SQLModel, table=True):
         UniqueConstraint("article_id", "source_id"),
         Index("ix_source_article_position", "article_id", "position"),
         Index("ix_source_public_feed", "is_public", "dir_key", "position"),
+        Index("ix_source_cited_by", "cited_by"),  # cited=false can be rare
         Index("ix_source_source_id", "source_id"),
         Index("ix_source_type", "type"),
         Index("ix_source_url", "url"),

@@ -1,11 +1,13 @@
 """Uncached /articles, /claims and /sources latency over many filter combinations and deep cursors.
 
 Run it from the checkout whose code you want to measure (it imports that checkout's ``app``), against a copy
-of a large SQLite database (it is upgraded to that checkout's schema first, so never point it at a database
-you need to keep as it is)::
+of a large SQLite database at that checkout's schema (``garden migrate`` it first)::
 
     cd /work/main     && .venv/bin/python /work/wt/lists/bench/list_bench.py --db /work/data/lists/g50k_main.db
     cd /work/wt/lists && /work/main/.venv/bin/python bench/list_bench.py --db /work/data/lists/g50k.db
+    # PostgreSQL holding the same corpus (filter values are still read from the SQLite file):
+    cd /work/wt/lists && /work/main/.venv/bin/python bench/list_bench.py --db /work/data/lists/g50k.db \
+        --database-url postgresql+psycopg://postgres@127.0.0.1:5432/garden_lists_50k
 
 Requests go in-process through Starlette's TestClient to a fresh app with the response cache off
 (``GARDEN_RESPONSE_CACHE_MB=0``), one at a time, every URL distinct, so each one reads the database. The
@@ -129,7 +131,8 @@ def summary(samples: list[float]) -> dict[str, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", type=Path, required=True, help="a SQLite database file (a copy: it is migrated)")
+    parser.add_argument("--db", type=Path, required=True, help="the SQLite database file (filter values come from it)")
+    parser.add_argument("--database-url", help="serve from this database instead (the same corpus)")
     parser.add_argument("--requests", type=int, default=300, help="random lists per kind")
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--seed", type=int, default=13)
@@ -137,8 +140,9 @@ def main() -> int:
     parser.add_argument("--slowest", type=int, default=5, help="print the slowest URLs of each group")
     args = parser.parse_args()
 
-    os.environ.update({"GARDEN_DATABASE_URL": f"sqlite:///{args.db}", "GARDEN_RESPONSE_CACHE_MB": "0",
-                       "GARDEN_TODAY": "2026-11-22", "GARDEN_REQUEST_TIMEOUT": "60"})  # fmt: skip
+    url = args.database_url or f"sqlite:///{args.db}"
+    os.environ.update({"GARDEN_DATABASE_URL": url, "GARDEN_RESPONSE_CACHE_MB": "0", "GARDEN_TODAY": "2026-11-22",
+                       "GARDEN_REQUEST_TIMEOUT": "60"})  # fmt: skip
     sys.path.insert(0, os.getcwd())
     from fastapi.testclient import TestClient
 

@@ -83,7 +83,7 @@ SOURCE_FILTERS: list[tuple[str, set[str]]] = [
     ("article=tool-use-b3", {"sqlite_autoindex_article_2"}),
     ("topic=retrieval", {"ix_article_topic_topic"}),
     ("url=https%3A%2F%2Farxiv.org%2Fabs%2F2210.03629", {"ix_source_url"}),
-    ("cited=false", {"ix_source_public_feed"}),  # no index: tested on each row of the walk
+    ("cited=false", {"ix_source_cited_by"}),  # rare at 1,000 articles: read first
 ]
 FULL_SCAN = re.compile(r"^SCAN (?!anon_\d+$)(\w+)$")
 USES = re.compile(r"(?:USING (?:COVERING )?INDEX|VIRTUAL TABLE INDEX \S+|SCAN) (\w+)")

@@ -65,12 +65,10 @@ def by_topic(listed: Any, topics: list[str]) -> Filter:
 
 
 def on_row(dialect: str, listed: Any, condition: ColumnElement[bool], field: str | None = None,
-           values: Sequence[str] = (), *, exact: bool = True, indexed: bool = True) -> Filter:  # fmt: skip
-    """A test on the listed row's own columns: unindexed in a walk; when it drives, the ids of the rows that pass
-    it, read from its index in a subquery of their own (so that SQLite looks rows up by id rather than walking
-    another table first). ``indexed`` False: no index serves it, so it never drives."""
-    if not indexed:
-        return Filter(unindexed(dialect, condition), None, field, values, disjoint=True, exact=exact)
+           values: Sequence[str] = (), *, exact: bool = True) -> Filter:  # fmt: skip
+    """A test on the listed row's own (indexed) columns: unindexed in a walk; when it drives, the ids of the rows
+    that pass it, read from its index in a subquery of their own (so that SQLite looks rows up by id rather
+    than walking another table first)."""
     alias = listed.alias(f"{listed.name}_filter")
     drive = listed.c.id.in_(select(alias.c.id).where(ClauseAdapter(alias).traverse(condition)))
     return Filter(unindexed(dialect, condition), drive, field, values, disjoint=True, exact=exact)
@@ -116,7 +114,7 @@ def filters(scope: Scope, params: ClaimParams) -> list[Filter]:
     if params.has_counterevidence is not None:
         having = CLAIM.c.counterevidence_count > 0
         condition, value = (having, "true") if params.has_counterevidence else (~having, "false")
-        found.append(on_row(dialect, CLAIM, condition, "has_counterevidence", [value], indexed=False))
+        found.append(on_row(dialect, CLAIM, condition, "has_counterevidence", [value]))
     if params.supports:
         found.append(_evidence(EVIDENCE.c.supports.in_(params.supports), "supports", params.supports))
     if params.source:

@@ -19,22 +19,31 @@ per index column (no per-value counts in Python's build), so it cannot tell the 
 (``list_count``, app.listcounts; a value absent from it has fewer than ``MIN_ROWS``) or else a probe that
 counts its matches up to :data:`PROBE`. Filters are taken as independent: the walk costs about
 ``(limit + 1) / (d1 × d2 × …)`` rows for densities ``d``, filtering first costs the smallest filter's rows,
-and the cheaper wins. PostgreSQL gets the same query shapes (``+`` is left out: its statistics hold the most
-common values and their frequencies, and it plans from them).
+and the cheaper wins; a driver of at most :data:`FIRST_ALWAYS` rows is always read first. Matches are not
+spread evenly along an order (the synthetic corpus holds each topic in runs of adjacent articles; a real one
+by year), so a walk reads at most :data:`WALK_WINDOW` rows of the order index: if the page is not full by
+then, the driver reads the rest of it, after the window, if it has at most :data:`COUNT_ROWS` rows (else the
+walk goes on: every filter matches many rows). A page therefore costs at most about ``WALK_WINDOW`` rows plus
+the driver's rows, unless every filter is dense and their matches are far apart in the order. PostgreSQL
+gets the same query shapes (``+`` is left out: its statistics hold the most common values and their
+frequencies, and it plans from them).
 
 **The total** (``totalRelation`` says ``eq``, exact, or ``gte``, a lower bound):
 
-* page 2 and later never count: the first page's total travels in the cursor (app.queries.paging). It is the
-  total when the first page was read; a later ingest may change it, as it may change the rows still to come.
+* page 2 and later never count, and never estimate: the first page's total and plan travel in the cursor
+  (app.queries.paging.Carried). The total is the one of the first page's moment; a later ingest may change
+  it, as it may change the rows still to come;
 * a first page that is also the last counts its own rows;
-* no filter, or one filter field whose values are stored exactly: the stored count (public lists), free;
-* anything else: count the matches, at most :data:`CAP` of them, in the plan the page used. A walk that
-  expects to examine more than :data:`SCAN_BUDGET` rows to reach ``CAP`` matches stops earlier (a smaller
-  cap, never below the page). Past the cap the body says ``total: <cap>, totalRelation: "gte"``.
+* no filter, or one filter field whose values are stored exactly (or that a probe counted): the stored count
+  (public lists), free;
+* else, with a driver of at most :data:`COUNT_ROWS` rows: the matches counted from the driver, at most
+  :data:`CAP` of them (past it ``total: CAP, totalRelation: "gte"``);
+* else the matches among the first :data:`COUNT_WINDOW` rows of the order, rounded down to one significant
+  digit, and ``gte`` (never less than the page has seen): counting more would cost as much as the issue's
+  slow pages did.
 
-Measured at 50,000 articles (bench/list_bench.py; the module docstring of that script has the commands):
-counting 10,000 matches of a dense filter takes about 5 ms on SQLite, counting all 34,455 articles of the
-largest topic 17 ms, all 170,000 of its claims over 100 ms.
+Measured at 50,000 articles (bench/list_bench.py): counting all 34,455 articles of the largest topic takes
+17 ms on SQLite, all 170,000 of its claims over 100 ms, which is why those come from ``list_count``.
 """
 
 from __future__ import annotations
@@ -63,7 +72,7 @@ CAP = 10_000
 COUNT_ROWS = 10_000
 COUNT_WINDOW = 5_000
 #: A walk reads at most this many rows of the order index; if the page is not full by then, the driver
-#: reads the rest of it.
+#: reads the rest of it (when it has at most COUNT_ROWS rows; else the walk goes on).
 WALK_WINDOW = 4_000
 #: A driver with at most this many rows is read first whatever a walk would cost (a sort of so few is cheap).
 FIRST_ALWAYS = 1_000
@@ -153,7 +162,7 @@ def estimate(session: Session, query: ListQuery) -> int:
             continue
         if item.field is None:
             probed = _probe(session, query, item.drive) if item.drive is not None else everything
-            item.rows, item.counted = probed, probed <= PROBE and item.drive is not None
+            item.rows, item.counted = (probed, True) if probed <= PROBE else (everything, False)
             continue
         found = [stored.get((item.field, value)) for value in item.values]
         total = sum(rows if rows is not None else MIN_ROWS - 1 for rows in found)
@@ -215,8 +224,9 @@ def _page(session: Session, query: ListQuery, walk: bool, driver: int, after: Se
     if end is None:
         return _read(session, query, _where(query, -1), after, limit)
     rows = _read(session, query, [*_where(query, -1), query.keyset.upto(tuple(end))], after, limit)
-    if len(rows) < limit:
-        rows += _read(session, query, _where(query, driver), tuple(end), limit - len(rows))
+    if len(rows) < limit:  # the rest: from the driver if it is small, else walking on
+        rest = driver if query.filters[driver].rows <= COUNT_ROWS else -1
+        rows += _read(session, query, _where(query, rest), tuple(end), limit - len(rows))
     return rows
 
 

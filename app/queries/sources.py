@@ -43,7 +43,7 @@ def filters(scope: Scope, params: SourceParams) -> list[Filter]:
         found.append(on_row(dialect, SOURCE, SOURCE.c.url.in_(params.url), "url", params.url))
     if params.cited is not None:
         condition = SOURCE.c.cited_by > 0 if params.cited else SOURCE.c.cited_by == 0
-        found.append(on_row(dialect, SOURCE, condition, "cited", ["true" if params.cited else "false"], indexed=False))
+        found.append(on_row(dialect, SOURCE, condition, "cited", ["true" if params.cited else "false"]))
     return found
 
 

@@ -4,7 +4,8 @@ Claims and sources carry their article's ``is_public`` and ``dir_key`` (the feed
 order, then the row's position), so ``/claims`` and ``/sources`` walk ``(is_public, dir_key, position)`` on
 their own table and stop at the page's end instead of sorting every match. ``sort=title`` and
 ``sort=series`` get indexes on their keyset expressions. ``list_count`` holds the public rows of each list
-in all and per filter value (app.listcounts). An existing database is backfilled: the copied columns from
+in all and per filter value (app.listcounts); has_counterevidence and cited get indexes (either value can be
+the rare one). An existing database is backfilled: the copied columns from
 the article rows, the counts counted, and (SQLite) statistics for the new indexes gathered, so that it
 answers as a fresh ingest would.
 
@@ -52,6 +53,8 @@ def upgrade() -> None:
             f"FROM article WHERE article.id = {name}.article_id"
         )
         op.create_index(f"ix_{name}_public_feed", name, ["is_public", "dir_key", "position"])
+    op.create_index("ix_claim_counterevidence", "claim", ["counterevidence_count"])
+    op.create_index("ix_source_cited_by", "source", ["cited_by"])
     op.create_index("ix_article_public_title", "article", ["is_public", sa.text("lower(title)"), "slug"])
     op.create_index(
         "ix_article_public_series",
@@ -71,7 +74,7 @@ def upgrade() -> None:
     listcounts.refresh(bind)
     if bind.dialect.name == "sqlite":
         for index in ("ix_claim_public_feed", "ix_source_public_feed", "ix_article_public_title",
-                      "ix_article_public_series"):  # fmt: skip
+                      "ix_article_public_series", "ix_claim_counterevidence", "ix_source_cited_by"):  # fmt: skip
             op.execute(f"ANALYZE {index}")
     else:
         op.execute("ANALYZE claim, source, article, list_count")
@@ -81,6 +84,8 @@ def downgrade() -> None:
     op.drop_table("list_count")
     op.drop_index("ix_article_public_series", table_name="article")
     op.drop_index("ix_article_public_title", table_name="article")
+    op.drop_index("ix_source_cited_by", table_name="source")
+    op.drop_index("ix_claim_counterevidence", table_name="claim")
     for name in _COPIED:
         op.drop_index(f"ix_{name}_public_feed", table_name=name)
         for column in ("dir_key", "is_public"):  # never a batch copy: dropping claim would cascade to evidence
