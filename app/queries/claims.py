@@ -66,11 +66,13 @@ def by_topic(listed: Any, topics: list[str]) -> Filter:
 
 def on_row(dialect: str, listed: Any, condition: ColumnElement[bool], field: str | None = None,
            values: Sequence[str] = (), *, exact: bool = True) -> Filter:  # fmt: skip
-    """A test on the listed row's own (indexed) columns: unindexed in a walk; when it drives, the ids of the rows
-    that pass it, read from its index in a subquery of their own (so that SQLite looks rows up by id rather
-    than walking another table first)."""
-    alias = listed.alias(f"{listed.name}_filter")
-    drive = listed.c.id.in_(select(alias.c.id).where(ClauseAdapter(alias).traverse(condition)))
+    """A test on the listed row's own (indexed) columns: unindexed in a walk; when it drives, on SQLite the ids
+    of the rows that pass it, read from its index in a subquery of their own (so that SQLite looks rows up by
+    id rather than walking another table first); on PostgreSQL the test itself."""
+    drive = condition  # PostgreSQL: a bitmap scan of the column's index, which a self-join would hide from it
+    if dialect == "sqlite":
+        alias = listed.alias(f"{listed.name}_filter")
+        drive = listed.c.id.in_(select(alias.c.id).where(ClauseAdapter(alias).traverse(condition)))
     return Filter(unindexed(dialect, condition), drive, field, values, disjoint=True, exact=exact)
 
 
