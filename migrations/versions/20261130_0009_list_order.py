@@ -27,7 +27,7 @@ import sqlmodel
 from alembic import op
 
 from app import listcounts
-from app.models import SERIES_RANK
+from app.models import SERIES_RANK_INDEX
 
 revision: str = "0009"
 down_revision: str | None = "0008"
@@ -59,7 +59,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_article_public_series",
         "article",
-        ["is_public", sa.text(f"({SERIES_RANK})"), sa.text("coalesce(series_slug, '')"),
+        ["is_public", sa.text(SERIES_RANK_INDEX), sa.text("coalesce(series_slug, '')"),
          sa.text("coalesce(series_order, 0)"), "slug"],
     )  # fmt: skip
     op.create_table(
