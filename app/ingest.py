@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, LargeBinary, Table, delete, func, insert, inspect, select, update
+from sqlalchemy import Boolean, Connection, Engine, LargeBinary, Table, delete, func, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from app import derive, fulltext, models
+from app import derive, fulltext, listcounts, models
 from app.agent.collation import locale_bytes
 from app.content.errors import ContentError, InvalidContent
 from app.content.reader import InputArticle, ParsedArticle, discover, parse
@@ -306,6 +306,7 @@ class _Writer:
         if not self.changed or self.conn is None:
             return False
         self._flush()
+        listcounts.refresh(self.conn)  # the lists' totals and plan estimates, for the corpus as committed
         if self.progress:
             self.progress("commit", self.written, self.written)
         # Fresh statistics, so the query planner knows which filters are selective (is_public is not; a series
@@ -331,7 +332,7 @@ def vacuum(engine: Engine) -> None:
     """
     if engine.dialect.name != "postgresql":
         return
-    names = ", ".join(f'"{owned.name}"' for owned in _OWNED_TABLES) + f", {fulltext.TABLE}, corpus"
+    names = ", ".join(f'"{owned.name}"' for owned in _OWNED_TABLES) + f", {fulltext.TABLE}, corpus, list_count"
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("SET statement_timeout = 0")  # a timeout in the URL is for the API's queries
         try:
@@ -487,7 +488,9 @@ def _plain_insert(owned: Table, dialect: Any) -> tuple[str, list[str]] | None:
     """The positional INSERT for ``owned`` and its column order, or None if some column's values need converting."""
     cache_key = (owned.name, dialect.name)
     if cache_key not in _PLAIN_INSERTS:
-        plain = all(isinstance(c.type, LargeBinary) or c.type.bind_processor(dialect) is None for c in owned.columns)
+        # bytes and booleans go to pysqlite as they are (a bool is an int: stored 1 or 0, as SQLAlchemy would)
+        plain = all(isinstance(c.type, LargeBinary | Boolean) or c.type.bind_processor(dialect) is None
+                    for c in owned.columns)  # fmt: skip
         keys = [column.name for column in owned.columns]
         quote = dialect.identifier_preparer.quote
         names = ", ".join(quote(key) for key in keys)
@@ -601,6 +604,8 @@ def _article_rows(record: ParsedArticle, ids: dict[str, int], rows: dict[str, li
             "id": _next(ids, "source"),
             "article_id": article_id,
             "position": i,
+            "is_public": record.is_public,  # the article's, so that /sources walks one index (models.Source)
+            "dir_key": record.source.dir_key,
             "source_id": s.id,
             "title": s.title,
             "url": s.url,
@@ -620,6 +625,8 @@ def _article_rows(record: ParsedArticle, ids: dict[str, int], rows: dict[str, li
                 "id": claim_pk,
                 "article_id": article_id,
                 "position": position,
+                "is_public": record.is_public,  # the article's, so that /claims walks one index (models.Claim)
+                "dir_key": record.source.dir_key,
                 "local_id": claim.id,
                 "claim_id": f"article:{record.slug}:{claim.id}",
                 "text": claim.claim,

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import orjson
 from mcp.server.mcpserver import Context, MCPServer
@@ -196,7 +196,10 @@ class ClaimPage(BaseModel):
     """A page of claims in feed order (the publisher's article order, then claim order)."""
 
     items: list[ClaimItem]
-    total: int = Field(description="How many claims match the filters, over all pages.")
+    total: int = Field(description="How many claims match the filters, over all pages (see totalRelation).")
+    totalRelation: Literal["eq", "gte"] = Field(
+        "eq", description="eq: total is exact; gte: at least total claims match (counting stopped there)."
+    )
     nextCursor: str | None = Field(description="Pass as `cursor` (same filters) for the next page; null on the last.")
     truncated: bool | None = Field(None, description="With max_tokens: whether claims were left for nextCursor.")
 
@@ -214,6 +217,7 @@ class ClaimSearchPage(BaseModel):
 
     items: list[ClaimHit]
     total: int = Field(description="How many claims match, over all pages.")
+    totalRelation: Literal["eq", "gte"] = Field("eq", description="eq: total is exact; gte: a lower bound.")
     nextCursor: str | None = Field(description="Pass as `cursor` (same query and filters) for the next page.")
     truncated: bool | None = Field(None, description="With max_tokens: whether hits were left for nextCursor.")
     facets: dict[str, list[dict[str, Any]]] | None = Field(
@@ -244,7 +248,8 @@ def _params(model: type[_Params], given: dict[str, Any]) -> _Params:
 
 
 def _page(listing: Listing) -> CallToolResult:
-    page = {"items": listing.items, "total": listing.total, "nextCursor": listing.next_cursor}
+    page = {"items": listing.items, "total": listing.total, "totalRelation": listing.relation,
+            "nextCursor": listing.next_cursor}  # fmt: skip
     if listing.truncated is not None:
         page["truncated"] = listing.truncated
     if listing.facets is not None:

@@ -15,8 +15,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, LargeBinary, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, LargeBinary, Table, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
+
+#: Series members first, standalone articles after them: the first key of ``sort=series``.
+SERIES_RANK = "CASE WHEN series_slug IS NULL THEN 1 ELSE 0 END"
+#: The same expression as Alembic reads it back from PostgreSQL, for the index on it: Alembic's drift
+#: check compares index expressions as text, ignoring spaces but not line breaks. SQLite reads it as well.
+SERIES_RANK_INDEX = "(\nCASE\n    WHEN series_slug IS NULL THEN 1\n    ELSE 0\nEND)"
 
 
 def table(model: type[SQLModel]) -> Table:
@@ -59,6 +65,17 @@ class Article(SQLModel, table=True):
         Index("ix_article_public_updated", "is_public", "updated_at", "slug"),
         Index("ix_article_public_dir", "is_public", "dir_key"),
         Index("ix_article_series", "series_slug", "series_order"),
+        # sort=title and sort=series: the keyset expressions of app.queries.articles.SORTS, exactly (constants
+        # as literals, not parameters), so that both databases match them to these indexes.
+        Index("ix_article_public_title", "is_public", text("lower(title)"), "slug"),
+        Index(
+            "ix_article_public_series",
+            "is_public",
+            text(SERIES_RANK_INDEX),
+            text("coalesce(series_slug, '')"),
+            text("coalesce(series_order, 0)"),
+            "slug",
+        ),
     )
 
     id: int = Field(primary_key=True)
@@ -168,6 +185,8 @@ class Claim(SQLModel, table=True):
     __tablename__ = "claim"
     __table_args__ = (
         Index("ix_claim_article_position", "article_id", "position"),  # feed order within an article
+        Index("ix_claim_public_feed", "is_public", "dir_key", "position"),  # the feed order, on the claim itself
+        Index("ix_claim_counterevidence", "counterevidence_count"),  # has_counterevidence=false can be rare
         Index("ix_claim_confidence", "confidence_rank", "article_id"),
         Index("ix_claim_state", "state_base", "stale_from"),
     )
@@ -175,6 +194,8 @@ class Claim(SQLModel, table=True):
     id: int = Field(primary_key=True)
     article_id: int = _article_fk(index=False)
     position: int
+    is_public: bool = Field(description="the article's is_public, copied so /claims walks its order in one index")
+    dir_key: str = Field(description="the article's dir_key (feed order: dir_key, then position)")
     local_id: str
     claim_id: str = Field(unique=True)
     text: str
@@ -232,6 +253,8 @@ class Source(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("article_id", "source_id"),
         Index("ix_source_article_position", "article_id", "position"),
+        Index("ix_source_public_feed", "is_public", "dir_key", "position"),
+        Index("ix_source_cited_by", "cited_by"),  # cited=false can be rare
         Index("ix_source_source_id", "source_id"),
         Index("ix_source_type", "type"),
         Index("ix_source_url", "url"),
@@ -240,12 +263,32 @@ class Source(SQLModel, table=True):
     id: int = Field(primary_key=True)
     article_id: int = _article_fk(index=False)
     position: int
+    is_public: bool = Field(description="the article's is_public, copied so /sources walks its order in one index")
+    dir_key: str = Field(description="the article's dir_key (feed order: dir_key, then position)")
     source_id: str
     title: str
     url: str
     type: str
     accessed: str
     cited_by: int = Field(description="how many of the article's claims cite it as evidence")
+
+
+class ListCount(SQLModel, table=True):
+    """How many public rows each list holds in all and under one filter value, written by every ingest.
+
+    ``kind`` is ``articles``, ``claims`` or ``sources``; ``field`` a filter of that list (``""`` with value
+    ``""``: the whole list); ``value`` one value of it (app.listcounts says how each is counted). Only values
+    held by at least ``app.listcounts.MIN_ROWS`` rows are kept, so the table stays small however many urls or
+    tags a corpus has: a value that is absent is known to be rare. The list queries read it for exact totals
+    and for the estimates that choose their plans (app.queries.plan).
+    """
+
+    __tablename__ = "list_count"
+
+    kind: str = Field(primary_key=True)
+    field: str = Field(primary_key=True)
+    value: str = Field(primary_key=True)
+    rows: int
 
 
 class ProvenanceReview(SQLModel, table=True):

@@ -5,7 +5,7 @@ these models describe them. A key that may be absent is declared optional with n
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,6 +21,17 @@ def _example(**example: Any) -> ConfigDict:
 
 
 NEXT = "https://garden.example/articles?limit=1&cursor=eyJmIjoiMmE3MzA4NDYyODk5M2E5YyIsImsiOlsiMjAyNiJdfQ"
+
+#: ``total`` and ``totalRelation`` of every paged list (app.queries.plan decides them).
+TOTAL = (
+    "How many items match the filters, over all pages: exactly when `totalRelation` is `eq`, at least when it is "
+    "`gte`. Counted once, on the first page; later pages repeat the first page's answer."
+)
+RELATION = (
+    "`eq`: `total` is exact. `gte`: at least `total` items match (counting stopped there; a list with many "
+    "matches under several filters)."
+)
+TotalRelation = Literal["eq", "gte"]
 
 
 class SeriesRef(_Body):
@@ -87,11 +98,15 @@ class ArticleList(_Body):
     """A page of articles."""
 
     model_config = _example(
-        items=[{"slug": EXAMPLE_SLUG, "title": "Composting Without the Guesswork"}], total=10, next=NEXT
+        items=[{"slug": EXAMPLE_SLUG, "title": "Composting Without the Guesswork"}],
+        total=10,
+        totalRelation="eq",
+        next=NEXT,
     )
 
     items: list[dict[str, Any]] = Field(description="ArticleSummary objects (all fields unless `fields=`).")
-    total: int = Field(description="How many articles match the filters, over all pages.")
+    total: int = Field(description=TOTAL)
+    totalRelation: TotalRelation = Field(description=RELATION)
     next: str | None = Field(description="URL of the next page, or null on the last page.")
 
 
@@ -190,11 +205,15 @@ class ClaimList(_Body):
     """A page of claims."""
 
     model_config = _example(
-        items=[{"claimId": f"article:{EXAMPLE_SLUG}:claim-001", "confidence": "high"}], total=50, next=None
+        items=[{"claimId": f"article:{EXAMPLE_SLUG}:claim-001", "confidence": "high"}],
+        total=50,
+        totalRelation="eq",
+        next=None,
     )
 
     items: list[dict[str, Any]] = Field(description="ClaimItem objects (all fields unless `fields=`).")
-    total: int
+    total: int = Field(description=TOTAL)
+    totalRelation: TotalRelation = Field(description=RELATION)
     next: str | None
 
 
@@ -241,10 +260,13 @@ class SourceItem(_Body):
 class SourceList(_Body):
     """A page of sources."""
 
-    model_config = _example(items=[{"sourceId": "source-cornell-composting", "citedBy": 2}], total=64, next=None)
+    model_config = _example(
+        items=[{"sourceId": "source-cornell-composting", "citedBy": 2}], total=64, totalRelation="eq", next=None
+    )
 
     items: list[dict[str, Any]] = Field(description="SourceItem objects (all fields unless `fields=`).")
-    total: int
+    total: int = Field(description=TOTAL)
+    totalRelation: TotalRelation = Field(description=RELATION)
     next: str | None
 
 

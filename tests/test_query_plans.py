@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from app.db import get_engine
+from app.queries import plan
 from tests.conftest import CORPUS, ROOT, api_client, ingest_json, need_shared
 
 pytestmark = pytest.mark.slow
@@ -56,13 +57,13 @@ ARTICLE_FILTERS: list[tuple[str, set[str]]] = [
     ("status=draft", {"ix_article_status"}),
 ]
 CLAIM_FILTERS: list[tuple[str, set[str]]] = [
-    ("", {"ix_claim_article_position"}),
+    ("", {"ix_claim_public_feed"}),
     ("topic=retrieval", {"ix_article_topic_topic"}),
     ("topic=ai-agents&confidence=high", {"ix_article_topic_topic", "ix_claim_confidence"}),
     ("series=ai-demystified-b3", {"ix_article_series"}),
     ("article=tool-use-b3", {"sqlite_autoindex_article_2"}),  # the unique slug
     ("confidence=low", {"ix_claim_confidence"}),
-    ("min_confidence=high", {"ix_claim_confidence", "ix_claim_article_position"}),
+    ("min_confidence=high", {"ix_claim_confidence", "ix_claim_public_feed"}),
     ("status=forecast", {"ix_claim_kind"}),
     # verification and state have three values each, one holding nearly every claim; SQLite's statistics are
     # averages per column (sqlite_stat1), so it rates these as unselective and walks the feed order instead.
@@ -75,7 +76,16 @@ CLAIM_FILTERS: list[tuple[str, set[str]]] = [
     ("source=source-aser-2024", {"ix_evidence_source"}),
     ("q=attention", {"claim_trigram"}),
 ]
-FULL_SCAN = re.compile(r"^SCAN (\w+)$")  # "SCAN t USING [COVERING] INDEX i" and virtual tables are not full scans
+# "SCAN t USING [COVERING] INDEX i", virtual tables and a subquery's rows (SCAN anon_1) are not full scans
+SOURCE_FILTERS: list[tuple[str, set[str]]] = [
+    ("", {"ix_source_public_feed"}),
+    ("type=paper", {"ix_source_type", "ix_source_public_feed"}),
+    ("article=tool-use-b3", {"sqlite_autoindex_article_2"}),
+    ("topic=retrieval", {"ix_article_topic_topic"}),
+    ("url=https%3A%2F%2Farxiv.org%2Fabs%2F2210.03629", {"ix_source_url"}),
+    ("cited=false", {"ix_source_cited_by"}),  # rare at 1,000 articles: read first
+]
+FULL_SCAN = re.compile(r"^SCAN (?!anon_\d+$)(\w+)$")
 USES = re.compile(r"(?:USING (?:COVERING )?INDEX|VIRTUAL TABLE INDEX \S+|SCAN) (\w+)")
 
 
@@ -140,12 +150,23 @@ def test_claim_filters_use_an_index(planned: tuple[TestClient, sqlite3.Connectio
     check(client, raw, f"/claims?{query}", expected)
 
 
+@pytest.mark.parametrize(("query", "expected"), SOURCE_FILTERS, ids=[q or "(none)" for q, _ in SOURCE_FILTERS])
+def test_source_filters_use_an_index(planned: tuple[TestClient, sqlite3.Connection], query: str,
+                                     expected: set[str]) -> None:  # fmt: skip
+    client, raw = planned
+    check(client, raw, f"/sources?{query}", expected)
+
+
 def test_every_filter_parameter_is_covered() -> None:
     """A filter added to the API without a row here fails this test."""
-    from app.queries.params import ArticleParams, ClaimParams, Page
+    from app.queries.params import ArticleParams, ClaimParams, Page, SourceParams
 
     shaping = set(Page.PAGING) | {"include", "sort"}
-    for model, cases in ((ArticleParams, ARTICLE_FILTERS), (ClaimParams, CLAIM_FILTERS)):
+    for model, cases in (
+        (ArticleParams, ARTICLE_FILTERS),
+        (ClaimParams, CLAIM_FILTERS),
+        (SourceParams, SOURCE_FILTERS),
+    ):
         covered = {part.split("=")[0] for query, _ in cases for part in query.split("&") if part}
         assert set(model.model_fields) - shaping - covered == set(), model.__name__
 
@@ -155,3 +176,86 @@ def test_a_full_scan_is_recognised(planned: tuple[TestClient, sqlite3.Connection
     _, raw = planned
     lines = [row[3] for row in raw.execute("EXPLAIN QUERY PLAN SELECT id FROM claim WHERE text = 'x'")]
     assert any(FULL_SCAN.match(line) for line in lines), lines
+
+
+# --------------------------------------------------------------------------------------------------------
+# Each list reads its page from its order index, in order, however many rows match (app.queries.plan).
+
+ORDER_INDEXES = {
+    "/articles?sort=-published": "ix_article_public_published",
+    "/articles?sort=published": "ix_article_public_published",
+    "/articles?sort=-updated": "ix_article_public_updated",
+    "/articles?sort=updated": "ix_article_public_updated",
+    "/articles?sort=title": "ix_article_public_title",
+    "/articles?sort=series": "ix_article_public_series",
+    "/claims?": "ix_claim_public_feed",
+    "/sources?": "ix_source_public_feed",
+}
+#: Filters that match many rows (at 1,000 articles): {TOPIC} is the largest topic.
+DENSE = {
+    "/articles": ["", "topic={TOPIC}", "topic={TOPIC}&maturity=seed", "min_confidence=medium&audience=general",
+                  "source_type=paper"],
+    "/claims": ["", "topic={TOPIC}", "topic={TOPIC}&confidence=high", "status=core&has_counterevidence=true",
+                "supports=direct"],
+    "/sources": ["", "topic={TOPIC}", "cited=true&topic={TOPIC}"],
+}  # fmt: skip
+
+
+def largest_topic(raw: sqlite3.Connection) -> str:
+    return str(raw.execute("SELECT topic FROM article_topic GROUP BY topic ORDER BY count(*) DESC").fetchone()[0])
+
+
+def page_plan(client: TestClient, raw: sqlite3.Connection, url: str) -> tuple[str, list[str]]:
+    """The SQL and plan of the statement that reads the page (it selects the keyset as _k0, _k1, …)."""
+    pages = [(sql, lines) for sql, lines in plans_of(client, raw, url) if " AS _k0" in sql]
+    assert len(pages) == 1, f"{url}: {len(pages)} page statements"
+    return pages[0]
+
+
+@pytest.mark.parametrize(("order", "index"), list(ORDER_INDEXES.items()), ids=list(ORDER_INDEXES))
+def test_dense_filters_read_the_page_from_the_order_index(planned: tuple[TestClient, sqlite3.Connection],
+                                                         order: str, index: str,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """No sort of the matches: the page statement walks the list's order index (on the listed table itself)
+    and stops at the page's end, for every sort and for filters that match most rows. (A driver of at most
+    FIRST_ALWAYS rows is read first whatever it matches: 1,000 is this whole corpus, so it is scaled down here
+    as the corpus is, to what it is at 50,000 articles.)"""
+    client, raw = planned
+    monkeypatch.setattr(plan, "FIRST_ALWAYS", 20)
+    topic = largest_topic(raw)
+    for dense in DENSE[order.split("?")[0]]:
+        url = "&".join(filter(None, [order, dense.replace("{TOPIC}", topic), "limit=20"]))
+        _, lines = page_plan(client, raw, url)
+        assert "USE TEMP B-TREE FOR ORDER BY" not in lines, f"{url} sorts its matches:\n" + "\n".join(lines)
+        assert f"INDEX {index} " in lines[0], f"{url} does not walk {index}:\n" + "\n".join(lines)
+
+
+def test_a_rare_filter_is_read_first_and_its_few_rows_sorted(planned: tuple[TestClient, sqlite3.Connection]) -> None:
+    """The other plan: a series (a handful of articles) is read from its own index, not by walking every article."""
+    client, raw = planned
+    _, lines = page_plan(client, raw, "/claims?series=ai-demystified-b3&limit=20")
+    assert any("ix_article_series" in line for line in lines), lines
+    assert not any("ix_claim_public_feed" in line for line in lines), lines
+
+
+LATER_PAGES = [
+    "/articles?limit=20", "/articles?topic={TOPIC}&sort=-updated&limit=20",
+    "/articles?sort=title&maturity=seed&limit=20",
+    "/articles?q=retrieval&sort=series&limit=5", "/articles?updated_since=2026-01-01&tag=rag&limit=5",
+    "/claims?limit=20", "/claims?topic={TOPIC}&confidence=high&limit=20", "/claims?series=ai-demystified-b3&limit=3",
+    "/claims?q=attention&state=verified&limit=20", "/sources?limit=20", "/sources?topic={TOPIC}&type=paper&limit=20",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("url", LATER_PAGES)
+def test_page_two_neither_counts_nor_estimates(planned: tuple[TestClient, sqlite3.Connection], url: str) -> None:
+    """The total and the plan of page 1 travel in its cursor: page 2 runs no count, no probe, no stored-count
+    lookup, and says what page 1 said."""
+    client, raw = planned
+    url = url.replace("{TOPIC}", largest_topic(raw))
+    first = client.get(url).json()
+    assert first["next"], f"{url} has one page only: pick a filter with more rows"
+    statements = [sql for sql, _ in plans_of(client, raw, first["next"])]
+    assert not [sql for sql in statements if "count(" in sql.lower() or "list_count" in sql], statements
+    second = client.get(first["next"]).json()
+    assert (second["total"], second["totalRelation"]) == (first["total"], first["totalRelation"])

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, Integer, String, and_, func, literal, literal_column, or_, select, union
 
 from app import derive, fulltext, shapes
 from app.content.frontmatter import split_front_matter
 from app.content.schema import CONFIDENCE_RANK
+from app.models import SERIES_RANK
 from app.problems import ApiProblem
 from app.queries.common import (
     ARTICLE,
@@ -30,8 +32,9 @@ from app.queries.common import (
     state_condition,
     visible,
 )
-from app.queries.paging import Keyset, fetch_page, finish
+from app.queries.paging import Keyset, finish
 from app.queries.params import ArticleParams
+from app.queries.plan import Filter, ListQuery, fetch, substring_probe, unindexed
 
 SORTS: dict[str, Keyset] = {
     "-published": Keyset([ARTICLE.c.published_at, ARTICLE.c.slug], descending=True),
@@ -39,11 +42,12 @@ SORTS: dict[str, Keyset] = {
     "-updated": Keyset([ARTICLE.c.updated_at, ARTICLE.c.slug], descending=True),
     "updated": Keyset([ARTICLE.c.updated_at, ARTICLE.c.slug]),
     "title": Keyset([func.lower(ARTICLE.c.title, type_=String), ARTICLE.c.slug]),
-    # Series members first, by series and order; standalone articles after them.
+    # Series members first, by series and order; standalone articles after them. Constants are literals, as
+    # in the index on these expressions (models.Article: ix_article_public_series), so that it matches.
     "series": Keyset([
-        case((ARTICLE.c.series_slug.is_(None), 1), else_=0),
-        func.coalesce(ARTICLE.c.series_slug, ""),
-        func.coalesce(ARTICLE.c.series_order, 0),
+        literal_column(SERIES_RANK, Integer),
+        func.coalesce(ARTICLE.c.series_slug, literal_column("''", String)),
+        func.coalesce(ARTICLE.c.series_order, literal_column("0", Integer)),
         ARTICLE.c.slug,
     ]),
 }  # fmt: skip
@@ -54,35 +58,81 @@ ITEM_FIELDS = (
     "publishedAt", "dek", "readingTime", "audiences", "series",
 )  # fmt: skip
 
-
-def _linked(link_column: Any, values: list[str]) -> ColumnElement[bool]:
-    return ARTICLE.c.id.in_(select(link_column.table.c.article_id).where(link_column.in_(values)))
-
-
-def _claims_where(condition: ColumnElement[bool]) -> ColumnElement[bool]:
-    return ARTICLE.c.id.in_(select(CLAIM.c.article_id).where(condition))
+#: The state_base values (app.derive) a computed claim state can come from; stale and draft depend on the date.
+STATE_BASES = {"stale": ("stale", "draft"), "draft": ("draft",)}
 
 
-def _related_to(scope: Scope, value: str) -> ColumnElement[bool]:
+def state_bases(states: list[str]) -> tuple[list[str], bool]:
+    """(the stored state_base values ``states`` can come from, whether counting those is exact today)."""
+    bases = sorted({base for state in states for base in STATE_BASES.get(state, (state,))})
+    return bases, not {"stale", "draft"} & set(states)
+
+
+def _linked(link_column: Any, values: list[str]) -> Filter:
+    link = link_column.table
+    check = select(literal(1)).where(link.c.article_id == ARTICLE.c.id, link_column.in_(values)).exists()
+    drive = ARTICLE.c.id.in_(select(link.c.article_id).where(link_column.in_(values)))
+    return Filter(check, drive, link_column.name if link_column.name != "type" else "source_type", values)
+
+
+def _owned(owner: Any, condition: ColumnElement[bool], field: str | None, values: list[str], *,
+           exact: bool = True) -> Filter:  # fmt: skip
+    """Articles with at least one claim (or source) under ``condition``."""
+    check = select(literal(1)).where(owner.c.article_id == ARTICLE.c.id, condition).exists()
+    return Filter(check, ARTICLE.c.id.in_(select(owner.c.article_id).where(condition)), field, values, exact=exact)
+
+
+def _column(scope: Scope, column: Any, condition: Any, field: str | None = None, values: Sequence[str] = (),
+            *, sorted_on: bool = False) -> Filter:  # fmt: skip
+    """A test on the article row itself: ``condition(column)``; unindexed in a walk unless the walk's own order
+    index starts with the column (``sorted_on``: a date range on the sort's date is a range of that index)."""
+    check = condition(column if sorted_on else unindexed(scope.dialect, column))
+    return Filter(check, condition(column), field, values, disjoint=True)
+
+
+def _related_to(scope: Scope, value: str) -> Filter:
     slug = article_slug(value)
     target = scope.session.execute(select(ARTICLE.c.id).where(ARTICLE.c.slug == slug, visible(scope.preview))).scalar()
     if target is None:
         raise ApiProblem(422, "Invalid parameter", f"related_to: no article '{slug}'.", parameter="related_to")
-    shares_topic = ARTICLE.c.id.in_(
-        select(TOPIC.c.article_id).where(TOPIC.c.topic.in_(select(TOPIC.c.topic).where(TOPIC.c.article_id == target)))
+    links = scope.session.execute(select(RELATED.c.target).where(RELATED.c.article_id == target)).scalars()
+    linked = [link.removeprefix("article:") for link in links if link.startswith("article:")]
+    their_topics = select(TOPIC.c.topic).where(TOPIC.c.article_id == target).scalar_subquery()
+    to_target = [f"article:{slug}", slug]
+    shares_topic = select(literal(1)).where(TOPIC.c.article_id == ARTICLE.c.id, TOPIC.c.topic.in_(their_topics))
+    links_to_target = select(literal(1)).where(RELATED.c.article_id == ARTICLE.c.id, RELATED.c.target.in_(to_target))
+    check = and_(ARTICLE.c.id != target,
+                 or_(shares_topic.exists(), links_to_target.exists(), ARTICLE.c.slug.in_(linked)))  # fmt: skip
+    named = ARTICLE.alias("named")
+    related = union(
+        select(TOPIC.c.article_id).where(TOPIC.c.topic.in_(their_topics)),
+        select(RELATED.c.article_id).where(RELATED.c.target.in_(to_target)),
+        select(named.c.id).where(named.c.slug.in_(linked)),
     )
-    links_to_target = ARTICLE.c.id.in_(
-        select(RELATED.c.article_id).where(RELATED.c.target.in_([f"article:{slug}", slug]))
-    )
-    linked_from_target = (literal("article:") + ARTICLE.c.slug).in_(
-        select(RELATED.c.target).where(RELATED.c.article_id == target)
-    )
-    return and_(ARTICLE.c.id != target, or_(shares_topic, links_to_target, linked_from_target))
+    return Filter(check, and_(ARTICLE.c.id != target, ARTICLE.c.id.in_(related)))
 
 
-def conditions(scope: Scope, params: ArticleParams) -> list[ColumnElement[bool]]:
-    """The WHERE clauses for ``params``: values within a filter are ORed, filters ANDed."""
-    where = [visible(scope.preview)]
+def _claim_filters(scope: Scope, params: ArticleParams) -> list[Filter]:
+    filters = []
+    if params.confidence:
+        ranks = [CONFIDENCE_RANK[value] for value in params.confidence]  # the rank is indexed (ix_claim_confidence)
+        filters.append(_owned(CLAIM, CLAIM.c.confidence_rank.in_(ranks), "confidence", params.confidence))
+    if params.min_confidence:
+        low = CONFIDENCE_RANK[params.min_confidence]
+        names = [name for name, rank in CONFIDENCE_RANK.items() if rank >= low]
+        filters.append(_owned(CLAIM, CLAIM.c.confidence_rank >= low, "confidence", names))
+    if params.claim_state:
+        bases, exact = state_bases(params.claim_state)
+        condition = state_condition(params.claim_state, scope.today)
+        filters.append(_owned(CLAIM, condition, "claim_state", bases, exact=exact))
+    if params.source_type:
+        filters.append(_linked(SOURCE.c.type, params.source_type))
+    return filters
+
+
+def filters(scope: Scope, params: ArticleParams) -> list[Filter]:
+    """The filters of ``params``: values within a filter are ORed, filters ANDed."""
+    found: list[Filter] = []
     if params.status:
         if not scope.preview:
             raise ApiProblem(
@@ -91,46 +141,54 @@ def conditions(scope: Scope, params: ArticleParams) -> list[ColumnElement[bool]]
                 "status: filtering by status needs preview access (a bearer token).",
                 parameter="status",
             )
-        where.append(ARTICLE.c.status.in_(params.status))
-    for link, values in (
-        (TOPIC.c.topic, params.topic),
-        (TAG.c.tag, params.tag),
-        (AUDIENCE.c.audience, params.audience),
-    ):
+        found.append(_column(scope, ARTICLE.c.status, lambda c: c.in_(params.status)))
+    for link, values in ((TOPIC.c.topic, params.topic), (TAG.c.tag, params.tag),
+                         (AUDIENCE.c.audience, params.audience)):  # fmt: skip
         if values:
-            where.append(_linked(link, values))
+            found.append(_linked(link, values))
     if params.series:
-        where.append(ARTICLE.c.series_slug.in_(params.series))
+        found.append(_column(scope, ARTICLE.c.series_slug, lambda c: c.in_(params.series), "series", params.series))
     if params.maturity:
-        where.append(ARTICLE.c.maturity.in_(params.maturity))
-    if params.confidence:
-        ranks = [CONFIDENCE_RANK[value] for value in params.confidence]  # the rank is indexed (ix_claim_confidence)
-        where.append(_claims_where(CLAIM.c.confidence_rank.in_(ranks)))
-    if params.min_confidence:
-        where.append(_claims_where(CLAIM.c.confidence_rank >= CONFIDENCE_RANK[params.min_confidence]))
-    if params.claim_state:
-        where.append(_claims_where(state_condition(params.claim_state, scope.today)))
-    if params.source_type:
-        where.append(_linked(SOURCE.c.type, params.source_type))
+        found.append(_column(scope, ARTICLE.c.maturity, lambda c: c.in_(params.maturity), "maturity",
+                             params.maturity))  # fmt: skip
+    found += _claim_filters(scope, params)
     if params.q:
-        where.append(fulltext.contains(scope.dialect, KEYWORD.c.text, ARTICLE.c.id, params.q.lower()))
+        needle = params.q.lower()
+        check = (
+            select(literal(1))
+            .where(KEYWORD.c.article_id == ARTICLE.c.id, func.lower(KEYWORD.c.text).contains(needle, autoescape=True))
+            .exists()
+        )
+        drive = fulltext.contains(scope.dialect, KEYWORD.c.text, ARTICLE.c.id, needle)
+        found.append(Filter(check, drive, probe=substring_probe(scope.dialect, "keyword_trigram", needle)))
     if params.related_to:
-        where.append(_related_to(scope, params.related_to))
+        found.append(_related_to(scope, params.related_to))
+    lead = SORTS[params.sort].columns[0]
     for column, low, high in (
         (ARTICLE.c.updated_at, params.updated_since, params.updated_until),
         (ARTICLE.c.published_at, params.published_since, params.published_until),
     ):
+        on = lead is column
         if low:
-            where.append(column >= low.isoformat())
+            found.append(_column(scope, column, lambda c, day=low.isoformat(): c >= day, sorted_on=on))
         if high:
-            where.append(column <= high.isoformat())
-    return where
+            found.append(_column(scope, column, lambda c, day=high.isoformat(): c <= day, sorted_on=on))
+    return found
+
+
+def conditions(scope: Scope, params: ArticleParams) -> list[ColumnElement[bool]]:
+    """The WHERE clauses for ``params`` (each filter in its indexable form), visibility first."""
+    return [visible(scope.preview), *(item.drive if item.drive is not None else item.check
+                                      for item in filters(scope, params))]  # fmt: skip
 
 
 def list_articles(scope: Scope, params: ArticleParams) -> Listing:
-    """One page of article summaries (index entry + publishedAt, dek, readingTime, audiences, series)."""
-    where = conditions(scope, params)
-    page = fetch_page(scope.session, params, ARTICLE_COLUMNS, ARTICLE, where, SORTS[params.sort])
+    """One page of article summaries (index entry + publishedAt, dek, readingTime, audiences, series), read as
+    app.queries.plan decides."""
+    public = None if scope.preview else ARTICLE.c.is_public.is_(True)
+    query = ListQuery("articles", ARTICLE, ARTICLE_COLUMNS, ARTICLE, public, SORTS[params.sort],
+                      filters(scope, params), scope.dialect)  # fmt: skip
+    page = fetch(scope.session, params, query)
     return finish(page, summaries(scope, page.rows), ITEM_FIELDS)
 
 

@@ -7,11 +7,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select
+from sqlalchemy.sql.util import ClauseAdapter
 
 from app import derive, fulltext, shapes
 from app.content.schema import CONFIDENCE_RANK
 from app.problems import ApiProblem
+from app.queries.articles import state_bases
 from app.queries.common import (
     ARTICLE,
     CLAIM,
@@ -30,61 +32,117 @@ from app.queries.common import (
     state_condition,
     visible,
 )
-from app.queries.paging import Keyset, fetch_page, finish
+from app.queries.paging import Keyset, finish
 from app.queries.params import ClaimParams
+from app.queries.plan import Filter, ListQuery, fetch, substring_probe, unindexed
 
-#: Feed order: the publisher's dir order, then the claim's position in its article.
-KEYSET = Keyset([ARTICLE.c.dir_key, CLAIM.c.position])
+#: Feed order: the publisher's dir order, then the claim's position in its article; both on the claim row
+#: (copied from the article by ingest), so the order index ix_claim_public_feed serves it.
+KEYSET = Keyset([CLAIM.c.dir_key, CLAIM.c.position])
 ITEM_FIELDS = (
     "articleId", "slug", "claimId", "localClaimId", "claim", "confidence", "status", "verificationStatus", "asOf",
     "evidenceCount", "counterevidenceCount", "articleUrl", "state", "topics", "series",
     "evidence", "counterevidence", "sources",
 )  # fmt: skip
 CLAIM_ROW = [*CLAIM.c, ARTICLE.c.slug, ARTICLE.c.canonical_path, *SERIES_COLUMNS]
+#: The article as a filter sees it (a subquery of its own, so that a filter reads only the claim row).
+OWNER = ARTICLE.alias("owner")
 
 
-def _evidence_where(condition: ColumnElement[bool]) -> ColumnElement[bool]:
-    return CLAIM.c.id.in_(select(EVIDENCE.c.claim_id).where(condition))
+def by_article(listed: Any, condition: ColumnElement[bool], field: str | None = None,
+               values: Sequence[str] = ()) -> Filter:  # fmt: skip
+    """Rows of ``listed`` (claim or source) whose article (``OWNER``) meets ``condition``."""
+    check = select(literal(1)).where(OWNER.c.id == listed.c.article_id, condition).exists()
+    drive = listed.c.article_id.in_(select(OWNER.c.id).where(condition))
+    return Filter(check, drive, field, values, disjoint=True)
+
+
+def by_topic(listed: Any, topics: list[str]) -> Filter:
+    """Rows of ``listed`` whose article has one of ``topics``."""
+    check = select(literal(1)).where(TOPIC.c.article_id == listed.c.article_id, TOPIC.c.topic.in_(topics)).exists()
+    drive = listed.c.article_id.in_(select(TOPIC.c.article_id).where(TOPIC.c.topic.in_(topics)))
+    return Filter(check, drive, "topic", topics)
+
+
+def on_row(dialect: str, listed: Any, condition: ColumnElement[bool], field: str | None = None,
+           values: Sequence[str] = (), *, exact: bool = True) -> Filter:  # fmt: skip
+    """A test on the listed row's own (indexed) columns: unindexed in a walk; when it drives, on SQLite the ids
+    of the rows that pass it, read from its index in a subquery of their own (so that SQLite looks rows up by
+    id rather than walking another table first); on PostgreSQL the test itself."""
+    drive = condition  # PostgreSQL: a bitmap scan of the column's index, which a self-join would hide from it
+    if dialect == "sqlite":
+        alias = listed.alias(f"{listed.name}_filter")
+        drive = listed.c.id.in_(select(alias.c.id).where(ClauseAdapter(alias).traverse(condition)))
+    return Filter(unindexed(dialect, condition), drive, field, values, disjoint=True, exact=exact)
+
+
+def _evidence(condition: ColumnElement[bool], field: str, values: list[str]) -> Filter:
+    check = select(literal(1)).where(EVIDENCE.c.claim_id == CLAIM.c.id, condition).exists()
+    return Filter(check, CLAIM.c.id.in_(select(EVIDENCE.c.claim_id).where(condition)), field, values)
+
+
+def _confidence(dialect: str, params: ClaimParams) -> list[Filter]:
+    found = []
+    if params.confidence:
+        ranks = [CONFIDENCE_RANK[value] for value in params.confidence]
+        found.append(on_row(dialect, CLAIM, CLAIM.c.confidence_rank.in_(ranks), "confidence", params.confidence))
+    if params.min_confidence:
+        low = CONFIDENCE_RANK[params.min_confidence]
+        names = [name for name, rank in CONFIDENCE_RANK.items() if rank >= low]
+        found.append(on_row(dialect, CLAIM, CLAIM.c.confidence_rank >= low, "confidence", names))
+    return found
+
+
+def filters(scope: Scope, params: ClaimParams) -> list[Filter]:
+    """The filters of ``params`` over the claim row (app.queries.plan)."""
+    dialect = scope.dialect
+    found = [by_topic(CLAIM, params.topic)] if params.topic else []
+    if params.series:
+        found.append(by_article(CLAIM, OWNER.c.series_slug.in_(params.series), "series", params.series))
+    if params.article:
+        found.append(by_article(CLAIM, OWNER.c.slug.in_([article_slug(value) for value in params.article])))
+    found += _confidence(dialect, params)
+    if params.status:
+        found.append(on_row(dialect, CLAIM, CLAIM.c.kind.in_(params.status), "status", params.status))
+    if params.verification:
+        # A claim without verification is published as "draft" (§2.5), so it matches draft.
+        matches: ColumnElement[bool] = CLAIM.c.verification_status.in_(params.verification)
+        if "draft" in params.verification:
+            matches = or_(matches, CLAIM.c.verification_status.is_(None))
+        found.append(on_row(dialect, CLAIM, matches, "verification", params.verification))
+    if params.state:
+        bases, exact = state_bases(params.state)
+        found.append(on_row(dialect, CLAIM, state_condition(params.state, scope.today), "state", bases, exact=exact))
+    if params.has_counterevidence is not None:
+        having = CLAIM.c.counterevidence_count > 0
+        condition, value = (having, "true") if params.has_counterevidence else (~having, "false")
+        found.append(on_row(dialect, CLAIM, condition, "has_counterevidence", [value]))
+    if params.supports:
+        found.append(_evidence(EVIDENCE.c.supports.in_(params.supports), "supports", params.supports))
+    if params.source:
+        found.append(_evidence(EVIDENCE.c.source_id.in_(params.source), "source", params.source))
+    if params.q:
+        # A walk tests each claim's text with LIKE, which is what the trigram index's answer is checked with
+        # (app.fulltext.contains: ASCII case ignored); reading first asks the index.
+        needle = params.q.lower()
+        check = unindexed(dialect, func.lower(CLAIM.c.text).contains(needle, autoescape=True))
+        drive = fulltext.contains(dialect, CLAIM.c.text, CLAIM.c.id, needle)
+        found.append(Filter(check, drive, probe=substring_probe(dialect, "claim_trigram", needle)))
+    return found
 
 
 def conditions(scope: Scope, params: ClaimParams) -> list[ColumnElement[bool]]:
-    """The WHERE clauses for ``params`` over claim ⋈ article."""
-    where = [visible(scope.preview)]
-    if params.topic:
-        where.append(CLAIM.c.article_id.in_(select(TOPIC.c.article_id).where(TOPIC.c.topic.in_(params.topic))))
-    if params.series:
-        where.append(ARTICLE.c.series_slug.in_(params.series))
-    if params.article:
-        where.append(ARTICLE.c.slug.in_([article_slug(value) for value in params.article]))
-    if params.confidence:
-        where.append(CLAIM.c.confidence_rank.in_([CONFIDENCE_RANK[value] for value in params.confidence]))
-    if params.min_confidence:
-        where.append(CLAIM.c.confidence_rank >= CONFIDENCE_RANK[params.min_confidence])
-    if params.status:
-        where.append(CLAIM.c.kind.in_(params.status))
-    if params.verification:
-        # A claim without verification is published as "draft" (§2.5), so it matches draft.
-        matches = CLAIM.c.verification_status.in_(params.verification)
-        where.append(or_(matches, CLAIM.c.verification_status.is_(None)) if "draft" in params.verification else matches)
-    if params.state:
-        where.append(state_condition(params.state, scope.today))
-    if params.has_counterevidence is not None:
-        having = CLAIM.c.counterevidence_count > 0
-        where.append(having if params.has_counterevidence else ~having)
-    if params.supports:
-        where.append(_evidence_where(EVIDENCE.c.supports.in_(params.supports)))
-    if params.source:
-        where.append(_evidence_where(EVIDENCE.c.source_id.in_(params.source)))
-    if params.q:
-        where.append(fulltext.contains(scope.dialect, CLAIM.c.text, CLAIM.c.id, params.q.lower()))
-    return where
+    """The WHERE clauses for ``params`` over claim ⋈ article, each filter in its indexable form (for /search)."""
+    return [visible(scope.preview), *(item.drive if item.drive is not None else item.check
+                                      for item in filters(scope, params))]  # fmt: skip
 
 
 def list_claims(scope: Scope, params: ClaimParams) -> Listing:
-    """One page of claims in feed order."""
-    where = conditions(scope, params)
+    """One page of claims in feed order, read as app.queries.plan decides."""
+    public = None if scope.preview else CLAIM.c.is_public.is_(True)
     joined = CLAIM.join(ARTICLE, ARTICLE.c.id == CLAIM.c.article_id)
-    page = fetch_page(scope.session, params, CLAIM_ROW, joined, where, KEYSET)
+    query = ListQuery("claims", CLAIM, CLAIM_ROW, joined, public, KEYSET, filters(scope, params), scope.dialect)
+    page = fetch(scope.session, params, query)
     return finish(page, claim_items(scope, page.rows, params.include), ITEM_FIELDS)
 
 

@@ -11,8 +11,7 @@ from typing import Any
 
 import orjson
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, FromClause, Integer, RowMapping, String, TypeDecorator, func, select, tuple_
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, Integer, RowMapping, String, TypeDecorator, tuple_
 
 from app.budget import fitting
 from app.problems import ApiProblem, malformed_cursor
@@ -46,6 +45,11 @@ class Keyset:
         row, last = tuple_(*self.columns), tuple_(*key)
         return row < last if self.descending else row > last
 
+    def upto(self, key: Sequence[Any]) -> ColumnElement[bool]:
+        """Rows up to ``key`` (included) in this order: a window's end, a key read from the database itself."""
+        row, last = tuple_(*self.columns), tuple_(*key)
+        return row >= last if self.descending else row <= last
+
 
 def _digest(params: BaseModel) -> str:
     # The parameters that select rows: a cursor is only valid under the same ones.
@@ -53,21 +57,50 @@ def _digest(params: BaseModel) -> str:
     return hashlib.blake2b(orjson.dumps(chosen, option=orjson.OPT_SORT_KEYS), digest_size=8).hexdigest()
 
 
-def encode_cursor(params: BaseModel, key: Sequence[Any]) -> str:
-    token = orjson.dumps({"f": _digest(params), "k": list(key)})
-    return base64.urlsafe_b64encode(token).rstrip(b"=").decode()
+@dataclass(frozen=True)
+class Total:
+    """A list's ``total`` and its ``totalRelation``: ``eq`` (exact) or ``gte`` (a lower bound)."""
+
+    value: int
+    relation: str = "eq"
+
+
+@dataclass(frozen=True)
+class Carried:
+    """What the first page of a list decided, carried by its cursors: the total, and the plan (app.queries.plan:
+    ``walk`` or not, and which filter drives), so that later pages neither count nor estimate again."""
+
+    total: Total
+    walk: bool
+    driver: int  # the index of the filter that drives (or would, after a walk's window); -1: none
+
+
+def encode_cursor(params: BaseModel, key: Sequence[Any], carried: Carried | None = None) -> str:
+    """A cursor resuming after ``key``, carrying what the first page decided (lists; /search carries nothing)."""
+    data: dict[str, Any] = {"f": _digest(params), "k": list(key)}
+    if carried is not None:
+        data["t"] = [carried.total.value, carried.total.relation, int(carried.walk), carried.driver]
+    return base64.urlsafe_b64encode(orjson.dumps(data)).rstrip(b"=").decode()
 
 
 def decode_cursor(params: BaseModel, arity: int) -> list[Any] | None:
     """The key a cursor resumes after, or None on the first page; a clear 400 for any bad cursor."""
+    return decode_page_cursor(params, arity)[0]
+
+
+def decode_page_cursor(params: BaseModel, arity: int) -> tuple[list[Any] | None, Carried | None]:
+    """(the key a cursor resumes after, what it carries): (None, None) on the first page; a 400 for any bad
+    cursor. What it carries is checked for shape only: a forged total misleads only whoever forged it, and a
+    forged plan reads the same rows another way (app.queries.plan checks the filter index)."""
     cursor: str | None = getattr(params, "cursor", None)
     if cursor is None:
-        return None
+        return None, None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         data = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-        digest, key = data["f"], data["k"]
-    except (ValueError, TypeError, KeyError, UnicodeEncodeError, binascii.Error, orjson.JSONDecodeError):
+        digest, key, carried = data["f"], data["k"], data.get("t")
+    except (ValueError, TypeError, KeyError, AttributeError, UnicodeEncodeError, binascii.Error,
+            orjson.JSONDecodeError):  # fmt: skip
         raise malformed_cursor() from None
     if digest != _digest(params):
         raise ApiProblem(
@@ -79,7 +112,19 @@ def decode_cursor(params: BaseModel, arity: int) -> list[Any] | None:
         )
     if not isinstance(key, list) or len(key) != arity or not all(map(_scalar, key)):
         raise malformed_cursor()
-    return key
+    return key, _total(carried)
+
+
+def _total(carried: Any) -> Carried | None:
+    if carried is None:
+        return None
+    if not (isinstance(carried, list) and len(carried) == 4 and carried[1] in ("eq", "gte")):
+        raise malformed_cursor()
+    value, relation, walk, driver = carried
+    numbers = (value, walk, driver)
+    if not all(isinstance(n, int) and not isinstance(n, bool) and -1 <= n < 2**62 for n in numbers) or value < 0:
+        raise malformed_cursor()
+    return Carried(Total(value, relation), bool(walk), driver)
 
 
 @dataclass
@@ -87,48 +132,30 @@ class Rows:
     """One page of rows as fetched: ``limit`` rows at most, ``more`` if others follow."""
 
     rows: Sequence[RowMapping]
-    total: int
+    decided: Carried
     more: bool
     params: Page
     keys: Sequence[str]
 
     def cursor_after(self, index: int) -> str:
-        """The cursor of the page that starts after row ``index``."""
-        return encode_cursor(self.params, [self.rows[index][key] for key in self.keys])
-
-
-def fetch_page(
-    session: Session,
-    params: Page,
-    columns: Sequence[Any],
-    from_: FromClause,
-    where: Sequence[ColumnElement[bool]],
-    keyset: Keyset,
-) -> Rows:
-    """One page of ``columns`` from ``from_`` under ``where`` in ``keyset`` order."""
-    total = session.execute(select(func.count()).select_from(from_).where(*where)).scalar_one()
-    keys = [column.label(f"_k{index}") for index, column in enumerate(keyset.columns)]
-    query = select(*columns, *keys).select_from(from_).where(*where)
-    after = decode_cursor(params, len(keys))
-    if after is not None:
-        query = query.where(keyset.after(after))
-    rows = session.execute(query.order_by(*keyset.order_by()).limit(params.limit + 1)).mappings().all()
-    return Rows(rows[: params.limit], total, len(rows) > params.limit, params, [key.name for key in keys])
+        """The cursor of the page that starts after row ``index``; it carries the total and the plan."""
+        return encode_cursor(self.params, [self.rows[index][key] for key in self.keys], self.decided)
 
 
 def finish(page: Rows, items: list[dict[str, Any]], allowed: Sequence[str]) -> Listing:
     """The Listing of ``items`` (one per row): ``fields=`` applied, then the token budget if one was given."""
     items = select_fields(items, page.params.fields, allowed)
     next_cursor = page.cursor_after(len(items) - 1) if page.more else None
+    total, relation = page.decided.total.value, page.decided.total.relation
     budget: int | None = getattr(page.params, "max_tokens", None)
     if budget is None:
-        return Listing(items, page.total, next_cursor)
-    envelope = {"items": [], "total": page.total, "next": "…", "truncated": True}
+        return Listing(items, total, next_cursor, relation=relation)
+    envelope = {"items": [], "total": total, "totalRelation": relation, "next": "…", "truncated": True}
     kept = fitting(items, envelope, budget)
     if kept < len(items):
         resume = page.cursor_after(kept - 1) if kept else page.params.cursor
-        return Listing(items[:kept], page.total, resume, truncated=True)
-    return Listing(items, page.total, next_cursor, truncated=False)
+        return Listing(items[:kept], total, resume, truncated=True, relation=relation)
+    return Listing(items, total, next_cursor, truncated=False, relation=relation)
 
 
 def budget_slice(

@@ -5,44 +5,46 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import select
 
 from app import shapes
 from app.problems import ApiProblem
-from app.queries.claims import CLAIM_ROW, claim_items
+from app.queries.claims import CLAIM_ROW, OWNER, by_article, by_topic, claim_items, on_row
 from app.queries.common import (
     ARTICLE,
     CLAIM,
     EVIDENCE,
     SOURCE,
-    TOPIC,
     Listing,
     Scope,
     article_slug,
     find_article,
-    visible,
 )
-from app.queries.paging import Keyset, fetch_page, finish
+from app.queries.paging import Keyset, finish
 from app.queries.params import SourceParams
+from app.queries.plan import Filter, ListQuery, fetch
 
-KEYSET = Keyset([ARTICLE.c.dir_key, SOURCE.c.position])
+KEYSET = Keyset([SOURCE.c.dir_key, SOURCE.c.position])  # on the source row: ix_source_public_feed serves it
 ITEM_FIELDS = ("articleId", "slug", "sourceId", "title", "type", "url", "accessed", "articleUrl", "citedBy")
 _ROW = [*SOURCE.c, ARTICLE.c.slug, ARTICLE.c.canonical_path]
 
 
-def conditions(scope: Scope, params: SourceParams) -> list[ColumnElement[bool]]:
-    where = [visible(scope.preview)]
+def filters(scope: Scope, params: SourceParams) -> list[Filter]:
+    """The filters of ``params`` over the source row (app.queries.plan)."""
+    dialect = scope.dialect
+    found = []
     if params.type:
-        where.append(SOURCE.c.type.in_(params.type))
+        found.append(on_row(dialect, SOURCE, SOURCE.c.type.in_(params.type), "type", params.type))
     if params.article:
-        where.append(ARTICLE.c.slug.in_([article_slug(value) for value in params.article]))
+        found.append(by_article(SOURCE, OWNER.c.slug.in_([article_slug(value) for value in params.article])))
     if params.topic:
-        where.append(SOURCE.c.article_id.in_(select(TOPIC.c.article_id).where(TOPIC.c.topic.in_(params.topic))))
+        found.append(by_topic(SOURCE, params.topic))
     if params.url:
-        where.append(SOURCE.c.url.in_(params.url))
+        found.append(on_row(dialect, SOURCE, SOURCE.c.url.in_(params.url), "url", params.url))
     if params.cited is not None:
-        where.append(SOURCE.c.cited_by > 0 if params.cited else SOURCE.c.cited_by == 0)
-    return where
+        condition = SOURCE.c.cited_by > 0 if params.cited else SOURCE.c.cited_by == 0
+        found.append(on_row(dialect, SOURCE, condition, "cited", ["true" if params.cited else "false"]))
+    return found
 
 
 def source_items(scope: Scope, rows: Sequence[Any]) -> list[dict[str, Any]]:
@@ -56,9 +58,11 @@ def source_items(scope: Scope, rows: Sequence[Any]) -> list[dict[str, Any]]:
 
 
 def list_sources(scope: Scope, params: SourceParams) -> Listing:
-    where = conditions(scope, params)
+    """One page of sources in feed order, read as app.queries.plan decides."""
+    public = None if scope.preview else SOURCE.c.is_public.is_(True)
     joined = SOURCE.join(ARTICLE, ARTICLE.c.id == SOURCE.c.article_id)
-    page = fetch_page(scope.session, params, _ROW, joined, where, KEYSET)
+    query = ListQuery("sources", SOURCE, _ROW, joined, public, KEYSET, filters(scope, params), scope.dialect)
+    page = fetch(scope.session, params, query)
     return finish(page, source_items(scope, page.rows), ITEM_FIELDS)
 
 
