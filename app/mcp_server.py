@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import orjson
 from mcp.server.mcpserver import Context, MCPServer
@@ -197,6 +197,7 @@ class ClaimPage(BaseModel):
 
     items: list[ClaimItem]
     total: int = Field(description="How many claims match the filters, over all pages.")
+    totalRelation: Literal["eq", "gte"] = Field("eq", description="eq: total is exact; gte: total is a floor.")
     nextCursor: str | None = Field(description="Pass as `cursor` (same filters) for the next page; null on the last.")
     truncated: bool | None = Field(None, description="With max_tokens: whether claims were left for nextCursor.")
 
@@ -213,7 +214,10 @@ class ClaimSearchPage(BaseModel):
     """A page of claims ranked by relevance."""
 
     items: list[ClaimHit]
-    total: int = Field(description="How many claims match, over all pages.")
+    total: int = Field(description="How many claims match, over all pages (at least, with totalRelation gte).")
+    totalRelation: Literal["eq", "gte"] = Field(
+        "eq", description="eq: total is exact; gte: more claims match than one search ranks, total is a floor."
+    )
     nextCursor: str | None = Field(description="Pass as `cursor` (same query and filters) for the next page.")
     truncated: bool | None = Field(None, description="With max_tokens: whether hits were left for nextCursor.")
     facets: dict[str, list[dict[str, Any]]] | None = Field(
@@ -244,7 +248,12 @@ def _params(model: type[_Params], given: dict[str, Any]) -> _Params:
 
 
 def _page(listing: Listing) -> CallToolResult:
-    page = {"items": listing.items, "total": listing.total, "nextCursor": listing.next_cursor}
+    page = {
+        "items": listing.items,
+        "total": listing.total,
+        "totalRelation": listing.total_relation,
+        "nextCursor": listing.next_cursor,
+    }
     if listing.truncated is not None:
         page["truncated"] = listing.truncated
     if listing.facets is not None:

@@ -156,10 +156,11 @@ class Scope:
 
 
 class Listing:
-    """One page of a list: the items, how many match in all, the cursor of the next page (or None), and
-    whether a token budget left items out (None when no budget was asked for)."""
+    """One page of a list: the items, how many match in all (exactly, ``total_relation`` "eq", or at least,
+    "gte"), the cursor of the next page (or None), and whether a token budget left items out (None when no
+    budget was asked for)."""
 
-    __slots__ = ("facets", "items", "next_cursor", "total", "truncated")
+    __slots__ = ("facets", "items", "next_cursor", "total", "total_relation", "truncated")
 
     def __init__(
         self,
@@ -169,6 +170,7 @@ class Listing:
         *,
         truncated: bool | None = None,
         facets: dict[str, Any] | None = None,
+        total_relation: str = "eq",
     ) -> None:
         self.items, self.total, self.next_cursor = items, total, next_cursor
-        self.truncated, self.facets = truncated, facets
+        self.truncated, self.facets, self.total_relation = truncated, facets, total_relation
