@@ -155,7 +155,8 @@ def test_tools_are_listed_with_input_and_output_schemas(server: Server) -> None:
         assert f'"{value}"' in confidence
     assert "needs-evidence" in json.dumps(claim_filters["state"])
     assert claim_filters["limit"]["maximum"] == 500
-    assert set(tools["list_claims"].output_schema["properties"]) == {"items", "total", "nextCursor", "truncated"}  # type: ignore[index]
+    page = {"items", "total", "totalRelation", "nextCursor", "truncated"}
+    assert set(tools["list_claims"].output_schema["properties"]) == page  # type: ignore[index]
     search_inputs = tools["search_claims"].input_schema
     assert search_inputs["required"] == ["query"] and {"max_tokens", "topic", "state"} <= set(
         search_inputs["properties"]

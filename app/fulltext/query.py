@@ -40,6 +40,7 @@ from sqlalchemy import (
     select,
     table,
     text,
+    tuple_,
 )
 
 from app.fulltext.schema import (
@@ -157,10 +158,10 @@ def hits(dialect: str, kind: str, *, public: bool, among: Select[Any] | None = N
     return query.order_by(fts.c.rowid).limit(WINDOW)
 
 
-def snippets(dialect: str, kind: str, keys: Sequence[int], *, public: bool) -> Any:
-    """``key, snippet`` for the page's documents of ``kind`` (``keys`` from :func:`hits`): about 16 words around
-    the matches of the bound ``match``, each marked ``<mark>…</mark>``. Only the page shown is highlighted
-    (PostgreSQL parses each text again)."""
+def snippets(dialect: str, page: Sequence[tuple[str, int]], *, public: bool) -> Any:
+    """``key, snippet`` for the page's documents, in one statement: ``page`` holds each hit's kind and key (from
+    :func:`hits`). A snippet is about 16 words around the matches of the bound ``match``, each marked
+    ``<mark>…</mark>``; only the page shown is highlighted (PostgreSQL parses each text again)."""
     match: BindParameter[str] = bindparam("match")
     if dialect == "postgresql":
         options = "StartSel=<mark>, StopSel=</mark>, MaxWords=16, MinWords=8, MaxFragments=1, FragmentDelimiter=…"
@@ -168,8 +169,11 @@ def snippets(dialect: str, kind: str, keys: Sequence[int], *, public: bool) -> A
         tsquery = func.websearch_to_tsquery(literal_column(f"'{CONFIG}'::regconfig"), match)
         body = fts.c.primary_text.op("||")(" ").op("||")(fts.c.secondary_text)
         headline = func.ts_headline(literal_column(f"'{CONFIG}'::regconfig"), body, tsquery, options)
-        return select(fts.c.ref, headline).where(fts.c.kind == kind, fts.c.ref.in_(list(keys)))
+        return select(fts.c.kind, fts.c.ref, headline).where(tuple_(fts.c.kind, fts.c.ref).in_(list(page)))
     name = ranked_table(dialect, public)
     fts = table(name, column("rowid", Integer))
     snippet = func.snippet(literal_column(name), -1, "<mark>", "</mark>", "…", 16)
-    return select(fts.c.rowid, snippet).where(literal_column(name).op("MATCH")(match), fts.c.rowid.in_(list(keys)))
+    keys = [key for _, key in page]
+    return select(literal_column("''"), fts.c.rowid, snippet).where(
+        literal_column(name).op("MATCH")(match), fts.c.rowid.in_(keys)
+    )

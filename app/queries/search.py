@@ -10,7 +10,7 @@ app.fulltext.query's: stop words select nothing, common words only where nothing
 claims, the columns the facets count: no statement walks the hits again. ``total`` is the number of hits in the
 windows; where a window was full (more documents match than one search ranks), the body says
 ``"totalRelation": "gte"``: at least that many. Facets count the best :data:`FACET_HITS` claim hits (all of them
-when there are fewer), on the first page only (later pages have ``facets: null``). With ``max_tokens`` the hits
+when there are fewer), on the first page only (later pages carry none). With ``max_tokens`` the hits
 that fit come first, and the facets are sent only if they fit beside them: a budget is never refused because of
 the facets or the envelope.
 
@@ -228,7 +228,7 @@ def _ranked(scope: Scope, kind: str, match: str, after: Key | None, want: int, w
     )
     rows = scope.session.execute(query, {"match": match}).mappings().all()
     found = [row for row in rows if row["ref"] is not None]
-    return _Ranked(found, rows[0]["total"], rows[0]["window"] >= fulltext.WINDOW)
+    return _Ranked(found, rows[0]["total"], rows[0]["window"] >= fulltext.query.WINDOW)
 
 
 def _selecting(scope: Scope, words: list[str], kinds: list[str]) -> str | None:
@@ -241,7 +241,7 @@ def _selecting(scope: Scope, words: list[str], kinds: list[str]) -> str | None:
     counts = scope.session.execute(probe, {f"w{n}": fulltext.match_expression(dialect, [word])
                                            for n, word in enumerate(content)}).one()  # fmt: skip
     present = [(word, count) for word, count in zip(content, counts, strict=True) if count]
-    rare = [word for word, count in present if count <= fulltext.WINDOW]
+    rare = [word for word, count in present if count <= fulltext.query.WINDOW]
     if rare or len(present) < 2:
         return fulltext.match_expression(dialect, rare or [word for word, _ in present]) if present else None
     every = fulltext.match_expression(dialect, [word for word, _ in present], every=True)
@@ -311,14 +311,14 @@ def _items(scope: Scope, chosen: list[tuple[Key, Any]], match: str, include: lis
     session = scope.session
     refs = {kind: [row["ref"] for key, row in chosen if key.kind == kind] for kind in KINDS}
     rows: dict[tuple[str, int], dict[str, Any]] = {}
-    snippets: dict[tuple[str, int], str] = {}
-    for kind in KINDS:
-        keys = [row["key"] for key, row in chosen if key.kind == kind]
-        if keys:
-            marked = session.execute(fulltext.snippets(scope.dialect, kind, keys, public=not scope.preview),
-                                     {"match": match})  # fmt: skip
-            by_key = {row[0]: row[1] for row in marked}
-            snippets.update(((kind, row["ref"]), by_key[row["key"]]) for key, row in chosen if key.kind == kind)
+    if not chosen:
+        return []
+    page = [(key.kind, row["key"]) for key, row in chosen]
+    marked = session.execute(fulltext.snippets(scope.dialect, page, public=not scope.preview), {"match": match})
+    by_key = {(kind or "", key): snippet for kind, key, snippet in marked}
+    # SQLite's keys (rowids) name one document of any kind; PostgreSQL's (refs) one of each kind.
+    snippets = {(key.kind, row["ref"]): by_key[("" if scope.dialect == "sqlite" else key.kind, row["key"])]
+                for key, row in chosen}  # fmt: skip
     if refs["claim"]:
         query = (
             select(*claim_queries.CLAIM_ROW)
