@@ -9,13 +9,14 @@ from app.fulltext.index import add, contains, remove
 from app.fulltext.query import (
     MAX_TERMS,
     STOPWORDS,
-    WINDOW,
+    WINDOWS,
     content_words,
     frequencies,
     hits,
     match_expression,
     snippets,
     terms,
+    window,
 )
 from app.fulltext.schema import (
     CONFIG,
@@ -37,7 +38,7 @@ from app.fulltext.schema import (
 
 __all__ = [
     "CONFIG", "CREATE_POSTGRES", "CREATE_PUBLIC_SQLITE", "CREATE_SQLITE", "CREATE_SUBSTRING_SQLITE", "DROP_POSTGRES",
-    "KIND_CODES", "MAX_TERMS", "PUBLIC_TABLE", "STOPWORDS", "SUBSTRING_TABLES", "TABLE", "WINDOW", "add",
+    "KIND_CODES", "MAX_TERMS", "PUBLIC_TABLE", "STOPWORDS", "SUBSTRING_TABLES", "TABLE", "WINDOWS", "add",
     "backfill", "backfill_public", "contains", "content_words", "document_rowid", "frequencies", "hits",
-    "include_name", "match_expression", "postgres_kind_index", "remove", "snippets", "terms",
+    "include_name", "match_expression", "postgres_kind_index", "remove", "snippets", "terms", "window",
 ]  # fmt: skip

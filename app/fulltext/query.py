@@ -5,7 +5,7 @@ never interpreted). English stop words (:data:`STOPWORDS`, PostgreSQL's ``englis
 drops as well) select nothing: a query of stop words alone matches nothing. The other words are taken with OR,
 and bm25 (SQLite) or ts_rank (PostgreSQL) ranks the documents holding more of them, and rarer ones, first.
 
-**Common words.** A word held by more documents than one search ranks (:data:`WINDOW`) is *common*: its IDF
+**Common words.** A word held by more documents than one search ranks (:func:`window`) is *common*: its IDF
 is low and its matches would swamp the rarer words. As in Elasticsearch's common-terms query (with an
 absolute cutoff), when a query also has words that are not common, only those select and rank documents; a
 query of common words only selects the documents holding all of them (AND), or, where none does, any of them.
@@ -14,7 +14,7 @@ documents the caller may see (anonymous counts read the public table on SQLite a
 PostgreSQL), so that a hidden article never changes which words are common for anonymous callers.
 
 **The window.** Ranking costs per matching document (bm25 and ts_rank read each match), so no search ranks more
-than :data:`WINDOW` documents of a kind: the first ones in the index's own order (on SQLite shortest primary
+than :func:`window` documents of a kind: the first ones in the index's own order (on SQLite shortest primary
 text first, app.fulltext.schema; on PostgreSQL the table's order). When a kind has more matches than that,
 the hits are the best of its window and the total says "at least" (app.queries.search). With the rules above
 this only happens for queries of common words: a query with a word that is not common has fewer matches per
@@ -54,8 +54,17 @@ from app.fulltext.schema import (
 )
 
 MAX_TERMS = 32
-#: The most documents of one kind a search ranks, and the count above which a word is common.
-WINDOW = 5_000
+#: The most documents of one kind a search ranks on each dialect, and the count above which a word is common.
+WINDOWS = {"sqlite": 5_000, "postgresql": 1_000}
+
+
+def window(dialect: str) -> int:
+    """How many documents of one kind a search ranks at most on ``dialect`` (by measurement at 50,000 articles:
+    bm25 costs about 0.5 µs a document past a fixed cost per statement; ts_rank reads each document's tsvector
+    from the heap, about 6 µs)."""
+    return WINDOWS[dialect]
+
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 #: PostgreSQL's english.stop (the Snowball list), which websearch_to_tsquery drops in ``garden_search``.
 _STOP_LIST = """
@@ -108,8 +117,8 @@ def _kinds_span(kinds: Sequence[str]) -> tuple[int, int]:
 
 def frequencies(dialect: str, count: int, kinds: Sequence[str], *, public: bool) -> Any:
     """One statement: how many documents of ``kinds`` hold each of the words ``:w0 … :w<count-1>`` (in their
-    match form), each counted up to ``WINDOW + 1``: columns ``f0 …``."""
-    cap = WINDOW + 1
+    match form), each counted up to ``window(dialect) + 1``: columns ``f0 …``."""
+    cap = window(dialect) + 1
     parts = []
     for index in range(count):
         if dialect == "postgresql":  # a count per kind, each from its own index (app.fulltext.schema)
@@ -127,7 +136,7 @@ def frequencies(dialect: str, count: int, kinds: Sequence[str], *, public: bool)
 
 
 def hits(dialect: str, kind: str, *, public: bool, among: Select[Any] | None = None) -> Any:
-    """``ref, score, key`` of at most :data:`WINDOW` documents of ``kind`` matching the bound ``match`` (higher scores
+    """``ref, score, key`` of at most :func:`window` documents of ``kind`` matching the bound ``match`` (higher scores
     are better), as a select (the caller names it). ``among``, a select of ids of ``kind`` (claim, article or source
     ids), restricts the window to those documents: the filters' own documents, where they are few. ``key`` names
     the document for :func:`snippets` (SQLite's rowid; PostgreSQL's ref, with the kind)."""
@@ -143,7 +152,7 @@ def hits(dialect: str, kind: str, *, public: bool, among: Select[Any] | None = N
             query = query.where(fts.c.is_public.is_(True))
         if among is not None:
             query = query.where(fts.c.ref.in_(among))
-        return query.limit(WINDOW)
+        return query.limit(window(dialect))
     name = ranked_table(dialect, public)
     fts = table(name, column("rowid", Integer))
     low, high = kind_bounds(kind)
@@ -155,7 +164,7 @@ def hits(dialect: str, kind: str, *, public: bool, among: Select[Any] | None = N
     if among is not None:
         # FTS5 then walks the whole doclist (cheap): bm25 is computed only for the documents the filters pass.
         query = query.where(ref.in_(among))
-    return query.order_by(fts.c.rowid).limit(WINDOW)
+    return query.order_by(fts.c.rowid).limit(window(dialect))
 
 
 def snippets(dialect: str, page: Sequence[tuple[str, int]], *, public: bool) -> Any:

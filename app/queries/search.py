@@ -6,7 +6,7 @@ thesis). Which words select documents, and how many documents a search ranks at 
 app.fulltext.query's: stop words select nothing, common words only where nothing rarer is asked for.
 
 **The cost is the page's, not the match set's.** Each kind's hits are found by one statement over its window
-(at most ``fulltext.WINDOW`` documents, read in the index's order), which also yields their count and, for
+(at most ``fulltext.window(dialect)`` documents, read in the index's order), which also yields their count and, for
 claims, the columns the facets count: no statement walks the hits again. ``total`` is the number of hits in the
 windows; where a window was full (more documents match than one search ranks), the body says
 ``"totalRelation": "gte"``: at least that many. Facets count the best :data:`FACET_HITS` claim hits (all of them
@@ -228,7 +228,7 @@ def _ranked(scope: Scope, kind: str, match: str, after: Key | None, want: int, w
     )
     rows = scope.session.execute(query, {"match": match}).mappings().all()
     found = [row for row in rows if row["ref"] is not None]
-    return _Ranked(found, rows[0]["total"], rows[0]["window"] >= fulltext.query.WINDOW)
+    return _Ranked(found, rows[0]["total"], rows[0]["window"] >= fulltext.window(scope.dialect))
 
 
 def _selecting(scope: Scope, words: list[str], kinds: list[str]) -> str | None:
@@ -241,7 +241,7 @@ def _selecting(scope: Scope, words: list[str], kinds: list[str]) -> str | None:
     counts = scope.session.execute(probe, {f"w{n}": fulltext.match_expression(dialect, [word])
                                            for n, word in enumerate(content)}).one()  # fmt: skip
     present = [(word, count) for word, count in zip(content, counts, strict=True) if count]
-    rare = [word for word, count in present if count <= fulltext.query.WINDOW]
+    rare = [word for word, count in present if count <= fulltext.window(dialect)]
     if rare or len(present) < 2:
         return fulltext.match_expression(dialect, rare or [word for word, _ in present]) if present else None
     every = fulltext.match_expression(dialect, [word for word, _ in present], every=True)
