@@ -66,7 +66,7 @@ def window(dialect: str) -> int:
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-#: PostgreSQL's english.stop (the Snowball list), which websearch_to_tsquery drops in ``garden_search``.
+#: PostgreSQL's english.stop (the Snowball list), which its parser drops in ``garden_search`` too.
 _STOP_LIST = """
 i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she her hers herself
 it its itself they them their theirs themselves what which who whom this that these those am is are was were be
@@ -88,18 +88,24 @@ def content_words(words: Sequence[str]) -> list[str]:
     seen: dict[str, str] = {}
     for word in words:
         seen.setdefault(word.lower(), word)
-    return [word for key, word in seen.items() if key not in STOPWORDS]
+    # A word of underscores alone (``\w`` holds "_") names no token of either engine.
+    return [word for key, word in seen.items() if key not in STOPWORDS and any(c.isalnum() for c in word)]
 
 
-def match_expression(dialect: str, words: Sequence[str], *, every: bool = False) -> str:
-    """A query matching any of the words (all of them with ``every``), for :func:`hits` and :func:`snippets_sql`.
+def match_expression(dialect: str, any_of: Sequence[str] = (), all_of: Sequence[str] = ()) -> str:
+    r"""A query matching the documents that hold every word of ``all_of`` and, if ``any_of`` names some, at least
+    one of those, for :func:`hits`, :func:`frequencies` and :func:`snippets`. The words are ``\w+`` with a letter
+    or digit (:func:`content_words`), so neither engine can read one as an operator.
 
-    FTS5: each word quoted, so AND/OR/NEAR are plain words. PostgreSQL: ``websearch_to_tsquery`` syntax, the
-    words joined by ``or`` (the words are ``\\w+``: there are no quotes or ``-`` to read).
+    FTS5: each word quoted, so AND/OR/NEAR are plain words. PostgreSQL: ``to_tsquery`` syntax (``&``, ``|``).
     """
-    if dialect == "postgresql":
-        return (" " if every else " or ").join(word for word in words if word.lower() != "or")
-    return (" AND " if every else " OR ").join(f'"{word}"' for word in words)
+    quote = (lambda word: word) if dialect == "postgresql" else (lambda word: f'"{word}"')
+    both, either = (" & ", " | ") if dialect == "postgresql" else (" AND ", " OR ")
+    parts = [quote(word) for word in all_of]
+    if any_of:
+        alternatives = either.join(quote(word) for word in any_of)
+        parts.append(f"({alternatives})" if all_of and len(any_of) > 1 else alternatives)
+    return both.join(parts)
 
 
 def ranked_table(dialect: str, public: bool) -> str:
@@ -123,10 +129,14 @@ def frequencies(dialect: str, count: int, kinds: Sequence[str], *, public: bool)
     for index in range(count):
         if dialect == "postgresql":  # a count per kind, each from its own index (app.fulltext.schema)
             visible = " AND is_public" if public else ""
-            match = f"websearch_to_tsquery('{CONFIG}', :w{index})"
+            match = f"to_tsquery('{CONFIG}', :w{index})"
             counts = [f"(SELECT count(*) FROM (SELECT 1 FROM {TABLE} WHERE kind = '{kind}' AND document @@ {match}"
                       f"{visible} LIMIT {cap}) AS k)" for kind in kinds]  # fmt: skip
-            parts.append(f"least({' + '.join(counts)}, {cap}) AS f{index}")
+            # The other kinds are counted only when the first does not already pass the cap (an InitPlan runs
+            # when its value is first needed).
+            rest = " + ".join(["k.n", *counts[1:]])
+            parts.append(f"(SELECT CASE WHEN k.n >= {cap} THEN {cap} ELSE least({rest}, {cap}) END "
+                         f"FROM {counts[0]} AS k(n)) AS f{index}")  # fmt: skip
         else:
             name = ranked_table(dialect, public)
             low, high = _kinds_span(kinds)
@@ -143,7 +153,7 @@ def hits(dialect: str, kind: str, *, public: bool, among: Select[Any] | None = N
     match: BindParameter[str] = bindparam("match")
     if dialect == "postgresql":
         fts = table(TABLE, column("ref", Integer), column("kind"), column("document"), column("is_public"))
-        tsquery = func.websearch_to_tsquery(literal_column(f"'{CONFIG}'::regconfig"), match)
+        tsquery = func.to_tsquery(literal_column(f"'{CONFIG}'::regconfig"), match)
         rank = func.ts_rank(literal_column(_PG_WEIGHTS), fts.c.document, tsquery, 1)
         query = select(fts.c.ref.label("ref"), rank.cast(Float).label("score"), fts.c.ref.label("key")).where(
             fts.c.document.op("@@")(tsquery), fts.c.kind == kind
@@ -175,7 +185,7 @@ def snippets(dialect: str, page: Sequence[tuple[str, int]], *, public: bool) -> 
     if dialect == "postgresql":
         options = "StartSel=<mark>, StopSel=</mark>, MaxWords=16, MinWords=8, MaxFragments=1, FragmentDelimiter=…"
         fts = table(TABLE, column("ref", Integer), column("kind"), column("primary_text"), column("secondary_text"))
-        tsquery = func.websearch_to_tsquery(literal_column(f"'{CONFIG}'::regconfig"), match)
+        tsquery = func.to_tsquery(literal_column(f"'{CONFIG}'::regconfig"), match)
         body = fts.c.primary_text.op("||")(" ").op("||")(fts.c.secondary_text)
         headline = func.ts_headline(literal_column(f"'{CONFIG}'::regconfig"), body, tsquery, options)
         return select(fts.c.kind, fts.c.ref, headline).where(tuple_(fts.c.kind, fts.c.ref).in_(list(page)))

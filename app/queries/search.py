@@ -56,7 +56,6 @@ from app.queries.common import (
     Listing,
     Scope,
     article_slug,
-    grouped,
     visible,
 )
 from app.queries.paging import decode_cursor, encode_cursor, select_fields
@@ -232,23 +231,32 @@ def _ranked(scope: Scope, kind: str, match: str, after: Key | None, want: int, w
 
 
 def _selecting(scope: Scope, words: list[str], kinds: list[str]) -> str | None:
-    """The match expression of the words that select documents (app.fulltext.query), or None if none can."""
+    """The match expression of the words that select documents (app.fulltext.query), or None if none can.
+
+    Words that are not common select by themselves (any of them). Where every word is common: the documents
+    holding all of them; where none does, those holding the rarest and at least one other; else the rarest
+    alone. How many documents hold each word, and each of those two expressions, is one statement each."""
     content = fulltext.content_words(words)
     if not content:
         return None
     dialect = scope.dialect
-    probe = fulltext.frequencies(dialect, len(content), kinds, public=not scope.preview)
-    counts = scope.session.execute(probe, {f"w{n}": fulltext.match_expression(dialect, [word])
-                                           for n, word in enumerate(content)}).one()  # fmt: skip
-    present = [(word, count) for word, count in zip(content, counts, strict=True) if count]
-    rare = [word for word, count in present if count <= fulltext.window(dialect)]
-    if rare or len(present) < 2:
-        return fulltext.match_expression(dialect, rare or [word for word, _ in present]) if present else None
-    every = fulltext.match_expression(dialect, [word for word, _ in present], every=True)
-    probe = fulltext.frequencies(dialect, 1, kinds, public=not scope.preview)
-    if scope.session.execute(probe, {"w0": every}).scalar_one():
-        return every
-    return fulltext.match_expression(dialect, [word for word, _ in present])
+    counts = _counts(scope, kinds, [fulltext.match_expression(dialect, [word]) for word in content])
+    present = sorted((count, n, word) for n, (word, count) in enumerate(zip(content, counts, strict=True)) if count)
+    rare = [word for count, _, word in sorted(present, key=lambda found: found[1]) if count <= fulltext.window(dialect)]
+    common = [word for _, _, word in present]
+    if rare or len(common) < 2:
+        return fulltext.match_expression(dialect, rare or common) if common else None
+    narrower = [fulltext.match_expression(dialect, all_of=common),
+                fulltext.match_expression(dialect, common[1:], all_of=common[:1])]  # fmt: skip
+    found = _counts(scope, kinds, narrower)
+    return next((match for match, count in zip(narrower, found, strict=True) if count),
+                fulltext.match_expression(dialect, common[:1]))  # fmt: skip
+
+
+def _counts(scope: Scope, kinds: list[str], matches: list[str]) -> list[int]:
+    """How many documents of ``kinds`` each match expression selects (each counted up to the window + 1)."""
+    probe = fulltext.frequencies(scope.dialect, len(matches), kinds, public=not scope.preview)
+    return list(scope.session.execute(probe, {f"w{n}": match for n, match in enumerate(matches)}).one())
 
 
 def search(scope: Scope, params: SearchParams) -> Listing:
@@ -355,8 +363,9 @@ def _facets(scope: Scope, hits: Sequence[Any]) -> dict[str, list[dict[str, Any]]
     states = Counter(derive.ClaimState(hit["state_base"], hit["stale_from"]).on(scope.today) for hit in hits)
     articles = Counter(hit["article_id"] for hit in hits)
     topics: Counter[str] = Counter()
-    for article_id, names in grouped(scope.session, TOPIC.c.topic, sorted(articles)).items():
-        for topic in set(names):  # a topic an article repeats counts its claims once
+    if articles:  # a topic an article repeats counts its claims once
+        pairs = select(TOPIC.c.article_id, TOPIC.c.topic).where(TOPIC.c.article_id.in_(sorted(articles))).distinct()
+        for article_id, topic in scope.session.execute(pairs).all():
             topics[topic] += articles[article_id]
 
     def ranked(pairs: Any, key: str) -> list[dict[str, Any]]:
