@@ -275,10 +275,10 @@ def search(scope: Scope, params: SearchParams) -> Listing:
     match = _selecting(scope, words, kinds)
     candidates: list[tuple[Key, Any]] = []
     total, full, facets = 0, False, None
-    for kind in kinds if match else []:
-        assert match is not None
+    for kind in kinds if match is not None else []:
         facet_page = kind == "claim" and first_page
-        ranked = _rank(scope, params, kind, match, after, max(params.limit + 1, FACET_HITS if facet_page else 0))
+        want = max(params.limit + 1, FACET_HITS if facet_page else 0)
+        ranked = _rank(scope, params, kind, match or "", after, want)
         total, full = total + ranked.total, full or ranked.full
         candidates += [(Key(row["score"], kind, (row["i0"], row["i1"])), row) for row in ranked.rows]
         if facet_page:
