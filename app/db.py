@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import socket
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN")
+
+
+#: Seconds after which a PostgreSQL connection back from a request is pinged again at its next checkout.
+PING_AFTER = 10.0
 
 
 def make_engine(url: str) -> Engine:
@@ -94,6 +99,11 @@ def guard_checkouts(engine: Engine, request_timeout: float) -> None:
     recording it, so that even a ping on a frozen server can be aborted; a request's ping is ``SET
     statement_timeout`` to the request timeout, so that the server also stops any statement the request has
     stopped waiting for. Connections used outside requests (ingest, migrations) get the server's default back.
+
+    A connection a request gave back less than :data:`PING_AFTER` seconds ago, with the request timeout still
+    set, is not pinged again (issue 13: the ping was one of about nine round trips per request). A server that
+    went away in those seconds fails the request's first statement instead: a 503 with ``Retry-After``
+    (app.problems), and SQLAlchemy discards the pool's connections, so that the retry connects afresh.
     """
     postgres = engine.dialect.name == "postgresql"
     abort = _abort_postgres if postgres else _abort_sqlite
@@ -113,6 +123,8 @@ def guard_checkouts(engine: Engine, request_timeout: float) -> None:
         if not postgres:
             return
         if guard is not None:
+            if record.info.get("api") and time.monotonic() - record.info.get("returned", 0.0) < PING_AFTER:
+                return  # set for a request moments ago: the ping would cost a round trip and earn little
             record.info["api"] = True
             statement = f"SET statement_timeout = {timeout_ms}"
         elif record.info.pop("api", False):
@@ -130,6 +142,7 @@ def guard_checkouts(engine: Engine, request_timeout: float) -> None:
             raise DisconnectionError(f"the connection failed its ping: {error}") from error
 
     def checkin(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["returned"] = time.monotonic()
         if _release(dbapi_connection, record) and not postgres and dbapi_connection is not None:
             dbapi_connection.set_progress_handler(None, 0)
 

@@ -93,7 +93,8 @@ class Context:
             query = [(k, v) for k, v in self.request.query_params.multi_items() if k != "cursor"]
             next_url = self.url(path, [*query, ("cursor", listing.next_cursor)])
             self.headers["Link"] = f'<{next_url}>; rel="next"'
-        body: dict[str, Any] = {"items": listing.items, "total": listing.total, "next": next_url}
+        body: dict[str, Any] = {"items": listing.items, "total": listing.total,
+                                "totalRelation": listing.relation, "next": next_url}  # fmt: skip
         if listing.truncated is not None:
             body["truncated"] = listing.truncated
         if listing.facets is not None:

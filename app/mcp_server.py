@@ -216,8 +216,10 @@ class ClaimSearchPage(BaseModel):
     """A page of claims ranked by relevance."""
 
     items: list[ClaimHit]
-    total: int = Field(description="How many claims match, over all pages.")
-    totalRelation: Literal["eq", "gte"] = Field("eq", description="eq: total is exact; gte: a lower bound.")
+    total: int = Field(description="How many claims match, over all pages (at least, with totalRelation gte).")
+    totalRelation: Literal["eq", "gte"] = Field(
+        "eq", description="eq: total is exact; gte: more claims match than one search ranks, total is a floor."
+    )
     nextCursor: str | None = Field(description="Pass as `cursor` (same query and filters) for the next page.")
     truncated: bool | None = Field(None, description="With max_tokens: whether hits were left for nextCursor.")
     facets: dict[str, list[dict[str, Any]]] | None = Field(

@@ -314,12 +314,18 @@ class SearchResults(_Body):
     model_config = _example(
         items=[{"type": "claim", "score": 9.71, "snippet": "A compost pile heats up when <mark>carbon</mark>…",
                 "claimId": f"article:{EXAMPLE_SLUG}:claim-001", "confidence": "high", "state": "verified"}],
-        total=7, next=None, facets={"confidence": [{"confidence": "high", "count": 3}],
+        total=7, totalRelation="eq", next=None, facets={"confidence": [{"confidence": "high", "count": 3}],
                                     "state": [{"state": "verified", "count": 6}], "topic": [], "series": []},
     )  # fmt: skip
 
     items: list[dict[str, Any]]
-    total: int = Field(description="How many documents match, over all pages.")
+    total: int = Field(description="How many documents match, over all pages (at least, with totalRelation gte).")
+    totalRelation: Literal["eq", "gte"] = Field(
+        description="eq: total is exact; gte: more documents match than one search ranks (its window, at most "
+        "10,000 of each kind), and total is a floor."
+    )
     next: str | None
-    facets: dict[str, list[dict[str, Any]]] | None = Field(description="Counts of the matching claims.")
+    facets: dict[str, list[dict[str, Any]]] | None = Field(
+        description="First page: the best (at most 1,000) claim hits counted by confidence, state, topic and series."
+    )
     truncated: bool | None = Field(None, description="With max_tokens: whether hits were left for the next page.")

@@ -157,8 +157,8 @@ class Scope:
 
 class Listing:
     """One page of a list: the items, how many match in all (``relation``: ``eq`` if exactly ``total``,
-    ``gte`` if at least; app.queries.plan), the cursor of the next page (or None), and whether a token budget
-    left items out (None when no budget was asked for)."""
+    ``gte`` if at least; app.queries.plan and app.queries.search), the cursor of the next page (or None), and
+    whether a token budget left items out (None when no budget was asked for)."""
 
     __slots__ = ("facets", "items", "next_cursor", "relation", "total", "truncated")
 

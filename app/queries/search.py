@@ -2,10 +2,22 @@
 
 Hits are ranked by the database's full-text ranking (app.fulltext: bm25, or ts_rank) with the primary text
 weighted over the secondary (claim text over its evidence and counterevidence; title over summary, dek and
-thesis). The /claims filters narrow claim hits; ``topic``,
-``series`` and ``article`` narrow article and source hits too, and a claim-only filter (confidence, state, …)
-limits the search to claims. Facets count the matching claims by confidence, state, topic and series;
-the first page carries them (later pages have ``facets: null``).
+thesis). Which words select documents, and how many documents a search ranks at most (its *window*), is
+app.fulltext.query's: stop words select nothing, common words only where nothing rarer is asked for.
+
+**The cost is the page's, not the match set's.** Each kind's hits are found by one statement over its window
+(at most ``fulltext.window(dialect)`` documents, read in the index's order), which also yields their count and, for
+claims, the columns the facets count: no statement walks the hits again. ``total`` is the number of hits in the
+windows; where a window was full (more documents match than one search ranks), the body says
+``"totalRelation": "gte"``: at least that many. Facets count the best :data:`FACET_HITS` claim hits (all of them
+when there are fewer), on the first page only (later pages carry none). With ``max_tokens`` the hits
+that fit come first, and the facets are sent only if they fit beside them: a budget is never refused because of
+the facets or the envelope.
+
+The /claims filters narrow claim hits; ``topic``, ``series`` and ``article`` narrow article and source hits too,
+and a claim-only filter (confidence, state, …) limits the search to claims. Where a full window holds fewer
+than :data:`FEW_HITS` hits that pass the filters, the window is taken among the documents that pass them
+instead, so that a narrow filter (one article, one series) finds its own documents however common the words.
 A source hit's own source type is ``sourceType``: ``type`` names the kind of hit.
 
 The order is total and made of what the content says, never of row ids (which change when an article is
@@ -22,19 +34,30 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Integer, and_, func, or_, select, tuple_
-from sqlmodel import Session
+import orjson
+from sqlalchemy import ColumnElement, String, and_, func, literal, or_, select, tuple_
 
 from app import derive, fulltext
-from app.budget import fitting
+from app.budget import estimate, fitting
 from app.problems import ApiProblem, malformed_cursor
 from app.queries import claims as claim_queries
 from app.queries.articles import ITEM_FIELDS as ARTICLE_FIELDS
 from app.queries.articles import summaries
-from app.queries.common import ARTICLE, ARTICLE_COLUMNS, CLAIM, SOURCE, TOPIC, Listing, Scope, article_slug, visible
+from app.queries.common import (
+    ARTICLE,
+    ARTICLE_COLUMNS,
+    CLAIM,
+    SOURCE,
+    TOPIC,
+    Listing,
+    Scope,
+    article_slug,
+    visible,
+)
 from app.queries.paging import decode_cursor, encode_cursor, select_fields
 from app.queries.params import SearchParams
 from app.queries.sources import ITEM_FIELDS as SOURCE_FIELDS
@@ -42,6 +65,10 @@ from app.queries.sources import source_items
 
 #: The kinds of hit, in the order that breaks score ties between kinds.
 KINDS = ("article", "claim", "source")
+#: How many of the best claim hits the facets count.
+FACET_HITS = 500
+#: A full window with fewer hits passing the filters than this is taken among the filters' documents instead.
+FEW_HITS = 500
 CLAIM_ONLY = ("confidence", "min_confidence", "status", "verification", "state", "has_counterevidence", "supports",
               "source")  # fmt: skip
 #: What ``fields=`` may name: the hit's own keys, then those of the claim, article and source rows.
@@ -106,103 +133,200 @@ def _resume(params: SearchParams) -> Key | None:
 
 
 @dataclass
-class _Matches:
-    """The hits of one kind joined to their rows, the conditions they must meet and their stable id columns."""
+class _Ranked:
+    """One kind's best hits after the cursor (at most ``want``), with how many hits its window holds in all."""
 
-    kind: str
-    hits: Any
-    joined: Any
-    where: list[ColumnElement[bool]]
-    ident: list[ColumnElement[str]]
-
-    def after(self, key: Key) -> ColumnElement[bool]:
-        """The hits ranked strictly after ``key``."""
-        score: ColumnElement[float] = self.hits.c.score
-        if self.kind != key.kind:
-            return score < key.score if self.kind < key.kind else score <= key.score
-        mine = self.ident[0] > key.ident[0] if len(self.ident) == 1 else tuple_(*self.ident) > tuple_(*key.ident)
-        return or_(score < key.score, and_(score == key.score, mine))
+    rows: list[Any]
+    total: int
+    full: bool  # the window was full: more documents match than were ranked
 
 
-def _matches(scope: Scope, params: SearchParams, kind: str, match: str) -> _Matches:
-    hits = (
-        fulltext.hits_sql(scope.dialect, kind, public=not scope.preview)
-        .bindparams(match=match)
-        .columns(ref=Integer, score=Float)
-        .subquery(f"{kind}_hits")
-    )
+def _ident(kind: str) -> list[ColumnElement[str]]:
     if kind == "claim":
-        joined = hits.join(CLAIM, CLAIM.c.id == hits.c.ref).join(ARTICLE, ARTICLE.c.id == CLAIM.c.article_id)
-        # The /claims filters, except q: here q is the full-text query, not a substring filter.
-        filters = claim_queries.conditions(scope, params.model_copy(update={"q": None}))
-        return _Matches(kind, hits, joined, [*filters, *_scope_where(scope, params, CLAIM.c.article_id)],
-                        [CLAIM.c.claim_id])  # fmt: skip
+        return [CLAIM.c.claim_id, literal("", String)]
     if kind == "article":
-        joined = hits.join(ARTICLE, ARTICLE.c.id == hits.c.ref)
-        return _Matches(kind, hits, joined, _scope_where(scope, params, ARTICLE.c.id), [ARTICLE.c.slug])
-    joined = hits.join(SOURCE, SOURCE.c.id == hits.c.ref).join(ARTICLE, ARTICLE.c.id == SOURCE.c.article_id)
-    return _Matches(kind, hits, joined, _scope_where(scope, params, SOURCE.c.article_id),
-                    [ARTICLE.c.slug, SOURCE.c.source_id])  # fmt: skip
+        return [ARTICLE.c.slug, literal("", String)]
+    return [ARTICLE.c.slug, SOURCE.c.source_id]
 
 
-def _ranked(session: Session, matches: _Matches, after: Key | None, limit: int) -> list[tuple[Key, int]]:
-    """The first ``limit`` hits of one kind after ``after``, in rank order, with their refs."""
-    score = matches.hits.c.score
-    query = select(matches.hits.c.ref, score, *matches.ident).select_from(matches.joined).where(*matches.where)
+def _joined(kind: str, hits: Any) -> Any:
+    if kind == "claim":
+        return hits.join(CLAIM, CLAIM.c.id == hits.c.ref).join(ARTICLE, ARTICLE.c.id == CLAIM.c.article_id)
+    if kind == "article":
+        return hits.join(ARTICLE, ARTICLE.c.id == hits.c.ref)
+    return hits.join(SOURCE, SOURCE.c.id == hits.c.ref).join(ARTICLE, ARTICLE.c.id == SOURCE.c.article_id)
+
+
+def _filters(scope: Scope, params: SearchParams, kind: str) -> list[ColumnElement[bool]]:
+    """The conditions a hit of ``kind`` must meet: visibility first, then the filters asked for."""
+    if kind == "claim":
+        # The /claims filters, except q: here q is the full-text query, not a substring filter.
+        claim_filters = claim_queries.conditions(scope, params.model_copy(update={"q": None}))
+        return [*claim_filters, *_scope_where(scope, params, CLAIM.c.article_id)[1:]]
+    return _scope_where(scope, params, ARTICLE.c.id if kind == "article" else SOURCE.c.article_id)
+
+
+def _owned_ids(kind: str, where: list[ColumnElement[bool]]) -> Any:
+    """The ids of the documents of ``kind`` that pass ``where``: the window of a search whose filters are few."""
+    if kind == "claim":
+        return select(CLAIM.c.id).select_from(CLAIM.join(ARTICLE, ARTICLE.c.id == CLAIM.c.article_id)).where(*where)
+    if kind == "article":
+        return select(ARTICLE.c.id).where(*where)
+    return select(SOURCE.c.id).select_from(SOURCE.join(ARTICLE, ARTICLE.c.id == SOURCE.c.article_id)).where(*where)
+
+
+def _after(columns: Any, key: Key, kind: str) -> ColumnElement[bool]:
+    """The hits of ``kind`` ranked strictly after ``key`` (``columns``: score, i0, i1)."""
+    score: ColumnElement[float] = columns.score
+    if kind != key.kind:
+        return score < key.score if kind < key.kind else score <= key.score
+    return or_(score < key.score, and_(score == key.score, tuple_(columns.i0, columns.i1) > tuple_(*key.ident)))
+
+
+def _rank(scope: Scope, params: SearchParams, kind: str, match: str, after: Key | None, want: int) -> _Ranked:
+    """The best ``want`` hits of ``kind`` after ``after``: one statement over the kind's window, which also
+    counts the window's hits. Where filters leave too few hits in a full window, the window is taken among the
+    documents that pass them instead."""
+    where = _filters(scope, params, kind)
+    public = not scope.preview
+    ranked = _ranked(scope, kind, match, after, want, where, fulltext.hits(scope.dialect, kind, public=public))
+    if len(where) > 1 and ranked.full and ranked.total < FEW_HITS:
+        among = _owned_ids(kind, where)
+        ranked = _ranked(scope, kind, match, after, want, where,
+                         fulltext.hits(scope.dialect, kind, public=public, among=among))  # fmt: skip
+    return ranked
+
+
+def _ranked(scope: Scope, kind: str, match: str, after: Key | None, want: int, where: list[ColumnElement[bool]],
+            window: Any) -> _Ranked:  # fmt: skip
+    """One statement: the window's hits that pass ``where`` (each row joined once), their count, the window's
+    size, and the best ``want`` of them after ``after`` (at least one row: the counts, even with no hits left)."""
+    hits = window.cte("hits").prefix_with("MATERIALIZED")
+    facet = [CLAIM.c.article_id, CLAIM.c.confidence, CLAIM.c.state_base, CLAIM.c.stale_from, ARTICLE.c.series_slug]
+    matched = (
+        select(hits.c.ref, hits.c.score, hits.c.key, *(c.label(f"i{n}") for n, c in enumerate(_ident(kind))),
+               *(facet if kind == "claim" else []))
+        .select_from(_joined(kind, hits))
+        .where(*where)
+        .cte("matched")
+        .prefix_with("MATERIALIZED")
+    )  # fmt: skip
+    stats = select(
+        func.count().label("total"), select(func.count()).select_from(hits).scalar_subquery().label("window")
+    ).select_from(matched)
+    best = select(matched)
     if after is not None:
-        query = query.where(matches.after(after))
-    rows = session.execute(query.order_by(score.desc(), *matches.ident).limit(limit)).all()
-    return [(Key(row[1], matches.kind, (row[2], row[3] if len(row) > 3 else "")), row[0]) for row in rows]
+        best = best.where(_after(matched.c, after, kind))
+    order = (matched.c.score.desc(), matched.c.i0, matched.c.i1)
+    page = best.order_by(*order).limit(want).subquery("page")
+    stats_row = stats.subquery("stats")
+    query = (
+        select(stats_row, page)
+        .select_from(stats_row.outerjoin(page, literal(True)))
+        .order_by(page.c.score.desc(), page.c.i0, page.c.i1)
+    )
+    rows = scope.session.execute(query, {"match": match}).mappings().all()
+    found = [row for row in rows if row["ref"] is not None]
+    return _Ranked(found, rows[0]["total"], rows[0]["window"] >= fulltext.window(scope.dialect))
+
+
+def _selecting(scope: Scope, words: list[str], kinds: list[str]) -> str | None:
+    """The match expression of the words that select documents (app.fulltext.query), or None if none can.
+
+    Words that are not common select by themselves (any of them). Where every word is common: the documents
+    holding all of them; where none does, those holding the rarest and at least one other; else the rarest
+    alone. How many documents hold each word, and each of those two expressions, is one statement each."""
+    content = fulltext.content_words(words)
+    if not content:
+        return None
+    dialect = scope.dialect
+    counts = _counts(scope, kinds, [fulltext.match_expression(dialect, [word]) for word in content])
+    present = sorted((count, n, word) for n, (word, count) in enumerate(zip(content, counts, strict=True)) if count)
+    rare = [word for count, _, word in sorted(present, key=lambda found: found[1]) if count <= fulltext.window(dialect)]
+    common = [word for _, _, word in present]
+    if rare or len(common) < 2:
+        return fulltext.match_expression(dialect, rare or common) if common else None
+    narrower = [fulltext.match_expression(dialect, all_of=common),
+                fulltext.match_expression(dialect, common[1:], all_of=common[:1])]  # fmt: skip
+    found = _counts(scope, kinds, narrower)
+    return next((match for match, count in zip(narrower, found, strict=True) if count),
+                fulltext.match_expression(dialect, common[:1]))  # fmt: skip
+
+
+def _counts(scope: Scope, kinds: list[str], matches: list[str]) -> list[int]:
+    """How many documents of ``kinds`` each match expression selects (each counted up to the window + 1)."""
+    probe = fulltext.frequencies(scope.dialect, len(matches), kinds, public=not scope.preview)
+    return list(scope.session.execute(probe, {f"w{n}": match for n, match in enumerate(matches)}).one())
 
 
 def search(scope: Scope, params: SearchParams) -> Listing:
     """One page of hits, best first, each with type, score, snippet and the fields of its /claims, /articles
-    or /sources row; the facets of the matching claims.
+    or /sources row; on the first page, the facets of the best claim hits.
 
-    Each kind's query returns its first ``limit + 1`` hits after the cursor's key (keyset paging: a page starts
-    strictly after the last hit of the one before, whatever was added or removed above it); the merge keeps the
-    best ``limit``. Ties are broken by :class:`Key`, never by row ids."""
+    Each kind's statement returns its first ``limit + 1`` hits after the cursor's key (keyset paging: a page
+    starts strictly after the last hit of the one before, whatever was added or removed above it); the merge
+    keeps the best ``limit``. Ties are broken by :class:`Key`, never by row ids."""
     words = fulltext.terms(params.q)
     if not words:
         raise ApiProblem(422, "Invalid parameter", "q: give at least one word to search for.", parameter="q")
-    match = fulltext.match_expression(scope.dialect, words)
     after = _resume(params)
-    session = scope.session
-    candidates: list[tuple[Key, int]] = []
-    total, facets = 0, None
-    for kind in _kinds(params):
-        matches = _matches(scope, params, kind.removesuffix("s"), match)
-        total += session.execute(select(func.count()).select_from(matches.joined).where(*matches.where)).scalar_one()
-        candidates += _ranked(session, matches, after, params.limit + 1)
-        if kind == "claims" and params.cursor is None:  # facets describe the whole matching set: the first page
-            facets = _facets(scope, select(CLAIM.c.id).select_from(matches.joined).where(*matches.where))
+    kinds = [kind.removesuffix("s") for kind in _kinds(params)]
+    first_page = params.cursor is None
+    match = _selecting(scope, words, kinds)
+    candidates: list[tuple[Key, Any]] = []
+    total, full, facets = 0, False, None
+    for kind in kinds if match is not None else []:
+        facet_page = kind == "claim" and first_page
+        want = max(params.limit + 1, FACET_HITS if facet_page else 0)
+        ranked = _rank(scope, params, kind, match or "", after, want)
+        total, full = total + ranked.total, full or ranked.full
+        candidates += [(Key(row["score"], kind, (row["i0"], row["i1"])), row) for row in ranked.rows]
+        if facet_page:
+            facets = _facets(scope, ranked.rows[:FACET_HITS])
+    if first_page and "claim" in kinds and facets is None:
+        facets = _facets(scope, [])
     candidates.sort(key=lambda hit: hit[0].rank())
     chosen = candidates[: params.limit]
     more = len(candidates) > params.limit
-    items = select_fields(_items(scope, chosen, match, params.include), params.fields, HIT_FIELDS)
+    items = select_fields(_items(scope, chosen, match or "", params.include), params.fields, HIT_FIELDS)
     last = chosen[-1][0] if more else None
+    relation = "gte" if full else "eq"
     truncated = None
     if params.max_tokens is not None:
-        envelope = {"items": [], "total": total, "next": "…", "truncated": True, "facets": facets}
-        kept = fitting(items, envelope, params.max_tokens)
-        truncated = kept < len(items)
-        if truncated:
-            items, last = items[:kept], chosen[kept - 1][0]
+        items, last, truncated, facets = _budgeted(params.max_tokens, items, chosen, last, total, facets)
     next_cursor = encode_cursor(params, last.cursor()) if last is not None else None
-    return Listing(items, total, next_cursor, truncated=truncated, facets=facets)
+    return Listing(items, total, next_cursor, truncated=truncated, facets=facets, relation=relation)
 
 
-def _items(scope: Scope, chosen: list[tuple[Key, int]], match: str, include: list[str]) -> list[dict[str, Any]]:
+Hits = list[tuple["Key", Any]]
+
+
+def _budgeted(budget: int, items: list[dict[str, Any]], chosen: Hits, last: Key | None, total: int,
+              facets: dict[str, Any] | None) -> tuple[list[dict[str, Any]], Key | None, bool, Any]:  # fmt: skip
+    """The best hits that fit ``budget`` with the envelope; the facets only if they fit beside them (hits come
+    first: a budget is never refused for the facets' sake)."""
+    envelope = {"items": [], "total": total, "totalRelation": "gte", "next": "…", "truncated": True}
+    kept = fitting(items, envelope, budget)
+    if facets is not None and estimate(orjson.dumps({**envelope, "items": items[:kept], "facets": facets})) > budget:
+        facets = None
+    if kept < len(items):
+        return items[:kept], chosen[kept - 1][0], True, facets
+    return items, last, False, facets
+
+
+def _items(scope: Scope, chosen: list[tuple[Key, Any]], match: str, include: list[str]) -> list[dict[str, Any]]:
     """The hits as items, in rank order: type, score and snippet first, then the row's own fields."""
     session = scope.session
-    refs = {kind: [ref for key, ref in chosen if key.kind == kind] for kind in KINDS}
+    refs = {kind: [row["ref"] for key, row in chosen if key.kind == kind] for kind in KINDS}
     rows: dict[tuple[str, int], dict[str, Any]] = {}
-    snippets: dict[tuple[str, int], str] = {}
-    for kind, wanted in refs.items():
-        if wanted:
-            sql = fulltext.snippets_sql(scope.dialect, kind, public=not scope.preview)
-            marked = session.execute(sql, {"match": match, "refs": wanted})
-            snippets.update(((kind, ref), snippet) for ref, snippet in marked)
+    if not chosen:
+        return []
+    page = [(key.kind, row["key"]) for key, row in chosen]
+    marked = session.execute(fulltext.snippets(scope.dialect, page, public=not scope.preview), {"match": match})
+    by_key = {(kind or "", key): snippet for kind, key, snippet in marked}
+    # SQLite's keys (rowids) name one document of any kind; PostgreSQL's (refs) one of each kind.
+    snippets = {(key.kind, row["ref"]): by_key[("" if scope.dialect == "sqlite" else key.kind, row["key"])]
+                for key, row in chosen}  # fmt: skip
     if refs["claim"]:
         query = (
             select(*claim_queries.CLAIM_ROW)
@@ -227,37 +351,29 @@ def _items(scope: Scope, chosen: list[tuple[Key, int]], match: str, include: lis
             # The hit's own ``type`` says "source"; the source's type (paper, report, …) moves to sourceType.
             rows[("source", row["id"])] = {"sourceType" if key == "type" else key: value for key, value in item.items()}
     return [
-        {"type": key.kind, "score": round(key.score, 6), "snippet": snippets[(key.kind, ref)], **rows[(key.kind, ref)]}
-        for key, ref in chosen
-    ]
+        {"type": key.kind, "score": round(key.score, 6), "snippet": snippets[(key.kind, row["ref"])],
+         **rows[(key.kind, row["ref"])]}
+        for key, row in chosen
+    ]  # fmt: skip
 
 
-def _facets(scope: Scope, matching: Any) -> dict[str, list[dict[str, Any]]]:
-    """Counts of the matching claims by confidence, computed state, topic and series, largest first."""
-    session, ids = scope.session, matching.subquery()
-    in_set = CLAIM.c.id.in_(select(ids.c.id))
-    confidence = session.execute(select(CLAIM.c.confidence, func.count()).where(in_set).group_by(CLAIM.c.confidence))
-    states: Counter[str] = Counter()
-    grouped = select(CLAIM.c.state_base, CLAIM.c.stale_from, func.count()).where(in_set)
-    for base, stale_from, count in session.execute(grouped.group_by(CLAIM.c.state_base, CLAIM.c.stale_from)):
-        states[derive.ClaimState(base, stale_from).on(scope.today)] += count
-    topics = session.execute(
-        select(TOPIC.c.topic, func.count(func.distinct(CLAIM.c.id)))
-        .select_from(CLAIM.join(TOPIC, TOPIC.c.article_id == CLAIM.c.article_id))
-        .where(in_set).group_by(TOPIC.c.topic)
-    )  # fmt: skip
-    series = session.execute(
-        select(ARTICLE.c.series_slug, func.count())
-        .select_from(CLAIM.join(ARTICLE, and_(ARTICLE.c.id == CLAIM.c.article_id, ARTICLE.c.series_slug.isnot(None))))
-        .where(in_set).group_by(ARTICLE.c.series_slug)
-    )  # fmt: skip
+def _facets(scope: Scope, hits: Sequence[Any]) -> dict[str, list[dict[str, Any]]]:
+    """Counts of the claim ``hits`` (the best :data:`FACET_HITS`, read with them) by confidence, computed state,
+    topic and series, largest first. Only the topics are read again: those of the hits' articles."""
+    states = Counter(derive.ClaimState(hit["state_base"], hit["stale_from"]).on(scope.today) for hit in hits)
+    articles = Counter(hit["article_id"] for hit in hits)
+    topics: Counter[str] = Counter()
+    if articles:  # a topic an article repeats counts its claims once
+        pairs = select(TOPIC.c.article_id, TOPIC.c.topic).where(TOPIC.c.article_id.in_(sorted(articles))).distinct()
+        for article_id, topic in scope.session.execute(pairs).all():
+            topics[topic] += articles[article_id]
 
     def ranked(pairs: Any, key: str) -> list[dict[str, Any]]:
         return [{key: value, "count": count} for value, count in sorted(pairs, key=lambda p: (-p[1], str(p[0])))]
 
     return {
-        "confidence": ranked(confidence, "confidence"),
+        "confidence": ranked(Counter(hit["confidence"] for hit in hits).items(), "confidence"),
         "state": ranked(states.items(), "state"),
-        "topic": ranked(topics, "topic"),
-        "series": ranked(series, "series"),
+        "topic": ranked(topics.items(), "topic"),
+        "series": ranked(Counter(hit["series_slug"] for hit in hits if hit["series_slug"]).items(), "series"),
     }

@@ -13,7 +13,6 @@ from app.queries.common import Listing
 from app.queries.paging import budget_slice
 from app.queries.params import ArticleParams, BriefParams, IncludeParams, NoParams
 from app.responses import ArticleDetail, ArticleList, Brief, ClaimList, ItemList, SourceDetail, SourceList
-from app.routers import paged
 
 router = APIRouter(tags=["articles"])
 
@@ -33,7 +32,7 @@ MARKDOWN_RESPONSE: dict[int | str, dict[str, Any]] = {
 
 @router.get("/articles", response_model=ArticleList, summary="List articles, filtered, sorted and paged")
 def get_articles(ctx: ContextDep, params: Annotated[ArticleParams, Query()]) -> Response:
-    return paged.page(ctx, articles.list_articles(ctx.scope, params), "/articles")
+    return ctx.page(articles.list_articles(ctx.scope, params), "/articles")
 
 
 @router.get("/articles/{slug}", response_model=ArticleDetail, summary="One article: its packet, front matter and "
@@ -53,7 +52,7 @@ def get_article_claims(ctx: ContextDep, slug: Slug, params: Annotated[IncludePar
     items = claims.article_claims(ctx.scope, slug, params.include)
     envelope = {"items": [], "total": len(items), "next": "…", "truncated": True}
     kept, truncated, cursor = budget_slice(params, items, envelope)
-    return paged.page(ctx, Listing(kept, len(items), cursor, truncated=truncated), f"/articles/{slug}/claims")
+    return ctx.page(Listing(kept, len(items), cursor, truncated=truncated), f"/articles/{slug}/claims")
 
 
 @router.get("/articles/{slug}/sources", response_model=SourceList, summary="The article's sources, in order")

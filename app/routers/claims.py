@@ -11,14 +11,13 @@ from app.http import ContextDep
 from app.queries import claims
 from app.queries.params import ClaimParams, NoParams
 from app.responses import ClaimDetail, ClaimList
-from app.routers import paged
 
 router = APIRouter(tags=["claims"])
 
 
 @router.get("/claims", response_model=ClaimList, summary="List claims in feed order, filtered and paged")
 def get_claims(ctx: ContextDep, params: Annotated[ClaimParams, Query()]) -> Response:
-    return paged.page(ctx, claims.list_claims(ctx.scope, params), "/claims")
+    return ctx.page(claims.list_claims(ctx.scope, params), "/claims")
 
 
 @router.get("/claims/{claim_id}", response_model=ClaimDetail,

@@ -11,11 +11,10 @@ from app.http import ContextDep
 from app.queries import sources
 from app.queries.params import SourceParams
 from app.responses import SourceList
-from app.routers import paged
 
 router = APIRouter(tags=["sources"])
 
 
 @router.get("/sources", response_model=SourceList, summary="List sources (per article), filtered and paged")
 def get_sources(ctx: ContextDep, params: Annotated[SourceParams, Query()]) -> Response:
-    return paged.page(ctx, sources.list_sources(ctx.scope, params), "/sources")
+    return ctx.page(sources.list_sources(ctx.scope, params), "/sources")

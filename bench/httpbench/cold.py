@@ -30,7 +30,7 @@ COLD: dict[str, tuple[str, str, float]] = {
     "search-common": ("search", "/search?q=W, W among the commonest words", 100),
     "search-question": ("search", "/search?q=a generated 5-word question", 100),
     "search-rare": ("search", "/search?q=W, W a word seen once in the real corpus", 100),
-    "search-budget": ("search", "/search?q=W&type=claims&max_tokens=800, W a common word", 100),
+    "search-budget": ("search", "/search?q=W&type=claims&max_tokens=800, W among the claims' commonest words", 100),
     "articles-filter": ("lists", "/articles with a random filter combination", 30),
     "claims-filter": ("lists", "/claims with a random filter combination", 30),
     "sources-filter": ("lists", "/sources with a random filter combination", 30),
@@ -113,11 +113,13 @@ def search_requests(plan: ColdPlan, sample: Sample, chosen: set[str], count: int
     texts += [f"{a.get('title', '')} {a.get('summary', '')}" for a in sample.articles]
     counts = vocabulary.word_counts(texts)
     common = vocabulary.commonest(counts, count)
+    # A claims-only search needs words the claims hold (a word of titles and summaries alone finds no claim).
+    in_claims = vocabulary.commonest(vocabulary.word_counts(texts[: len(sample.claims)]), count)
     terms = {
         "search-common": [{"q": word} for word in common],
         "search-question": [{"q": q} for q in vocabulary.questions(counts, count, rng)],
         "search-rare": [{"q": word} for word in vocabulary.rare(counts, count, rng)],
-        "search-budget": [{"q": word, "type": "claims", "max_tokens": "800"} for word in common],
+        "search-budget": [{"q": word, "type": "claims", "max_tokens": "800"} for word in in_claims],
     }
     for name, queries in terms.items():
         if name in chosen:
