@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, LargeBinary, Table, delete, func, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from app import derive, fulltext, models
+from app import aggregates, derive, fulltext, models
 from app.agent.collation import locale_bytes
 from app.content.errors import ContentError, InvalidContent
 from app.content.reader import InputArticle, ParsedArticle, discover, parse
@@ -306,6 +306,7 @@ class _Writer:
         if not self.changed or self.conn is None:
             return False
         self._flush()
+        aggregates.refresh(self.conn)  # /topics and /series as rows, from the corpus just written
         if self.progress:
             self.progress("commit", self.written, self.written)
         # Fresh statistics, so the query planner knows which filters are selective (is_public is not; a series

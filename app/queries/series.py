@@ -14,9 +14,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app import shapes
+from app.aggregates import SERIES_HEAD, SORT_DATE, in_series_order
 from app.problems import ApiProblem
 from app.queries.common import ARTICLE, SERIES_COLUMNS, Scope, visible
 
@@ -30,9 +31,6 @@ ARCS: dict[str, str] = {
     "synthesis": "Synthesis and Action",
 }
 ARC_PART: dict[str, int] = {arc: part for part, arc in enumerate(ARCS, start=1)}
-
-#: The front-matter date; packet-layout articles have none and fall back to publishedAt.
-SORT_DATE = func.coalesce(ARTICLE.c.date, ARTICLE.c.published_at)
 
 _MEMBER_COLUMNS = (
     ARTICLE.c.slug,
@@ -48,23 +46,10 @@ _MEMBER_COLUMNS = (
 UrlFor = Callable[[str], str]
 
 
-def _in_series_order(rows: Sequence[Any]) -> list[Any]:
-    """Members by (order ascending, date descending, slug ascending), independent of the database's collation."""
-    out = sorted(rows, key=lambda row: row["slug"])
-    out.sort(key=lambda row: row["sort_date"], reverse=True)
-    out.sort(key=lambda row: row["series_order"])
-    return out
-
-
-def _members(scope: Scope, slug: str | None = None) -> dict[str, list[Any]]:
-    """{series slug: visible members in series order}, for one series or all of them."""
-    query = select(*_MEMBER_COLUMNS).where(visible(scope.preview), ARTICLE.c.series_slug.isnot(None))
-    if slug is not None:
-        query = query.where(ARTICLE.c.series_slug == slug)
-    groups: dict[str, list[Any]] = {}
-    for row in scope.session.execute(query).mappings():
-        groups.setdefault(row["series_slug"], []).append(row)
-    return {key: _in_series_order(rows) for key, rows in groups.items()}
+def _members(scope: Scope, slug: str) -> list[Any]:
+    """One series' visible members in series order."""
+    query = select(*_MEMBER_COLUMNS).where(visible(scope.preview), ARTICLE.c.series_slug == slug)
+    return in_series_order(scope.session.execute(query).mappings().all())
 
 
 def series_path(slug: str) -> str:
@@ -72,29 +57,26 @@ def series_path(slug: str) -> str:
 
 
 def list_series(scope: Scope, url_for: UrlFor) -> list[dict[str, Any]]:
-    """Every series with a visible member, newest member date first, then by slug."""
-    items: list[tuple[str, dict[str, Any]]] = []
-    for slug, members in _members(scope).items():
-        first = members[0]
-        guide = next((m for m in members if m["series_role"] == "guide"), None)
-        item = {
-            "slug": slug,
-            "title": first["series_title"],
-            "season": first["series_season"],
-            "memberCount": len(members),
-            "guide": {"slug": guide["slug"], "title": guide["title"]} if guide is not None else None,
-            "newestUpdate": max(m["updated_at"] for m in members),
-            "url": url_for(series_path(slug)),
+    """Every series with a visible member, newest member date first, then by slug (stored by ingest:
+    app.aggregates)."""
+    query = select(SERIES_HEAD).where(SERIES_HEAD.c.preview == scope.preview).order_by(SERIES_HEAD.c.position)
+    return [
+        {
+            "slug": row["slug"],
+            "title": row["title"],
+            "season": row["season"],
+            "memberCount": row["member_count"],
+            "guide": None if row["guide_slug"] is None else {"slug": row["guide_slug"], "title": row["guide_title"]},
+            "newestUpdate": row["newest_update"],
+            "url": url_for(series_path(row["slug"])),
         }
-        items.append((max(m["sort_date"] for m in members), item))
-    items.sort(key=lambda pair: pair[1]["slug"])
-    items.sort(key=lambda pair: pair[0], reverse=True)
-    return [item for _, item in items]
+        for row in scope.session.execute(query).mappings()
+    ]
 
 
 def get_series(scope: Scope, slug: str, url_for: UrlFor) -> dict[str, Any]:
     """One series: its visible members in order with arc titles and parts, and what its ordering breaks."""
-    members = _members(scope, slug).get(slug) if "\x00" not in slug else None
+    members = _members(scope, slug) if "\x00" not in slug else None
     if not members:
         raise ApiProblem(404, "Not Found", f"No series '{slug}'.")
     first = members[0]

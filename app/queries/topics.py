@@ -10,8 +10,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from app.aggregates import TOPIC_COUNT
 from app.problems import ApiProblem
 from app.queries.articles import summaries
 from app.queries.common import ARTICLE, ARTICLE_COLUMNS, TOPIC, Scope, visible
@@ -34,18 +35,10 @@ def dir_order(key: str) -> bytes:
 
 
 def list_topics(scope: Scope, url_for: UrlFor) -> list[dict[str, Any]]:
-    """Every topic of a visible article, by topic (code-point order), with article and claim counts."""
-    pairs = (
-        select(TOPIC.c.topic, TOPIC.c.article_id)
-        .join(ARTICLE, ARTICLE.c.id == TOPIC.c.article_id)
-        .where(visible(scope.preview))
-        .distinct()
-        .subquery()
-    )
-    query = (
-        select(pairs.c.topic, func.count(), func.coalesce(func.sum(ARTICLE.c.claim_count), 0))
-        .join(ARTICLE, ARTICLE.c.id == pairs.c.article_id)
-        .group_by(pairs.c.topic)
+    """Every topic of a visible article, by topic (code-point order), with article and claim counts (stored by
+    ingest: app.aggregates)."""
+    query = select(TOPIC_COUNT.c.topic, TOPIC_COUNT.c.article_count, TOPIC_COUNT.c.claim_count).where(
+        TOPIC_COUNT.c.preview == scope.preview
     )
     rows = sorted(scope.session.execute(query).all(), key=lambda row: row[0])
     return [
