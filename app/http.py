@@ -211,7 +211,7 @@ def api_url(settings: Settings, path: str, params: Sequence[tuple[str, str]] = (
     reference resolves against the URL the client fetched (RFC 3986 §5), so links work behind a proxy that keeps
     the paths; one that mounts the API under a prefix (``/api/``) needs ``GARDEN_PUBLIC_URL`` with that prefix.
     """
-    query = urlencode(list(params))
+    query = urlencode(list(params)) if params else ""
     target = f"{path}?{query}" if query else path
     return f"{settings.public_url or ''}{target}"
 

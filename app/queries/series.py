@@ -12,14 +12,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
-from urllib.parse import quote
 
 from sqlalchemy import select
 
 from app import shapes
 from app.aggregates import SERIES_HEAD, SORT_DATE, in_series_order
 from app.problems import ApiProblem
-from app.queries.common import ARTICLE, SERIES_COLUMNS, Scope, visible
+from app.queries.common import ARTICLE, SERIES_COLUMNS, Scope, path_segment, visible
 
 #: The kicker table of the site's content.ts (§3): arc → title; its 1-based position is the part number.
 ARCS: dict[str, str] = {
@@ -53,24 +52,30 @@ def _members(scope: Scope, slug: str) -> list[Any]:
 
 
 def series_path(slug: str) -> str:
-    return f"/series/{quote(slug, safe='')}"
+    return f"/series/{path_segment(slug)}"
 
 
 def list_series(scope: Scope, url_for: UrlFor) -> list[dict[str, Any]]:
     """Every series with a visible member, newest member date first, then by slug (stored by ingest:
     app.aggregates)."""
-    query = select(SERIES_HEAD).where(SERIES_HEAD.c.preview == scope.preview).order_by(SERIES_HEAD.c.position)
+    head = SERIES_HEAD.c
+    query = (
+        select(head.slug, head.title, head.season, head.member_count, head.guide_slug, head.guide_title,
+               head.newest_update)
+        .where(head.preview == scope.preview)
+        .order_by(head.position)
+    )  # fmt: skip
     return [
         {
-            "slug": row["slug"],
-            "title": row["title"],
-            "season": row["season"],
-            "memberCount": row["member_count"],
-            "guide": None if row["guide_slug"] is None else {"slug": row["guide_slug"], "title": row["guide_title"]},
-            "newestUpdate": row["newest_update"],
-            "url": url_for(series_path(row["slug"])),
+            "slug": slug,
+            "title": title,
+            "season": season,
+            "memberCount": members,
+            "guide": None if guide_slug is None else {"slug": guide_slug, "title": guide_title},
+            "newestUpdate": newest,
+            "url": url_for(series_path(slug)),
         }
-        for row in scope.session.execute(query).mappings()
+        for slug, title, season, members, guide_slug, guide_title, newest in scope.session.execute(query)
     ]
 
 
@@ -103,7 +108,7 @@ def _member(row: Any, site: str, url_for: UrlFor) -> dict[str, Any]:
         "summary": row["summary"],
         "articleUrl": shapes.article_url(site, row["canonical_path"]),
         **shapes.packet_paths(row["slug"]),
-        "apiUrl": url_for(f"/articles/{quote(row['slug'], safe='')}"),
+        "apiUrl": url_for(f"/articles/{path_segment(row['slug'])}"),
     }
 
 

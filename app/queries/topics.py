@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
 
 from sqlalchemy import select
 
 from app.aggregates import TOPIC_COUNT
 from app.problems import ApiProblem
 from app.queries.articles import summaries
-from app.queries.common import ARTICLE, ARTICLE_COLUMNS, TOPIC, Scope, visible
+from app.queries.common import ARTICLE, ARTICLE_COLUMNS, TOPIC, Scope, path_segment, visible
 
 #: Builds an absolute URL on the serving API from a path (``Context.url`` in the REST API).
 UrlFor = Callable[[str], str]
@@ -26,7 +25,7 @@ def label(topic: str) -> str:
 
 
 def topic_path(topic: str) -> str:
-    return f"/topics/{quote(topic, safe='')}"
+    return f"/topics/{path_segment(topic)}"
 
 
 def dir_order(key: str) -> bytes:
