@@ -29,6 +29,7 @@ ARTICLE = table(models.Article)
 TOPIC = table(models.ArticleTopic)
 TOPIC_COUNT = table(models.TopicCount)
 SERIES_HEAD = table(models.SeriesHead)
+TABLES = (TOPIC_COUNT, SERIES_HEAD)  # what refresh writes (app.ingest.vacuum analyses them too)
 
 #: The front-matter date; packet-layout articles have none and fall back to publishedAt.
 SORT_DATE = func.coalesce(ARTICLE.c.date, ARTICLE.c.published_at)

@@ -332,7 +332,8 @@ def vacuum(engine: Engine) -> None:
     """
     if engine.dialect.name != "postgresql":
         return
-    names = ", ".join(f'"{owned.name}"' for owned in _OWNED_TABLES) + f", {fulltext.TABLE}, corpus"
+    tables = [*_OWNED_TABLES, *aggregates.TABLES]
+    names = ", ".join(f'"{owned.name}"' for owned in tables) + f", {fulltext.TABLE}, corpus"
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("SET statement_timeout = 0")  # a timeout in the URL is for the API's queries
         try:
