@@ -1,10 +1,11 @@
 """Aggregates over the whole corpus, computed when it is written and read as rows: /topics and /series.
 
 Computed per request, ``/topics`` read every article_topic row and its article twice (0.8-1.2 s at 50,000
-articles, for 126 rows), and ``/series`` every series member (0.8 s). Both depend only on the stored articles, so ingest computes
-them in its transaction, after its last write (``refresh``; migration 0010 does the same for a database upgraded
-in place), for both kinds of caller: ``preview`` rows over every article, the others over the published (P)
-ones, app.queries.common.visible's rule. Readers see the aggregates of the very corpus their snapshot holds.
+articles, for 126 rows), and ``/series`` every series member (0.8 s). Both depend only on the stored articles,
+so ingest computes them in its transaction, after its last write (``refresh``; migration 0010 does the same for
+a database upgraded in place), for both kinds of caller: ``preview`` rows over every article, the others over
+the published (P) ones, app.queries.common.visible's rule. Readers see the aggregates of the very corpus their
+snapshot holds.
 
 ``refresh`` recomputes everything, whatever the ingest changed: one grouped query over article_topic and one
 read of the series members in series order, 0.45 s at 50,000 articles on SQLite and PostgreSQL (an incremental
