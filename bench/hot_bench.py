@@ -18,7 +18,8 @@ time on one keep-alive connection, with ``Accept-Encoding: gzip`` as a typical c
   (``If-None-Match`` with the ETag just received);
 * ``feed``: a fresh server with a store of its own; once the background build has stored the files, the
   first download of ``/agents/feeds/claims.jsonl`` (identity coding): MB/s, and the worker's VmRSS before and
-  after and its VmHWM.
+  after and its VmHWM; ``cold_feed`` (not in the default set): the same download as soon as the server answers,
+  the store still empty (the request builds the file, or waits for the background build).
 
 Prints a Markdown table of p50/p95/p99/max in milliseconds (client side, whole response read). Linux only.
 """
@@ -43,7 +44,7 @@ from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-ALL = ("topics", "series", "topic_item", "series_item", "article", "claim", "conditional", "feed")
+ALL = ("topics", "series", "topic_item", "series_item", "article", "claim", "conditional", "feed")  # and cold_feed
 
 
 def _free_port() -> int:
@@ -141,14 +142,16 @@ def _memory(pid: int, field: str) -> float:
     raise KeyError(field)
 
 
-def feed(code: Path, database: str) -> str:
-    """The first download of the claims feed from a fresh worker whose store holds it (built in the background)."""
+def feed(code: Path, database: str, *, cold: bool = False) -> str:
+    """The first download of the claims feed from a fresh worker whose store holds it (built in the background),
+    or, ``cold``, at once: the store is empty, and the request builds the file (or waits for the background
+    build) before the first byte."""
     with tempfile.TemporaryDirectory() as store:
         log = Path(store) / "serve.log"
         os.chmod(store, 0o700)
         with serving(code, database, {"GARDEN_CACHE_DIR": str(Path(store) / "files")}, log) as (base, pid):
             deadline = time.monotonic() + 1800
-            while "Agent files stored ahead of requests" not in log.read_text():
+            while not cold and "Agent files stored ahead of requests" not in log.read_text():
                 if time.monotonic() > deadline or "Storing the agent files ahead of requests failed" in log.read_text():
                     raise SystemExit(f"the background build did not finish:\n{log.read_text()[-3000:]}")
                 time.sleep(1)
@@ -196,6 +199,8 @@ def main() -> None:
         print("\n".join(lines))
     if "feed" in only:
         print("\n" + feed(args.code, args.database))
+    if "cold_feed" in only:
+        print("\ncold store: " + feed(args.code, args.database, cold=True))
 
 
 def _measure(client: httpx.Client, only: set[str], repeat: int, slugs: list[str], ids: list[str]) -> list[str]:
