@@ -8,7 +8,8 @@ strong ETag, ``304 Not Modified``, ``Cache-Control``, ``Last-Modified`` and gzip
 **The ETag names what determines the bytes, not the bytes** (``Context.etag``): the corpus version and its
 ``ingested_at``, this package's code (``code_fingerprint``), the path and query string, the content coding the
 request takes, the date, the site URL and GARDEN_PUBLIC_URL, and the caller's visibility. Each path has one media
-type, so the path names it. The same URL under the same corpus, code, date and settings always gives the same
+type, so the path names it. Not the database's URL: replicas serving copies of one database (docs/deploy.md) give
+one tag. The same URL under the same corpus, code, date and settings always gives the same
 representation, so the tag is still a strong validator, and it is known before the route runs: ``revalidate``
 (a dependency of every route that answers through Context) answers a matching ``If-None-Match`` with a 304 right
 after the corpus version is read, the request's one database read, without running the route or building the
@@ -111,7 +112,7 @@ class Context:
             "preview" if self.preview else "public",
         )
         digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=12).hexdigest()
-        return f'"{digest}-gz"' if self.gzip_ok else f'"{digest}"'  # fmt: skip
+        return f'"{digest}-gz"' if self.gzip_ok else f'"{digest}"'
 
     @property
     def today(self) -> dt.date:
