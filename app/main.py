@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -54,10 +55,15 @@ def create_app() -> FastAPI:
         app.state.db_slots = Slots(anyio.Semaphore(settings.pool_size), anyio.Semaphore(settings.heavy_requests))
         await anyio.to_thread.run_sync(watch.current)  # opens the watch (and its connection) before any request
         await anyio.to_thread.run_sync(code_fingerprint)  # part of every ETag: read the sources once, now
+        # What exists now (modules, the app, the engine) lives as long as the worker: out of the collector's sight,
+        # so that a full collection does not walk it in the middle of a request (1-2% of /series answers took
+        # 130 ms instead of 13 at 50,000 articles). Given back at shutdown (a test process starts many apps).
+        gc.freeze()
         try:
             async with late.running(), mcp.lifespan(app):
                 yield
         finally:
+            gc.unfreeze()
             watch.close()
 
     app = FastAPI(
