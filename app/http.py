@@ -23,9 +23,9 @@ body. Decisions:
 * ``-gz`` (a strong validator differs per content coding, RFC 9110 §8.8.3) marks a request that takes gzip,
   also when the body is too small to be compressed: the same bytes then carry two tags, which is allowed; two
   bodies never share one.
-* The response cache (app.cache) keeps the tags of the 200s it holds, keyed as the tag is (path, query, gzip),
-  and the stored agent files (app.agent.store, whose generations are named by the same parts) are served with
-  the tag of their URL, so a file built in memory or read from the store carries the same one.
+* The response cache (app.cache) keeps the tags of its 200s, keyed as the tag is (path, query, gzip); a stored
+  agent file (app.agent.store, generations named by the same parts) carries its URL's tag, as one built in
+  memory does.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ from app.budget import estimate
 from app.db import get_engine
 from app.deadline import current_guard
 from app.models import table
-from app.negotiation import accepts_gzip, not_modified
+from app.negotiation import NotModified, accepts_gzip, not_modified
 from app.problems import ApiProblem
 from app.queries.common import Listing, Scope
 from app.settings import Settings, get_settings
@@ -231,20 +231,6 @@ def code_fingerprint() -> str:
     for path in sorted(Path(app.__file__).parent.rglob("*.py")):
         hasher.update(path.read_bytes())
     return hasher.hexdigest()
-
-
-class NotModified(Exception):
-    """A 304 decided before the route ran (``revalidate``); ``headers`` are the 200's caching headers."""
-
-    def __init__(self, headers: dict[str, str]) -> None:
-        super().__init__("not modified")
-        self.headers = headers
-
-
-async def not_modified_response(_request: Request, exc: Exception) -> Response:
-    """The exception handler for NotModified (app.main installs it)."""
-    assert isinstance(exc, NotModified)
-    return Response(status_code=304, headers=exc.headers)
 
 
 def _not_modified(request: Request, etag: str, last_modified: dt.datetime | None) -> bool:

@@ -15,8 +15,9 @@ from fastapi.middleware.cors import CORSMiddleware
 from app.cache import CorpusWatch, ResponseCache
 from app.db import get_engine
 from app.deadline import DetachedTasks, RequestDeadline
-from app.http import HeadAsGet, NotModified, Slots, code_fingerprint, not_modified_response, reject_nul, revalidate
+from app.http import HeadAsGet, Slots, code_fingerprint, reject_nul, revalidate
 from app.mcp_server import McpHttp
+from app.negotiation import NotModified, not_modified_response
 from app.problems import PROBLEM_RESPONSES, install_problem_handlers
 from app.routers import agents, articles, claims, health, search, series, sources, topics
 from app.settings import get_settings
