@@ -4,6 +4,28 @@
 version (SQLite and PostgreSQL both give a transaction one snapshot, so the corpus version and the rows come
 from the same corpus), the caller's visibility, and ``respond()``, which turns bytes into a response with a
 strong ETag, ``304 Not Modified``, ``Cache-Control``, ``Last-Modified`` and gzip.
+
+**The ETag names what determines the bytes, not the bytes** (``Context.etag``): the corpus version and its
+``ingested_at``, this package's code (``code_fingerprint``), the path and query string, the content coding the
+request takes, the date, the site URL and GARDEN_PUBLIC_URL, and the caller's visibility. Each path has one media
+type, so the path names it. Not the database's URL: replicas serving copies of one database (docs/deploy.md) give
+one tag. The same URL under the same corpus, code, date and settings always gives the same
+representation, so the tag is still a strong validator, and it is known before the route runs: ``revalidate``
+(a dependency of every route that answers through Context) answers a matching ``If-None-Match`` with a 304 right
+after the corpus version is read, the request's one database read, without running the route or building the
+body. Decisions:
+
+* Only ``If-None-Match`` is decided before the route, and ``*`` is not: a URL that would be a 404 (or a 4xx for
+  its parameters) must not become a 304 because an ``If-Modified-Since`` is later than the last ingest.
+  ``If-Modified-Since`` and ``*`` are decided by ``respond`` once the route has produced its 200. Every answer
+  that carries the tag is a 200 (errors are problems, without it), so a client holds a tag only from a 200 of
+  the same URL, which that URL would answer again; a tag a client made up misleads only itself.
+* ``-gz`` (a strong validator differs per content coding, RFC 9110 §8.8.3) marks a request that takes gzip,
+  also when the body is too small to be compressed: the same bytes then carry two tags, which is allowed; two
+  bodies never share one.
+* The response cache (app.cache) keeps the tags of its 200s, keyed as the tag is (path, query, gzip); a stored
+  agent file (app.agent.store, generations named by the same parts) carries its URL's tag, as one built in
+  memory does.
 """
 
 from __future__ import annotations
@@ -16,6 +38,8 @@ import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from email.utils import format_datetime
+from functools import cached_property, lru_cache
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -30,12 +54,13 @@ from starlette.concurrency import iterate_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Send
 from starlette.types import Scope as AsgiScope
 
+import app
 from app import models
 from app.budget import estimate
 from app.db import get_engine
 from app.deadline import current_guard
 from app.models import table
-from app.negotiation import accepts_gzip, not_modified
+from app.negotiation import NotModified, accepts_gzip, not_modified
 from app.problems import ApiProblem
 from app.queries.common import Listing, Scope
 from app.settings import Settings, get_settings
@@ -65,6 +90,29 @@ class Context:
     release: Callable[[], Awaitable[None]]
     headers: dict[str, str] = field(default_factory=dict)
     streaming: bool = False
+
+    @cached_property
+    def gzip_ok(self) -> bool:
+        return accepts_gzip(self.request.headers.get("accept-encoding", ""))
+
+    @cached_property
+    def etag(self) -> str:
+        """The strong validator of this request's 200 (see the module's docstring): known before the route runs."""
+        corpus, settings, scope = self.corpus, self.settings, self.request.scope
+        ingested = corpus.ingested_at.isoformat() if corpus.ingested_at is not None else ""
+        parts = (
+            corpus.version,
+            ingested,
+            code_fingerprint(),
+            scope["path"],
+            scope["query_string"].decode("latin-1"),
+            self.today,
+            settings.site_url,
+            settings.public_url or "",
+            "preview" if self.preview else "public",
+        )
+        digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=12).hexdigest()
+        return f'"{digest}-gz"' if self.gzip_ok else f'"{digest}"'
 
     @property
     def today(self) -> dt.date:
@@ -101,22 +149,13 @@ class Context:
             body["facets"] = listing.facets
         return self.json(body)
 
-    def json(self, payload: Any, *, status: int = 200) -> Response:
-        return self.respond(orjson.dumps(payload), JSON, status=status)
+    def json(self, payload: Any) -> Response:
+        return self.respond(orjson.dumps(payload), JSON)
 
     def stream(self, chunks: Iterator[bytes], media_type: str) -> Response:
-        """A streamed 200 read from this request's session, which the stream takes over and closes at its end.
-
-        The ETag cannot hash bytes not yet read, so it names what determines them: the corpus version of the
-        session's snapshot, the path, the site URL and the date.
-        """
-        corpus = self.corpus
-        identity = f"{corpus.version}|{self.request.url.path}|{self.settings.site_url}|{self.today}"
-        etag = '"s' + hashlib.blake2b(identity.encode(), digest_size=12).hexdigest() + '"'
-        use_gzip = accepts_gzip(self.request.headers.get("accept-encoding", ""))
-        if use_gzip:
-            etag = etag[:-1] + '-gz"'
-        headers, unchanged = self.validated(etag)
+        """A streamed 200 read from this request's session, which the stream takes over and closes at its end."""
+        use_gzip = self.gzip_ok
+        headers, unchanged = self.validated()
         if unchanged:
             return Response(status_code=304, headers=headers)
         self.streaming = True  # get_context leaves the session and its slot to the stream
@@ -133,17 +172,17 @@ class Context:
             headers["Content-Encoding"] = "gzip"
         return StreamingResponse(body(), media_type=media_type, headers=headers)
 
-    def validated(self, etag: str) -> tuple[dict[str, str], bool]:
-        """The caching headers of a 200 whose strong validator is ``etag`` (ETag, Last-Modified, Cache-Control,
-        Vary, X-Corpus-Version), and whether the request's If-None-Match or If-Modified-Since makes it a 304."""
-        headers = self._cache_headers(self.corpus)
-        headers["ETag"] = etag
-        return headers, _not_modified(self.request, etag, self.last_modified)
+    def validated(self) -> tuple[dict[str, str], bool]:
+        """The caching headers of this request's 200 (ETag, Last-Modified, Cache-Control, Vary, X-Corpus-Version),
+        and whether the request's If-None-Match or If-Modified-Since makes it a 304."""
+        headers = self.cache_headers()
+        return headers, _not_modified(self.request, self.etag, self.last_modified)
 
-    def _cache_headers(self, corpus: CorpusVersion) -> dict[str, str]:
+    def cache_headers(self) -> dict[str, str]:
         headers = {
             **self.headers,
-            "X-Corpus-Version": str(corpus.version),
+            "ETag": self.etag,
+            "X-Corpus-Version": str(self.corpus.version),
             "Vary": "Accept-Encoding, Authorization",
             "Cache-Control": "private, no-store" if self.preview else f"public, max-age={self.settings.cache_max_age}",
         }
@@ -152,22 +191,18 @@ class Context:
             headers["Last-Modified"] = format_datetime(modified, usegmt=True)
         return headers
 
-    def respond(self, body: bytes, media_type: str, *, status: int = 200) -> Response:
-        """A cacheable response: strong ETag, 304 on a matching If-None-Match, gzip when asked and worth it."""
-        request = self.request
-        etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-        use_gzip = len(body) >= GZIP_MIN_BYTES and accepts_gzip(request.headers.get("accept-encoding", ""))
-        if use_gzip:
-            etag = etag[:-1] + '-gz"'  # a strong validator differs per content coding (RFC 9110 §8.8.3)
-        headers, unchanged = self.validated(etag)
-        if status == 200 and unchanged:
+    def respond(self, body: bytes, media_type: str) -> Response:
+        """A cacheable 200: strong ETag, 304 on a matching If-None-Match or If-Modified-Since, gzip when asked
+        and worth it."""
+        headers, unchanged = self.validated()
+        if unchanged:
             return Response(status_code=304, headers=headers)
         if media_type == JSON:
             headers["X-Token-Estimate"] = str(estimate(body))
-        if use_gzip:
+        if self.gzip_ok and len(body) >= GZIP_MIN_BYTES:
             body = gzip.compress(body, compresslevel=6, mtime=0)
             headers["Content-Encoding"] = "gzip"
-        return Response(body, status_code=status, media_type=media_type, headers=headers)
+        return Response(body, media_type=media_type, headers=headers)
 
 
 def api_url(settings: Settings, path: str, params: Sequence[tuple[str, str]] = ()) -> str:
@@ -178,7 +213,7 @@ def api_url(settings: Settings, path: str, params: Sequence[tuple[str, str]] = (
     reference resolves against the URL the client fetched (RFC 3986 §5), so links work behind a proxy that keeps
     the paths; one that mounts the API under a prefix (``/api/``) needs ``GARDEN_PUBLIC_URL`` with that prefix.
     """
-    query = urlencode(list(params))
+    query = urlencode(list(params)) if params else ""
     target = f"{path}?{query}" if query else path
     return f"{settings.public_url or ''}{target}"
 
@@ -187,6 +222,16 @@ def read_corpus(session: Session) -> CorpusVersion:
     """The corpus version and last ingest; the first read of a session, so it pins the snapshot."""
     row = session.execute(select(table(models.Corpus).c.version, table(models.Corpus).c.ingested_at)).first()
     return CorpusVersion(row.version, row.ingested_at) if row else CorpusVersion(0, None)
+
+
+@lru_cache
+def code_fingerprint() -> str:
+    """A digest of this package's source: a release that builds other bytes never serves an older one's tags
+    or stored files."""
+    hasher = hashlib.blake2b(digest_size=8)
+    for path in sorted(Path(app.__file__).parent.rglob("*.py")):
+        hasher.update(path.read_bytes())
+    return hasher.hexdigest()
 
 
 def _not_modified(request: Request, etag: str, last_modified: dt.datetime | None) -> bool:
@@ -306,6 +351,16 @@ async def get_context(request: Request) -> AsyncIterator[Context]:
 
 
 ContextDep = Annotated[Context, Depends(get_context)]
+
+
+async def revalidate(ctx: ContextDep) -> None:
+    """A route dependency: a request whose If-None-Match names this URL's tag (``Context.etag``) is answered 304
+    here, before the route runs, its one database read being the corpus version. ``*`` and If-Modified-Since
+    are left to ``Context.respond``, after the route: they must not turn a 404 into a 304. No I/O, so it runs on
+    the event loop."""
+    if_none_match = ctx.request.headers.get("if-none-match", "")
+    if if_none_match and if_none_match.strip() != "*" and not_modified(if_none_match, "", ctx.etag, None):
+        raise NotModified(ctx.cache_headers())
 
 
 def holding_nul(pairs: Iterable[tuple[str, Any]]) -> str | None:

@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import Boolean, Connection, Engine, LargeBinary, Table, delete, func, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from app import derive, fulltext, listcounts, models
+from app import aggregates, derive, fulltext, listcounts, models
 from app.agent.collation import locale_bytes
 from app.content.errors import ContentError, InvalidContent
 from app.content.reader import InputArticle, ParsedArticle, discover, parse
@@ -307,6 +307,7 @@ class _Writer:
             return False
         self._flush()
         listcounts.refresh(self.conn)  # the lists' totals and plan estimates, for the corpus as committed
+        aggregates.refresh(self.conn)  # /topics and /series as rows, from the corpus just written
         if self.progress:
             self.progress("commit", self.written, self.written)
         # Fresh statistics, so the query planner knows which filters are selective (is_public is not; a series
@@ -332,7 +333,8 @@ def vacuum(engine: Engine) -> None:
     """
     if engine.dialect.name != "postgresql":
         return
-    names = ", ".join(f'"{owned.name}"' for owned in _OWNED_TABLES) + f", {fulltext.TABLE}, corpus, list_count"
+    tables = [*_OWNED_TABLES, *aggregates.TABLES]
+    names = ", ".join(f'"{owned.name}"' for owned in tables) + f", {fulltext.TABLE}, corpus, list_count"
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("SET statement_timeout = 0")  # a timeout in the URL is for the API's queries
         try:

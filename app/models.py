@@ -348,3 +348,32 @@ class Diagnostic(SQLModel, table=True):
     message: str
     active_from: str | None = None
     origin: str = Field(description="generator (§2.6) or ingest (cross-file checks kept as diagnostics)")
+
+
+class TopicCount(SQLModel, table=True):
+    """/topics as rows (app.aggregates, written by every ingest): each topic's articles and their claims, counted
+    over the articles one kind of caller may read (``preview``: every article; else the published ones)."""
+
+    __tablename__ = "topic_count"
+
+    preview: bool = Field(primary_key=True)
+    topic: str = Field(primary_key=True)
+    article_count: int
+    claim_count: int
+
+
+class SeriesHead(SQLModel, table=True):
+    """/series as rows (app.aggregates, written by every ingest): each series as one kind of caller sees it
+    (``preview``: every member; else the published ones), with its place in the list (``position``)."""
+
+    __tablename__ = "series_head"
+
+    preview: bool = Field(primary_key=True)
+    slug: str = Field(primary_key=True)
+    position: int = Field(description="newest member date first, then slug")
+    title: str | None = None
+    season: str | None = None
+    member_count: int
+    guide_slug: str | None = None
+    guide_title: str | None = None
+    newest_update: str

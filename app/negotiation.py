@@ -6,6 +6,9 @@ import datetime as dt
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 
+from starlette.requests import Request
+from starlette.responses import Response
+
 
 @lru_cache(maxsize=256)
 def accepts_gzip(accept_encoding: str) -> bool:
@@ -51,3 +54,17 @@ def not_modified(if_none_match: str, if_modified_since: str, etag: str, last_mod
         except TypeError:  # a date without a zone
             return False
     return False
+
+
+class NotModified(Exception):
+    """A 304 decided before the route ran (app.http.revalidate); ``headers`` are the 200's caching headers."""
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        super().__init__("not modified")
+        self.headers = headers
+
+
+async def not_modified_response(_request: Request, exc: Exception) -> Response:
+    """The exception handler for NotModified (app.main installs it)."""
+    assert isinstance(exc, NotModified)
+    return Response(status_code=304, headers=exc.headers)

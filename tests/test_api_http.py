@@ -15,6 +15,7 @@ import json
 import re
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from tests.conftest import CONTENT, CORPUS, after_reingest, api_client, ingest_json, need_shared
 
@@ -148,6 +150,81 @@ def test_if_modified_since_equal_to_last_modified_answers_304(corpus: TestClient
         "%a, %d %b %Y %H:%M:%S GMT")})  # fmt: skip
     assert stale.status_code == 200
     assert stale.content == first.content
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """The SQL statements the app's engine runs in the block, apart from SQLite's BEGIN (app.db)."""
+    from app.db import get_engine
+
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement != "BEGIN":
+            seen.append(statement)
+
+    engine = get_engine()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [f"/articles/{PUBLIC}", f"/claims/article:{PUBLIC}:claim-001", "/claims?limit=5", "/topics", "/series",
+     "/search?q=agents", f"/agents/articles/{PUBLIC}.json", "/agents/index.json", "/agents/feeds/claims.jsonl"],
+)  # fmt: skip
+def test_a_304_runs_no_query_beyond_the_corpus_version(corpus_db: str, tmp_path: Path, path: str) -> None:
+    """The ETag is known before the route runs (app.http.revalidate): a matching If-None-Match is answered
+    right after the corpus version is read, without building the body; the 200 runs the route's queries."""
+    env = {"GARDEN_RESPONSE_CACHE_MB": "0", "GARDEN_CACHE_DIR": str(tmp_path / "files")}
+    with api_client(corpus_db, **env) as client:
+        with statements() as full:
+            first = client.get(path, headers=GZIP)
+        assert first.status_code == 200 and len(full) > 1, full
+        for headers in (GZIP, IDENTITY):  # any content coding's tag validates (weak comparison)
+            with statements() as seen:
+                again = client.get(path, headers={**headers, "If-None-Match": first.headers["etag"]})
+            assert again.status_code == 304 and again.content == b""
+            assert len(seen) == 1 and "FROM corpus" in seen[0], seen
+        assert again.headers["etag"] == first.headers["etag"].removesuffix('-gz"') + '"'
+        assert again.headers["x-corpus-version"] == first.headers["x-corpus-version"]
+        assert again.headers["last-modified"] == first.headers["last-modified"]
+
+
+def test_the_etag_changes_with_the_date_and_the_callers_visibility(content_db: str) -> None:
+    """Claim states turn stale with the date, and preview callers see other articles: either gives another tag
+    for the same URL at the same corpus version, and the other's tag is answered 200."""
+    path = "/articles/composting-without-the-guesswork"
+    with api_client(content_db, GARDEN_PREVIEW_TOKEN=TOKEN, GARDEN_TODAY="2026-11-22") as client:
+        today = client.get(path, headers=IDENTITY)
+        preview = client.get(path, headers={**IDENTITY, **BEARER})
+        assert preview.status_code == today.status_code == 200
+        assert preview.headers["etag"] != today.headers["etag"]
+        assert (
+            client.get(path, headers={**IDENTITY, **BEARER, "If-None-Match": today.headers["etag"]}).status_code == 200
+        )
+    with api_client(content_db, GARDEN_PREVIEW_TOKEN=TOKEN, GARDEN_TODAY="2026-11-23") as client:
+        tomorrow = client.get(path, headers=IDENTITY)
+        assert tomorrow.status_code == 200 and tomorrow.headers["etag"] != today.headers["etag"]
+        assert client.get(path, headers={**IDENTITY, "If-None-Match": today.headers["etag"]}).status_code == 200
+
+
+def test_only_a_matching_if_none_match_is_decided_before_the_route(corpus: TestClient) -> None:
+    """``*`` and If-Modified-Since wait for the route: a URL that is a 404 stays a 404 under them; another URL's
+    tag is another URL's."""
+    first = corpus.get(f"/articles/{PUBLIC}", headers=IDENTITY)
+    later = "Fri, 01 Jan 2100 00:00:00 GMT"
+    for headers in ({"If-None-Match": "*"}, {"If-Modified-Since": later}):
+        assert corpus.get("/articles/no-such-article", headers=headers).status_code == 404
+        assert corpus.get("/topics/no-such-topic", headers=headers).status_code == 404
+        assert corpus.get(f"/articles/{PUBLIC}", headers={**IDENTITY, **headers}).status_code == 304
+    elsewhere = corpus.get(f"/articles/{PUBLIC}/claims", headers={**IDENTITY, "If-None-Match": first.headers["etag"]})
+    assert elsewhere.status_code == 200 and elsewhere.headers["etag"] != first.headers["etag"]
+    query = corpus.get(f"/articles/{PUBLIC}?x=1", headers={**IDENTITY, "If-None-Match": first.headers["etag"]})
+    assert query.status_code == 400
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -595,6 +672,7 @@ def test_a_new_ingest_is_served_without_a_restart(tmp_path: Path, db_url: str) -
         before = client.get(f"/articles/{slug}", headers=IDENTITY)
         assert before.status_code == 200 and before.json()["title"] == old
         version = int(before.headers["x-corpus-version"])
+        topics_before = client.get("/topics", headers=IDENTITY)
 
         retitle(tree, slug, old, new)
         code, report = ingest_json(tree, db_url=db_url)
@@ -605,6 +683,9 @@ def test_a_new_ingest_is_served_without_a_restart(tmp_path: Path, db_url: str) -
         assert after.status_code == 200 and after.json()["title"] == new
         assert int(after.headers["x-corpus-version"]) > version
         assert after.headers["etag"] != before.headers["etag"]
+        # The tag names the corpus, not the bytes: /topics reads the same (no topic changed), under a new tag.
+        assert client.get("/topics", headers=IDENTITY).content == topics_before.content
+        assert client.get("/topics", headers=IDENTITY).headers["etag"] != topics_before.headers["etag"]
         # The old validator no longer holds; the list shows the new title too.
         stale = client.get(f"/articles/{slug}", headers={**IDENTITY, "If-None-Match": before.headers["etag"]})
         assert stale.status_code == 200

@@ -11,8 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import shutil
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -512,3 +514,59 @@ def test_warning_rules() -> None:
     assert [w["code"] for w in two] == ["misplaced-guide"] and "g (order 0), h (order 1)" in two[0]["message"]
     assert [w["code"] for w in series_warnings([_m("a", 0)])] == ["missing-guide"]
     assert {arc: part for part, arc in enumerate(ARCS, 1)} == ARC_PART
+
+
+# --------------------------------------------------------------------------------------------------------
+# The stored aggregates follow every ingest (app.aggregates)
+
+
+def _aggregates(client: TestClient) -> dict[str, Any]:
+    """/topics and /series as anonymous and preview callers see them, without the URLs."""
+    out: dict[str, Any] = {}
+    for preview in (False, True):
+        topics_body = _get(client, "/topics", preview=preview)
+        out[f"topics-{preview}"] = {
+            item["topic"]: {"articleCount": item["articleCount"], "claimCount": item["claimCount"]}
+            for item in topics_body["items"]
+        }
+        out[f"series-{preview}"] = [{k: v for k, v in item.items() if k != "url"}
+                                    for item in _get(client, "/series", preview=preview)["items"]]  # fmt: skip
+    return out
+
+
+def _expected_aggregates(articles: list[Article]) -> dict[str, Any]:
+    everything = [Article(**{**a.__dict__, "public": True}) for a in articles]
+    return {
+        "topics-False": _expected_topics(articles),
+        "series-False": _expected_series_list(articles),
+        "topics-True": _expected_topics(everything),
+        "series-True": _expected_series_list(everything),
+    }
+
+
+def test_an_ingest_that_changes_or_removes_one_article_keeps_topics_and_series_right(
+    databases: Databases, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "content"
+    shutil.copytree(CONTENT, root)
+    url = _ingest(root, databases, "aggregates")
+    monkeypatch.setenv("GARDEN_RESPONSE_CACHE_MB", "0")  # answered afresh at once after each ingest, on PostgreSQL too
+    with contextmanager(_client)(url, monkeypatch) as client:
+        assert _aggregates(client) == _expected_aggregates(read_articles(root))
+
+        # The guide of pollinator-corridors goes back to review (hidden from anonymous callers) with a new topic.
+        artifact = root / "articles/2026/pollinator-corridors/artifact.json"
+        data = json.loads(artifact.read_text(encoding="utf-8"))
+        data["status"], data["topics"] = "review", [*data["topics"], "hedgerows"]
+        artifact.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        code, report = ingest_json(root, db_url=url)
+        assert code == 0 and report["changes"]["updated"] == ["pollinator-corridors"], report
+        changed = _aggregates(client)
+        assert changed == _expected_aggregates(read_articles(root))
+        assert "hedgerows" in changed["topics-True"] and "hedgerows" not in changed["topics-False"]
+        assert next(s for s in changed["series-False"] if s["slug"] == "pollinator-corridors")["guide"] is None
+
+        shutil.rmtree(root / "articles/2026/rainwater-harvesting-for-small-gardens")
+        code, report = ingest_json(root, db_url=url, flags=("--prune",))
+        assert code == 0 and report["changes"]["removed"] == ["rainwater-harvesting-for-small-gardens"], report
+        assert _aggregates(client) == _expected_aggregates(read_articles(root))

@@ -78,3 +78,35 @@ def test_a_database_upgraded_in_place_searches_as_a_fresh_ingest_does(db_url: st
     engine.dispose()
     with api_client(db_url) as client:
         assert [client.get(path).json() for path in paths] == before
+
+
+def test_a_database_upgraded_in_place_gets_the_aggregates_a_fresh_ingest_writes(db_url: str) -> None:
+    """Migration 0010 computes /topics and /series from what is stored: down to before it and up again, and
+    both answer exactly as they did after the ingest itself wrote them, for anonymous and preview callers."""
+    from alembic import command
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import text
+
+    from app.db import MIGRATIONS_DIR, make_engine
+    from tests.conftest import CONTENT, api_client, ingest_json
+
+    assert ingest_json(CONTENT, db_url=db_url)[0] == 0
+    paths, bearer = ["/topics", "/series"], {"Authorization": "Bearer t"}
+    with api_client(db_url, GARDEN_PREVIEW_TOKEN="t") as client:
+        before = [client.get(path, headers=headers).content for path in paths for headers in ({}, bearer)]
+    assert all(b'"total":0' not in body for body in before)
+
+    engine = make_engine(db_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, ScriptDirectory.from_config(config).get_revision("0010").down_revision)
+        assert not inspect(connection).has_table("topic_count")
+    upgrade_to_head(engine)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM topic_count")).scalar_one() > 0
+    engine.dispose()
+    with api_client(db_url, GARDEN_PREVIEW_TOKEN="t") as client:
+        assert [client.get(path, headers=headers).content for path in paths for headers in ({}, bearer)] == before

@@ -63,7 +63,6 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
 
@@ -72,11 +71,10 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-import app
 from app.agent import files, reports
 from app.budget import estimate
 from app.db import make_engine
-from app.http import GZIP_MIN_BYTES, JSON, CorpusVersion, read_corpus
+from app.http import GZIP_MIN_BYTES, JSON, CorpusVersion, code_fingerprint, read_corpus
 from app.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -134,7 +132,8 @@ SPECS: dict[str, Spec] = {
 
 @dataclass(frozen=True, slots=True)
 class Meta:
-    """What a stored file's ``.meta`` holds: the ETag digest, sizes, and the token estimate of a JSON file."""
+    """What a stored file's ``.meta`` holds: a digest of its bytes, sizes, and the token estimate of a JSON file.
+    (Served, the file carries its URL's ETag, app.http.Context.etag, not this digest.)"""
 
     etag: str
     size: int
@@ -151,15 +150,6 @@ class Opened:
 
 def _digest(*parts: object) -> str:
     return hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=8).hexdigest()
-
-
-@lru_cache
-def code_fingerprint() -> str:
-    """A digest of this package's source: a release that builds other bytes never serves an older one's."""
-    hasher = hashlib.blake2b(digest_size=8)
-    for path in sorted(Path(app.__file__).parent.rglob("*.py")):
-        hasher.update(path.read_bytes())
-    return hasher.hexdigest()
 
 
 def cache_root(settings: Settings) -> Path:
@@ -261,7 +251,7 @@ class Generation:
 
 def _write(chunks: Iterator[bytes], body_path: Path, gzip_path: Path) -> tuple[str, int, int]:
     """Write the chunks to ``body_path`` and their gzip to ``gzip_path``, fsynced: (digest, size, gzip size)."""
-    hasher = hashlib.blake2b(digest_size=12)  # Context.respond's ETag
+    hasher = hashlib.blake2b(digest_size=12)
     compressor = zlib.compressobj(6, zlib.DEFLATED, 31)
     size = 0
     with body_path.open("wb") as body, gzip_path.open("wb") as packed:

@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
-from urllib.parse import quote
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app import shapes
+from app.aggregates import SERIES_HEAD, SORT_DATE, in_series_order
 from app.problems import ApiProblem
-from app.queries.common import ARTICLE, SERIES_COLUMNS, Scope, visible
+from app.queries.common import ARTICLE, SERIES_COLUMNS, Scope, path_segment, visible
 
 #: The kicker table of the site's content.ts (§3): arc → title; its 1-based position is the part number.
 ARCS: dict[str, str] = {
@@ -30,9 +30,6 @@ ARCS: dict[str, str] = {
     "synthesis": "Synthesis and Action",
 }
 ARC_PART: dict[str, int] = {arc: part for part, arc in enumerate(ARCS, start=1)}
-
-#: The front-matter date; packet-layout articles have none and fall back to publishedAt.
-SORT_DATE = func.coalesce(ARTICLE.c.date, ARTICLE.c.published_at)
 
 _MEMBER_COLUMNS = (
     ARTICLE.c.slug,
@@ -48,53 +45,43 @@ _MEMBER_COLUMNS = (
 UrlFor = Callable[[str], str]
 
 
-def _in_series_order(rows: Sequence[Any]) -> list[Any]:
-    """Members by (order ascending, date descending, slug ascending), independent of the database's collation."""
-    out = sorted(rows, key=lambda row: row["slug"])
-    out.sort(key=lambda row: row["sort_date"], reverse=True)
-    out.sort(key=lambda row: row["series_order"])
-    return out
-
-
-def _members(scope: Scope, slug: str | None = None) -> dict[str, list[Any]]:
-    """{series slug: visible members in series order}, for one series or all of them."""
-    query = select(*_MEMBER_COLUMNS).where(visible(scope.preview), ARTICLE.c.series_slug.isnot(None))
-    if slug is not None:
-        query = query.where(ARTICLE.c.series_slug == slug)
-    groups: dict[str, list[Any]] = {}
-    for row in scope.session.execute(query).mappings():
-        groups.setdefault(row["series_slug"], []).append(row)
-    return {key: _in_series_order(rows) for key, rows in groups.items()}
+def _members(scope: Scope, slug: str) -> list[Any]:
+    """One series' visible members in series order."""
+    query = select(*_MEMBER_COLUMNS).where(visible(scope.preview), ARTICLE.c.series_slug == slug)
+    return in_series_order(scope.session.execute(query).mappings().all())
 
 
 def series_path(slug: str) -> str:
-    return f"/series/{quote(slug, safe='')}"
+    return f"/series/{path_segment(slug)}"
 
 
 def list_series(scope: Scope, url_for: UrlFor) -> list[dict[str, Any]]:
-    """Every series with a visible member, newest member date first, then by slug."""
-    items: list[tuple[str, dict[str, Any]]] = []
-    for slug, members in _members(scope).items():
-        first = members[0]
-        guide = next((m for m in members if m["series_role"] == "guide"), None)
-        item = {
+    """Every series with a visible member, newest member date first, then by slug (stored by ingest:
+    app.aggregates)."""
+    head = SERIES_HEAD.c
+    query = (
+        select(head.slug, head.title, head.season, head.member_count, head.guide_slug, head.guide_title,
+               head.newest_update)
+        .where(head.preview == scope.preview)
+        .order_by(head.position)
+    )  # fmt: skip
+    return [
+        {
             "slug": slug,
-            "title": first["series_title"],
-            "season": first["series_season"],
-            "memberCount": len(members),
-            "guide": {"slug": guide["slug"], "title": guide["title"]} if guide is not None else None,
-            "newestUpdate": max(m["updated_at"] for m in members),
+            "title": title,
+            "season": season,
+            "memberCount": members,
+            "guide": None if guide_slug is None else {"slug": guide_slug, "title": guide_title},
+            "newestUpdate": newest,
             "url": url_for(series_path(slug)),
         }
-        items.append((max(m["sort_date"] for m in members), item))
-    items.sort(key=lambda pair: pair[1]["slug"])
-    items.sort(key=lambda pair: pair[0], reverse=True)
-    return [item for _, item in items]
+        for slug, title, season, members, guide_slug, guide_title, newest in scope.session.execute(query)
+    ]
 
 
 def get_series(scope: Scope, slug: str, url_for: UrlFor) -> dict[str, Any]:
     """One series: its visible members in order with arc titles and parts, and what its ordering breaks."""
-    members = _members(scope, slug).get(slug) if "\x00" not in slug else None
+    members = _members(scope, slug) if "\x00" not in slug else None
     if not members:
         raise ApiProblem(404, "Not Found", f"No series '{slug}'.")
     first = members[0]
@@ -121,7 +108,7 @@ def _member(row: Any, site: str, url_for: UrlFor) -> dict[str, Any]:
         "summary": row["summary"],
         "articleUrl": shapes.article_url(site, row["canonical_path"]),
         **shapes.packet_paths(row["slug"]),
-        "apiUrl": url_for(f"/articles/{quote(row['slug'], safe='')}"),
+        "apiUrl": url_for(f"/articles/{path_segment(row['slug'])}"),
     }
 
 

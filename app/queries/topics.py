@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from app.aggregates import TOPIC_COUNT
 from app.problems import ApiProblem
 from app.queries.articles import summaries
-from app.queries.common import ARTICLE, ARTICLE_COLUMNS, TOPIC, Scope, visible
+from app.queries.common import ARTICLE, ARTICLE_COLUMNS, TOPIC, Scope, path_segment, visible
 
 #: Builds an absolute URL on the serving API from a path (``Context.url`` in the REST API).
 UrlFor = Callable[[str], str]
@@ -25,7 +25,7 @@ def label(topic: str) -> str:
 
 
 def topic_path(topic: str) -> str:
-    return f"/topics/{quote(topic, safe='')}"
+    return f"/topics/{path_segment(topic)}"
 
 
 def dir_order(key: str) -> bytes:
@@ -34,18 +34,10 @@ def dir_order(key: str) -> bytes:
 
 
 def list_topics(scope: Scope, url_for: UrlFor) -> list[dict[str, Any]]:
-    """Every topic of a visible article, by topic (code-point order), with article and claim counts."""
-    pairs = (
-        select(TOPIC.c.topic, TOPIC.c.article_id)
-        .join(ARTICLE, ARTICLE.c.id == TOPIC.c.article_id)
-        .where(visible(scope.preview))
-        .distinct()
-        .subquery()
-    )
-    query = (
-        select(pairs.c.topic, func.count(), func.coalesce(func.sum(ARTICLE.c.claim_count), 0))
-        .join(ARTICLE, ARTICLE.c.id == pairs.c.article_id)
-        .group_by(pairs.c.topic)
+    """Every topic of a visible article, by topic (code-point order), with article and claim counts (stored by
+    ingest: app.aggregates)."""
+    query = select(TOPIC_COUNT.c.topic, TOPIC_COUNT.c.article_count, TOPIC_COUNT.c.claim_count).where(
+        TOPIC_COUNT.c.preview == scope.preview
     )
     rows = sorted(scope.session.execute(query).all(), key=lambda row: row[0])
     return [

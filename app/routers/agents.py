@@ -8,8 +8,9 @@ for both; the verification report, diagnostics.json and garden-queries.json leav
 The files that grow with the corpus are stored once per corpus version and date and streamed from the store
 (app.agent.store); the small ones (manifest, packets, topics, the empty roadmap feed) are built per request.
 
-A stored file is answered with Context.respond's headers (a strong ETag over the identity bytes, ``-gz`` for
-the stored gzip, 304, Cache-Control, X-Corpus-Version, X-Token-Estimate on JSON) and read from disk as it is
+A stored file is answered with Context.respond's headers (the URL's strong ETag, app.http.Context.etag, the same
+whether the bytes come from the store or are built in memory; 304, Cache-Control, X-Corpus-Version,
+X-Token-Estimate on JSON) and read from disk as it is
 sent, after the request's database slot is given back. Files have a Content-Length; the feeds are sent
 chunked, as they were. A request that finds its file not yet stored either builds it from its own session
 (holding the build lock) or, if another holds the lock, gives its slot back and waits for it (a 503 with
@@ -32,7 +33,6 @@ from app.agent import files, store
 from app.db import get_engine
 from app.deadline import current_guard
 from app.http import JSON, MARKDOWN, Context, ContextDep, read_corpus
-from app.negotiation import accepts_gzip
 from app.problems import ApiProblem
 from app.queries.params import NoParams
 from app.responses_agent import (
@@ -91,7 +91,7 @@ def _stored(path: str, summary: str, model: Any) -> None:
 
 async def _serve_stored(ctx: Context, spec: store.Spec) -> Response:
     """The stored file of ``spec`` for the caller's generation, building it first if no one has."""
-    gzip_ok = accepts_gzip(ctx.request.headers.get("accept-encoding", ""))
+    gzip_ok = ctx.gzip_ok
     try:
         generation = store.Generation.of(ctx.settings, ctx.corpus, ctx.today, ctx.preview)
         opened = generation.open(spec, gzip_ok) or await _build_once(ctx, generation, spec, gzip_ok)
@@ -176,8 +176,7 @@ def _not_found(spec: store.Spec) -> ApiProblem:
 def _response(ctx: Context, spec: store.Spec, opened: store.Opened) -> Response:
     """Context.respond's headers for the stored bytes, which are read from disk as they are sent."""
     meta = opened.meta
-    etag = f'"{meta.etag}-gz"' if opened.gzip else f'"{meta.etag}"'
-    headers, unchanged = ctx.validated(etag)
+    headers, unchanged = ctx.validated()
     if unchanged:
         opened.file.close()
         return Response(status_code=304, headers=headers)

@@ -11,7 +11,7 @@ postings of sources, nor a plan that scans the table for a kind), and each docum
 is public (``is_public``, kept by ingest), so that counting an anonymous search's matches joins no article.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-11-30 04:00:00
 """
 
@@ -33,7 +33,7 @@ from app.fulltext import (
 )
 
 revision: str = "0011"
-down_revision: str | None = "0009"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
