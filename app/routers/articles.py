@@ -58,7 +58,7 @@ def get_article_claims(ctx: ContextDep, slug: Slug, params: Annotated[IncludePar
 @router.get("/articles/{slug}/sources", response_model=SourceList, summary="The article's sources, in order")
 def get_article_sources(ctx: ContextDep, slug: Slug, _: Nothing) -> Response:
     items = sources.article_sources(ctx.scope, slug)
-    return ctx.json({"items": items, "total": len(items), "next": None})
+    return ctx.page(Listing(items, len(items), None), f"/articles/{slug}/sources")
 
 
 @router.get("/articles/{slug}/sources/{source_id}", response_model=SourceDetail,
