@@ -126,9 +126,15 @@ def guard_checkouts(engine: Engine, request_timeout: float) -> None:
             if record.info.get("api") and time.monotonic() - record.info.get("returned", 0.0) < PING_AFTER:
                 return  # set for a request moments ago: the ping would cost a round trip and earn little
             record.info["api"] = True
-            statement = f"SET statement_timeout = {timeout_ms}"
+            # No parallel workers: a parallel scan returns rows in no fixed order, and a search's window (the
+            # first documents the index yields, app.fulltext.query) must be the same on every page.
+            statement = (f"SELECT set_config('statement_timeout', '{timeout_ms}', false), "
+                         "set_config('max_parallel_workers_per_gather', '0', false)")  # fmt: skip
         elif record.info.pop("api", False):
-            statement = "SET statement_timeout = DEFAULT"
+            statement = "SELECT " + ", ".join(
+                f"set_config('{name}', (SELECT reset_val FROM pg_settings WHERE name = '{name}'), false)"
+                for name in ("statement_timeout", "max_parallel_workers_per_gather")
+            )  # both back to what RESET gives
         elif not fresh:
             statement = "SELECT 1"
         else:

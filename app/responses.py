@@ -321,11 +321,11 @@ class SearchResults(_Body):
     items: list[dict[str, Any]]
     total: int = Field(description="How many documents match, over all pages (at least, with totalRelation gte).")
     totalRelation: Literal["eq", "gte"] = Field(
-        description="eq: total is exact; gte: more documents match than one search ranks (its window, at most "
-        "10,000 of each kind), and total is a floor."
+        description="eq: total is exact; gte: more documents match than one search ranks (its window of each "
+        "kind: 5,000 on SQLite, 1,000 on PostgreSQL), and total is a floor."
     )
     next: str | None
     facets: dict[str, list[dict[str, Any]]] | None = Field(
-        description="First page: the best (at most 1,000) claim hits counted by confidence, state, topic and series."
+        description="First page: the best (at most 500) claim hits counted by confidence, state, topic and series."
     )
     truncated: bool | None = Field(None, description="With max_tokens: whether hits were left for the next page.")

@@ -139,3 +139,17 @@ def test_a_budgeted_search_returns_the_best_hits_that_fit_and_drops_facets_that_
     assert int(response.headers["x-token-estimate"]) <= budget
     assert body["items"] and body["truncated"] is True and "facets" not in body
     assert _ids(body) == _ids(full)[: len(body["items"])]
+
+
+def test_kinds_searched_together_count_their_own_documents(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fulltext_query, "WINDOWS", dict.fromkeys(fulltext_query.WINDOWS, 30))
+    sources = _search(client, q="soil bees", type="sources", limit=100)
+    both = _search(client, q="soil bees", type="articles,sources", limit=100)
+    assert {hit["sourceId"] for hit in sources["items"]} <= {hit.get("sourceId") for hit in both["items"]}
+
+
+def test_a_query_without_a_word_is_a_422_and_stop_words_alone_an_empty_page(client: TestClient) -> None:
+    for query in ("___", "!!! ?", "_ __"):
+        response = client.get("/search", params={"q": query})
+        assert response.status_code == 422 and response.json()["parameter"] == "q", query
+    assert _search(client, q="the of and")["items"] == []

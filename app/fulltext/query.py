@@ -116,40 +116,42 @@ def ranked_table(dialect: str, public: bool) -> str:
 _PG_WEIGHTS = f"'{{0, 0, {SECONDARY_WEIGHT / PRIMARY_WEIGHT}, 1}}'"
 
 
-def _kinds_span(kinds: Sequence[str]) -> tuple[int, int]:
-    bounds = [kind_bounds(kind) for kind in kinds]
-    return min(low for low, _ in bounds), max(high for _, high in bounds)
+def _kind_count(dialect: str, kind: str, index: int, cap: int, public: bool) -> str:
+    """SQL: how many documents of ``kind`` the match ``:w<index>`` selects, counted up to ``cap``, from the
+    kind's own index (PostgreSQL) or rowid range (SQLite)."""
+    if dialect == "postgresql":
+        visible = " AND is_public" if public else ""
+        inner = (f"SELECT 1 FROM {TABLE} WHERE kind = '{kind}' AND document @@ to_tsquery('{CONFIG}', :w{index})"
+                 f"{visible} LIMIT {cap}")  # fmt: skip
+    else:
+        name = ranked_table(dialect, public)
+        low, high = kind_bounds(kind)
+        inner = f"SELECT 1 FROM {name} WHERE {name} MATCH :w{index} AND rowid BETWEEN {low} AND {high} LIMIT {cap}"
+    return f"SELECT count(*) AS n FROM ({inner}) AS k"
 
 
 def frequencies(dialect: str, count: int, kinds: Sequence[str], *, public: bool) -> Any:
     """One statement: how many documents of ``kinds`` hold each of the words ``:w0 … :w<count-1>`` (in their
-    match form), each counted up to ``window(dialect) + 1``: columns ``f0 …``."""
+    match form), each counted up to ``window(dialect) + 1``: columns ``f0 …``. Each kind is counted apart, and
+    the others only when the first does not already reach the cap (PostgreSQL runs an InitPlan when its value is
+    first needed; SQLite evaluates a CASE branch only when it is taken)."""
     cap = window(dialect) + 1
     parts = []
+    least = "min" if dialect == "sqlite" else "least"
     for index in range(count):
-        if dialect == "postgresql":  # a count per kind, each from its own index (app.fulltext.schema)
-            visible = " AND is_public" if public else ""
-            match = f"to_tsquery('{CONFIG}', :w{index})"
-            counts = [f"(SELECT count(*) FROM (SELECT 1 FROM {TABLE} WHERE kind = '{kind}' AND document @@ {match}"
-                      f"{visible} LIMIT {cap}) AS k)" for kind in kinds]  # fmt: skip
-            # The other kinds are counted only when the first does not already pass the cap (an InitPlan runs
-            # when its value is first needed).
-            rest = " + ".join(["k.n", *counts[1:]])
-            parts.append(f"(SELECT CASE WHEN k.n >= {cap} THEN {cap} ELSE least({rest}, {cap}) END "
-                         f"FROM {counts[0]} AS k(n)) AS f{index}")  # fmt: skip
-        else:
-            name = ranked_table(dialect, public)
-            low, high = _kinds_span(kinds)
-            inner = f"SELECT 1 FROM {name} WHERE {name} MATCH :w{index} AND rowid BETWEEN {low} AND {high} LIMIT {cap}"
-            parts.append(f"(SELECT count(*) FROM ({inner}) AS f{index}) AS f{index}")
+        first, *others = [_kind_count(dialect, kind, index, cap, public) for kind in kinds]
+        rest = " + ".join(["first.n", *(f"({other})" for other in others)])
+        parts.append(f"(SELECT CASE WHEN first.n >= {cap} THEN {cap} ELSE {least}({rest}, {cap}) END "
+                     f"FROM ({first}) AS first) AS f{index}")  # fmt: skip
     return text("SELECT " + ", ".join(parts))
 
 
 def hits(dialect: str, kind: str, *, public: bool, among: Select[Any] | None = None) -> Any:
-    """``ref, score, key`` of at most :func:`window` documents of ``kind`` matching the bound ``match`` (higher scores
-    are better), as a select (the caller names it). ``among``, a select of ids of ``kind`` (claim, article or source
-    ids), restricts the window to those documents: the filters' own documents, where they are few. ``key`` names
-    the document for :func:`snippets` (SQLite's rowid; PostgreSQL's ref, with the kind)."""
+    """``ref, score, key`` of at most :func:`window` documents of ``kind`` matching the bound ``match`` (higher
+    scores are better), as a select (the caller names it). A full window says ``gte``: at least that many match
+    (exactly that many, at most). ``among``, a select of ids of ``kind`` (claim,
+    article or source ids), restricts the window to those documents: the filters' own documents, where they are
+    few. ``key`` names the document for :func:`snippets` (SQLite's rowid; PostgreSQL's ref, with the kind)."""
     match: BindParameter[str] = bindparam("match")
     if dialect == "postgresql":
         fts = table(TABLE, column("ref", Integer), column("kind"), column("document"), column("is_public"))

@@ -73,13 +73,15 @@ class Carried:
     total: Total
     walk: bool
     driver: int  # the index of the filter that drives (or would, after a walk's window); -1: none
+    preview: bool = False  # whose total it is: a cursor handed to a caller who sees other rows is counted anew
 
 
 def encode_cursor(params: BaseModel, key: Sequence[Any], carried: Carried | None = None) -> str:
     """A cursor resuming after ``key``, carrying what the first page decided (lists; /search carries nothing)."""
     data: dict[str, Any] = {"f": _digest(params), "k": list(key)}
     if carried is not None:
-        data["t"] = [carried.total.value, carried.total.relation, int(carried.walk), carried.driver]
+        data["t"] = [carried.total.value, carried.total.relation, int(carried.walk), carried.driver,
+                     int(carried.preview)]  # fmt: skip
     return base64.urlsafe_b64encode(orjson.dumps(data)).rstrip(b"=").decode()
 
 
@@ -118,13 +120,13 @@ def decode_page_cursor(params: BaseModel, arity: int) -> tuple[list[Any] | None,
 def _total(carried: Any) -> Carried | None:
     if carried is None:
         return None
-    if not (isinstance(carried, list) and len(carried) == 4 and carried[1] in ("eq", "gte")):
+    if not (isinstance(carried, list) and len(carried) == 5 and carried[1] in ("eq", "gte")):
         raise malformed_cursor()
-    value, relation, walk, driver = carried
-    numbers = (value, walk, driver)
+    value, relation, walk, driver, preview = carried
+    numbers = (value, walk, driver, preview)
     if not all(isinstance(n, int) and not isinstance(n, bool) and -1 <= n < 2**62 for n in numbers) or value < 0:
         raise malformed_cursor()
-    return Carried(Total(value, relation), bool(walk), driver)
+    return Carried(Total(value, relation), bool(walk), driver, bool(preview))
 
 
 @dataclass

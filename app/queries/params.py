@@ -24,7 +24,7 @@ def _split(value: Any) -> Any:
         if isinstance(item, str) and not item.strip(" ,"):
             raise ValueError("is empty: give a value, or leave the parameter out")
         out += [part.strip() for part in item.split(",") if part.strip()] if isinstance(item, str) else [item]
-    return out
+    return list(dict.fromkeys(out))  # a value given twice is the same filter (and counted once)
 
 
 def Many(kind: Any, description: str) -> Any:

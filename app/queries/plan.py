@@ -249,12 +249,18 @@ def _page(session: Session, query: ListQuery, walk: bool, driver: int, after: Se
 def fetch(session: Session, params: Page, query: ListQuery) -> Rows:
     """One page of ``query`` after the cursor, with its total (see the module docstring)."""
     after, carried = decode_page_cursor(params, len(query.keyset.columns))
-    if carried is not None and carried.driver < len(query.filters):
+    preview = query.public is None
+    if carried is not None and (carried.driver >= len(query.filters) or carried.preview != preview):
+        carried = None  # made for another caller's rows (a preview cursor shared), or forged: decide afresh
+    if carried is not None:
         walk, driver, everything = carried.walk, carried.driver, 0
     else:
         everything = estimate(session, query)
         walk, driver = choose(query.filters, everything, params.limit)
     rows = _page(session, query, walk, driver, after, params.limit + 1)
+    onward = driver  # what later pages use: a walk whose driver is too large to read walks on, as this one did
+    if walk and driver >= 0 and carried is None and query.filters[driver].rows > COUNT_ROWS:
+        onward = -1  # (the estimate that decided it is not carried)
     more = len(rows) > params.limit
     if carried is not None:
         total = carried.total
@@ -265,7 +271,7 @@ def fetch(session: Session, params: Page, query: ListQuery) -> Rows:
         if total.relation == "gte" and total.value < len(rows):  # the page itself saw more
             total = Total(len(rows), "gte")
     keys = [f"_k{index}" for index in range(len(query.keyset.columns))]
-    return Rows(rows[: params.limit], Carried(total, walk, driver), more, params, keys)
+    return Rows(rows[: params.limit], Carried(total, walk, onward, preview), more, params, keys)
 
 
 def _count(session: Session, query: ListQuery, where: list[ColumnElement[bool]], cap: int) -> int:

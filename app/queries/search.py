@@ -267,7 +267,7 @@ def search(scope: Scope, params: SearchParams) -> Listing:
     starts strictly after the last hit of the one before, whatever was added or removed above it); the merge
     keeps the best ``limit``. Ties are broken by :class:`Key`, never by row ids."""
     words = fulltext.terms(params.q)
-    if not words:
+    if not any(character.isalnum() for word in words for character in word):
         raise ApiProblem(422, "Invalid parameter", "q: give at least one word to search for.", parameter="q")
     after = _resume(params)
     kinds = [kind.removesuffix("s") for kind in _kinds(params)]
