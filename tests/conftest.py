@@ -194,6 +194,28 @@ def ingest_json(*paths: Path | str, db_url: str, flags: tuple[str, ...] = ()) ->
 
 
 @contextmanager
+def app_statements() -> Iterator[list[str]]:
+    """The SQL statements the app's engine runs inside the block (apart from the ``BEGIN`` app.db issues on
+    SQLite), for tests that pin how many queries an answer costs."""
+    from sqlalchemy import event
+
+    from app.db import get_engine
+
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement != "BEGIN":
+            seen.append(statement)
+
+    engine = get_engine()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@contextmanager
 def api_client(db_url: str, **env: str) -> Iterator[TestClient]:
     """A TestClient on a fresh app reading ``db_url``; ``env`` sets GARDEN_* settings (e.g. PREVIEW_TOKEN)."""
     from app.db import get_engine

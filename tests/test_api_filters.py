@@ -30,7 +30,7 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from tests.conftest import CORPUS, EXPECTED, api_client, need_shared
+from tests.conftest import CORPUS, EXPECTED, api_client, app_statements, need_shared
 
 ARTICLES_DIR = CORPUS / "content" / "articles"
 FEEDS = EXPECTED / "agents" / "feeds"
@@ -778,20 +778,8 @@ def test_every_plan_reads_the_same_rows(client: TestClient, o: Oracle, forced: s
 
 
 def _statements(client: TestClient, url: str) -> tuple[dict[str, Any], list[str]]:
-    from sqlalchemy import event
-
-    from app.db import get_engine
-
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(statement)
-
-    event.listen(get_engine(), "before_cursor_execute", record)
-    try:
+    with app_statements() as seen:
         response = client.get(url)
-    finally:
-        event.remove(get_engine(), "before_cursor_execute", record)
     assert response.status_code == 200, response.text
     return response.json(), seen
 

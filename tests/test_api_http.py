@@ -15,7 +15,6 @@ import json
 import re
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -24,9 +23,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
 
-from tests.conftest import CONTENT, CORPUS, after_reingest, api_client, ingest_json, need_shared
+from tests.conftest import CONTENT, CORPUS, after_reingest, api_client, app_statements, ingest_json, need_shared
 
 TOKEN = "preview-7d1c9e2a-http-tests"  # distinctive, so a leak anywhere is found by a substring search
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
@@ -152,25 +150,6 @@ def test_if_modified_since_equal_to_last_modified_answers_304(corpus: TestClient
     assert stale.content == first.content
 
 
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    """The SQL statements the app's engine runs in the block, apart from SQLite's BEGIN (app.db)."""
-    from app.db import get_engine
-
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement != "BEGIN":
-            seen.append(statement)
-
-    engine = get_engine()
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 @pytest.mark.parametrize(
     "path",
     [f"/articles/{PUBLIC}", f"/claims/article:{PUBLIC}:claim-001", "/claims?limit=5", "/topics", "/series",
@@ -181,11 +160,11 @@ def test_a_304_runs_no_query_beyond_the_corpus_version(corpus_db: str, tmp_path:
     right after the corpus version is read, without building the body; the 200 runs the route's queries."""
     env = {"GARDEN_RESPONSE_CACHE_MB": "0", "GARDEN_CACHE_DIR": str(tmp_path / "files")}
     with api_client(corpus_db, **env) as client:
-        with statements() as full:
+        with app_statements() as full:
             first = client.get(path, headers=GZIP)
         assert first.status_code == 200 and len(full) > 1, full
         for headers in (GZIP, IDENTITY):  # any content coding's tag validates (weak comparison)
-            with statements() as seen:
+            with app_statements() as seen:
                 again = client.get(path, headers={**headers, "If-None-Match": first.headers["etag"]})
             assert again.status_code == 304 and again.content == b""
             assert len(seen) == 1 and "FROM corpus" in seen[0], seen

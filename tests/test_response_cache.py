@@ -3,43 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 from starlette.types import Message, Receive, Scope, Send
 
 from app.cache import ResponseCache
-from app.db import get_engine
-from tests.conftest import api_client
+from tests.conftest import api_client, app_statements
 
 TOKEN = "cache-preview-token"
 IDENTITY = {"Accept-Encoding": "identity"}
-
-
-@contextmanager
-def counting_statements() -> Iterator[list[str]]:
-    """The SQL statements the app's engine runs inside the block."""
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    engine = get_engine()
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def test_a_repeated_public_get_is_answered_without_touching_the_database(content_db: str) -> None:
     with api_client(content_db) as client:
         first = client.get("/articles?limit=3", headers=IDENTITY)
         assert first.status_code == 200
-        with counting_statements() as statements:
+        with app_statements() as statements:
             again = client.get("/articles?limit=3", headers=IDENTITY)
             not_modified = client.get("/articles?limit=3", headers={**IDENTITY, "If-None-Match": first.headers["etag"]})
             head = client.head("/articles?limit=3", headers=IDENTITY)
@@ -70,7 +49,7 @@ def test_a_forged_host_never_reaches_another_client_through_the_cache(content_db
     a forged Host neither poisons the entry others are served nor makes a copy of its own."""
     with api_client(content_db) as client:
         forged = client.get("/articles?limit=2", headers={**IDENTITY, "Host": "attacker.example"})
-        with counting_statements() as statements:
+        with app_statements() as statements:
             honest = client.get("/articles?limit=2", headers=IDENTITY)
     assert statements == []  # the same entry
     assert honest.content == forged.content and b"attacker" not in honest.content
@@ -84,7 +63,7 @@ def test_preview_requests_are_never_served_from_or_stored_in_the_cache(content_d
         assert preview.json()["total"] > public  # content/ holds a draft
         assert preview.headers["cache-control"] == "private, no-store"
         assert client.get("/articles?limit=100").json()["total"] == public
-        with counting_statements() as statements:
+        with app_statements() as statements:
             client.get("/articles?limit=100", headers={"Authorization": f"Bearer {TOKEN}"})
         assert statements  # answered by the routes, not from memory
 
@@ -100,7 +79,7 @@ def test_cors_headers_are_added_once_to_a_cached_answer(content_db: str) -> None
 def test_errors_are_not_kept(content_db: str) -> None:
     with api_client(content_db) as client:
         client.get("/articles/no-such-article")
-        with counting_statements() as statements:
+        with app_statements() as statements:
             missing = client.get("/articles/no-such-article")
         assert missing.status_code == 404 and statements
 
@@ -108,7 +87,7 @@ def test_errors_are_not_kept(content_db: str) -> None:
 def test_zero_megabytes_turns_the_cache_off(content_db: str) -> None:
     with api_client(content_db, GARDEN_RESPONSE_CACHE_MB="0") as client:
         client.get("/topics")
-        with counting_statements() as statements:
+        with app_statements() as statements:
             assert client.get("/topics").status_code == 200
         assert statements
 

@@ -8,37 +8,17 @@ The sample content/ is small, so the tests that need common words shrink the ran
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import orjson
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
 
 from app.budget import estimate
 from app.fulltext import query as fulltext_query
-from tests.conftest import api_client
+from tests.conftest import api_client, app_statements
 
 SMALL_WINDOW = 4
-
-
-@contextmanager
-def _statements() -> Iterator[list[str]]:
-    """The SQL statements the app runs inside the block."""
-    from app.db import get_engine
-
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    engine = get_engine()
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def _ranking(statements: list[str]) -> list[str]:
@@ -63,14 +43,14 @@ def _ids(body: dict[str, Any]) -> list[str]:
 
 
 def test_one_ranking_statement_per_kind_and_a_bounded_count_in_all(client: TestClient) -> None:
-    with _statements() as seen:
+    with app_statements() as seen:
         first = _search(client, q="compost soil water", limit=40)
     assert {hit["type"] for hit in first["items"]} >= {"claim", "article"}
     assert len(_ranking(seen)) == 3, "each kind's hits are found by one statement, never walked again"
     assert len(seen) <= 15, seen
     assert first["facets"] is not None and first["totalRelation"] == "eq"
 
-    with _statements() as seen:
+    with app_statements() as seen:
         second = client.get(first["next"]).json()
     assert len(_ranking(seen)) == 3 and len(seen) <= 14, seen
     assert "facets" not in second and second["total"] == first["total"]
@@ -78,7 +58,7 @@ def test_one_ranking_statement_per_kind_and_a_bounded_count_in_all(client: TestC
 
 def test_stop_words_select_nothing_and_a_word_nothing_holds_answers_at_once(client: TestClient) -> None:
     for query in ("the and of", "xylophonezzz", "the xylophonezzz"):
-        with _statements() as seen:
+        with app_statements() as seen:
             body = _search(client, q=query)
         assert body["items"] == [] and body["total"] == 0 and body["next"] is None, query
         assert _ranking(seen) == [], f"{query}: nothing to rank, so no ranking statement"

@@ -61,11 +61,6 @@ def kind_bounds(kind: str) -> tuple[int, int]:
     return code << _KIND_SHIFT, ((code + 1) << _KIND_SHIFT) - 1
 
 
-def kind_of(rowid: int) -> str:
-    code = rowid >> _KIND_SHIFT
-    return next(kind for kind, value in KIND_CODES.items() if value == code)
-
-
 def _create_fts5(name: str) -> str:
     return (
         f"CREATE VIRTUAL TABLE {name} USING fts5(primary_text, secondary_text, kind UNINDEXED, ref UNINDEXED, "

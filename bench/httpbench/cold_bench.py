@@ -5,7 +5,6 @@ first download on a freshly started garden, and the report (:mod:`httpbench.cold
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import time
 from dataclasses import asdict
@@ -19,8 +18,8 @@ from .cold_report import render
 from .cold_runner import ColdSeries, run_cold
 from .common import OUT, ROOT, BenchError
 from .corpora import Backend, build_databases
-from .load import command_line, raw_args
-from .peers import ensure_datasette, garden_workers, git_state, machine, start_datasette, start_garden, tool_versions
+from .load import raw_args, run_header
+from .peers import ensure_datasette, garden_workers, start_datasette, start_garden, tool_versions
 from .procs import Server, servers, wait_quiet
 from .runner import feed_downloads
 
@@ -164,12 +163,7 @@ def run_cold_mode(args: argparse.Namespace, chosen: set[str], extra_env: dict[st
     plan, series, feeds, with_peer = measure(args, chosen, env, backends, db, notes)
     datasette_path = ensure_datasette(args.datasette) if with_peer else None
     context = {
-        "started": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "elapsed": time.monotonic() - started_at,
-        "git": git_state(),
-        "command": command_line(),
-        "machine": machine(),
-        "versions": tool_versions(datasette_path, None, None, backends),
+        **run_header(started_at, tool_versions(datasette_path, None, None, backends)),
         "notes": [*notes, f"garden env: {' '.join(f'{k}={v}' for k, v in env.items())}", *plan.facts],
         "checks": plan.checks,
         "warnings": plan.warnings,

@@ -238,6 +238,18 @@ def command_line() -> str:
     return " ".join(shlex.quote(part) for part in ["python", "bench/http_bench.py", *sys.argv[1:]])
 
 
+def run_header(started_at: float, versions: list[tuple[str, str]]) -> dict[str, Any]:
+    """What every report opens with: when, how long, which commit, the command, the machine, the versions."""
+    return {
+        "started": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "elapsed": time.monotonic() - started_at,
+        "git": git_state(),
+        "command": command_line(),
+        "machine": machine(),
+        "versions": versions,
+    }
+
+
 def raw_args(args: argparse.Namespace) -> dict[str, Any]:
     """The arguments as the JSON file keeps them (no password, no source path)."""
     return {k: safe_url(v) if k == "postgres_url" else v for k, v in vars(args).items() if k != "source"}
@@ -246,12 +258,7 @@ def raw_args(args: argparse.Namespace) -> dict[str, Any]:
 def write_report(load: Load, plan: Plan, label: str, started_at: float) -> None:
     args = load.args
     context = {
-        "started": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "elapsed": time.monotonic() - started_at,
-        "git": git_state(),
-        "command": command_line(),
-        "machine": machine(),
-        "versions": tool_versions(load.datasette, load.nginx, load.wrk, load.backends),
+        **run_header(started_at, tool_versions(load.datasette, load.nginx, load.wrk, load.backends)),
         "notes": load.notes,
         "checks": plan.checks,
         "warnings": plan.warnings,
