@@ -16,6 +16,7 @@ from app.cache import CorpusWatch, ResponseCache
 from app.db import get_engine
 from app.deadline import DetachedTasks, RequestDeadline
 from app.http import HeadAsGet, Slots, code_fingerprint, reject_nul, revalidate
+from app.lane import Lane
 from app.mcp_server import McpHttp
 from app.negotiation import NotModified, not_modified_response
 from app.problems import PROBLEM_RESPONSES, install_problem_handlers
@@ -39,8 +40,8 @@ def limit_malloc_arenas(arenas: int = 2) -> None:
     mallopt(m_arena_max, arenas)
 
 
-def create_app() -> FastAPI:
-    """The garden-api application."""
+def create_app(*, lane: bool = True) -> FastAPI:
+    """The garden-api application; ``lane=False`` leaves every request to FastAPI (app.lane; the tests compare)."""
     settings = get_settings()
     mcp = McpHttp()  # the MCP server at /mcp; its session manager runs in the app's lifespan
     watch = CorpusWatch(get_engine)
@@ -77,11 +78,16 @@ def create_app() -> FastAPI:
     app.add_exception_handler(NotModified, not_modified_response)
     # Every route answering through Context.respond, stream or the store has its 304 decided before it runs
     # (app.http.revalidate); /healthz and /readyz carry no ETag.
-    for router in (articles.router, claims.router, search.router, sources.router, series.router, topics.router,
-                   agents.router):  # fmt: skip
+    routers = (articles.router, claims.router, search.router, sources.router, series.router, topics.router,
+               agents.router)  # fmt: skip
+    for router in routers:
         app.include_router(router, responses=PROBLEM_RESPONSES, dependencies=[Depends(reject_nul), Depends(revalidate)])
     app.include_router(health.router, responses=PROBLEM_RESPONSES, dependencies=[Depends(reject_nul)])
     app.router.routes.extend(mcp.routes("/mcp"))
+    if lane:  # innermost of the middleware: inside the deadline, the response cache and CORS
+        in_order = [route for router in (*routers, health.router) for route in router.routes]
+        rest = [route for router in routers if router is not agents.router for route in router.routes]
+        app.add_middleware(Lane, fastapi=app, routes=in_order, answering=rest)
     app.add_middleware(RequestDeadline, timeout=settings.request_timeout, tasks=late)  # inside the cache: hits skip it
     app.add_middleware(
         ResponseCache,
