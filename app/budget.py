@@ -12,13 +12,23 @@ from typing import Any
 
 import orjson
 
-_PUNCTUATION = bytes.maketrans(b'{}[],:"', b"       ")
+#: Every byte as ``estimate`` sees it: a separator (JSON punctuation, or ASCII whitespace as ``bytes.split``
+#: takes it) becomes a space, any other byte an ``x``; a word then starts at every ``" x"``.
+_SEPARATORS = frozenset(b'{}[],:" \t\n\r\x0b\x0c')
+_WORD_BYTES = bytes(32 if byte in _SEPARATORS else 120 for byte in range(256))
+
+
+def words(body: bytes) -> int:
+    """How many words ``body`` holds: runs of bytes between separators. Counted without making them (a list of
+    every word cost 60-120 µs per 20 KB body, on every JSON answer)."""
+    marked = body.translate(_WORD_BYTES)
+    return marked.count(b" x") + marked.startswith(b"x")
 
 
 def estimate(body: bytes) -> int:
     """Estimated tokens of a JSON body (or any UTF-8 text)."""
-    words = len(body.translate(_PUNCTUATION).split())
-    return math.ceil(words * 1.35) if words else 0
+    count = words(body)
+    return math.ceil(count * 1.35) if count else 0
 
 
 def fitting(items: Sequence[dict[str, Any]], envelope: dict[str, Any], max_tokens: int) -> int:

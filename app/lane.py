@@ -28,7 +28,7 @@ parameters are path parameters and one query-parameter model (``lane_routes`` ch
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,7 +70,9 @@ def lane_route(route: BaseRoute) -> LaneRoute | None:
     return LaneRoute(route, dependant.dependencies[0].name or "ctx")
 
 
-def lane_routes(routes: Iterable[BaseRoute], answering: Collection[BaseRoute]) -> list[tuple[BaseRoute, LaneRoute | None]]:
+def lane_routes(
+    routes: Iterable[BaseRoute], answering: Collection[BaseRoute]
+) -> list[tuple[BaseRoute, LaneRoute | None]]:
     """Every route in the order the application tries them, each with its lane route if it is one of
     ``answering`` and the lane can answer it."""
     return [(route, lane_route(route) if route in answering else None) for route in routes]
@@ -117,11 +119,11 @@ class Lane:
             preview = preview_access(request, settings)
             slots = request.app.state.db_slots.for_path(request.scope["path"])
             await take_slot(slots, settings)
-        except Exception as exc:  # noqa: BLE001 - answered by the application's handler, as without the lane
+        except Exception as exc:  # answered by the application's handler for it, as without the lane
             return await self._problem(request, exc)
         try:
             return await anyio.to_thread.run_sync(_run, lane, request, values, preview)
-        except Exception as exc:  # noqa: BLE001 - as above
+        except Exception as exc:  # as above
             return await self._problem(request, exc)
         finally:
             slots.release()
@@ -130,7 +132,8 @@ class Lane:
         handler = _handler(self.fastapi.exception_handlers, exc)
         if handler is None:
             raise exc
-        return await handler(request, exc)
+        response: Response = await handler(request, exc)
+        return response
 
 
 def _arguments(route: APIRoute, request: Request, path_params: dict[str, Any]) -> dict[str, Any] | None:
@@ -168,7 +171,7 @@ async def _never_released() -> None:  # lane routes never stream, so nothing han
     raise AssertionError("a lane route streamed")
 
 
-def _handler(handlers: dict[Any, Callable[..., Awaitable[Response]]], exc: Exception) -> Any:
+def _handler(handlers: Mapping[Any, Callable[..., Any]], exc: Exception) -> Any:
     """The application's handler for ``exc``: the nearest class in its MRO that has one, as Starlette picks."""
     for cls in type(exc).__mro__:
         if cls in handlers:

@@ -174,3 +174,19 @@ def test_publisher_diagnostics_reproduced_on_corpus(corpus_dir: Path, expected_d
                 findings.append({**item, "message": f.message})
     expected = json.loads((expected_dir / "agents/diagnostics.json").read_text(encoding="utf-8"))
     assert findings == expected["findings"]
+
+
+def test_json_word_counts_split_on_punctuation_and_ascii_whitespace_only() -> None:
+    """app.budget.words counts without splitting: the same count as splitting the body at every separator."""
+    import random
+
+    from app.budget import estimate, words
+
+    punctuation = bytes.maketrans(b'{}[],:"', b"       ")
+    rng = random.Random(7)
+    alphabet = [*b' \t\n\r\x0b\x0c{}[],:"', *b"ab\x00\x1c\x1f\x85\xa0\xff"]
+    for _ in range(5000):
+        body = bytes(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        assert words(body) == len(body.translate(punctuation).split()), body
+    assert words(b'{"id":"article:x","tags":["a b","c"]}') == 7  # id article x tags a b c
+    assert estimate('{"title":"Ünïcode\u00a0words"}'.encode()) == 3  # NBSP is no separator in bytes: 2 words

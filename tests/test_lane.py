@@ -75,8 +75,9 @@ def odd_requests(pools: Pools) -> list[Request]:
     requests: list[Request] = [(url, {}) for url in plain]
     for url in ("/articles", f"/articles/{slug}", f"/articles/{hidden}", "/claims?limit=3", "/series"):
         requests += [(url, BEARER), (url, {"Authorization": "Bearer wrong"}), (url, {"Authorization": "Basic x"})]
+        later = "Sun, 01 Jan 2090 00:00:00 GMT"
         requests += [(url, {"Accept-Encoding": "gzip"}), (url, {"If-None-Match": "*"}),
-                     (url, {"If-None-Match": '"nope"'}), (url, {"If-Modified-Since": "Sun, 01 Jan 2090 00:00:00 GMT"})]  # fmt: skip
+                     (url, {"If-None-Match": '"nope"'}), (url, {"If-Modified-Since": later})]  # fmt: skip
     return requests
 
 
@@ -147,7 +148,8 @@ def test_agent_files_and_health_are_left_to_fastapi(path: str) -> None:
 
 
 def test_the_lane_answers_good_requests_itself_and_hands_bad_ones_back(
-    trees: Any, monkeypatch: pytest.MonkeyPatch  # noqa: F811 - the fixture
+    trees: Any,  # noqa: F811 - the fixture
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import app.lane
 

@@ -5,7 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, String, and_, func, literal, literal_column, or_, select, union
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union,
+)
 
 from app import derive, fulltext, shapes
 from app.content.frontmatter import split_front_matter
@@ -216,15 +229,30 @@ def _document(scope: Scope, article_id: int) -> Any:
     return scope.session.execute(select(DOCUMENT).where(DOCUMENT.c.article_id == article_id)).mappings().one()
 
 
+def _series_members(preview: bool) -> Select[Any]:
+    return (
+        select(ARTICLE.c.slug, ARTICLE.c.title, ARTICLE.c.series_order, ARTICLE.c.series_role)
+        .where(ARTICLE.c.series_slug == bindparam("series"), visible(preview))
+        .order_by(ARTICLE.c.series_order, func.coalesce(ARTICLE.c.date, ARTICLE.c.published_at).desc(), ARTICLE.c.slug)
+    )  # fmt: skip
+
+
+#: A series' members in series order, by the caller's visibility (built once: app.queries.common).
+_SERIES_MEMBERS = {preview: _series_members(preview) for preview in (False, True)}
+#: The article row with the documents its detail is built from, in one statement.
+_ARTICLE_WITH_DOCUMENT = (
+    select(*ARTICLE_COLUMNS, DOCUMENT.c.artifact_json, DOCUMENT.c.front_matter)
+    .join(DOCUMENT, DOCUMENT.c.article_id == ARTICLE.c.id)
+    .where(ARTICLE.c.slug == bindparam("slug"))
+)
+
+
 def navigation(scope: Scope, article: Any) -> dict[str, Any] | None:
     """Where the article sits in its series among the members the caller can see (§3 site behaviour)."""
     if article["series_slug"] is None:
         return None
-    members = scope.session.execute(
-        select(ARTICLE.c.slug, ARTICLE.c.title, ARTICLE.c.series_order, ARTICLE.c.series_role)
-        .where(ARTICLE.c.series_slug == article["series_slug"], visible(scope.preview))
-        .order_by(ARTICLE.c.series_order, func.coalesce(ARTICLE.c.date, ARTICLE.c.published_at).desc(), ARTICLE.c.slug)
-    ).mappings().all()  # fmt: skip
+    query = _SERIES_MEMBERS[scope.preview]
+    members = scope.session.execute(query, {"series": article["series_slug"]}).mappings().all()
     index = next(i for i, member in enumerate(members) if member["slug"] == article["slug"])
 
     def ref(member: Any) -> dict[str, Any]:
@@ -243,11 +271,10 @@ def navigation(scope: Scope, article: Any) -> dict[str, Any] | None:
 
 def get_article(scope: Scope, slug: str) -> dict[str, Any]:
     """The packet (§2.1) plus the front matter and series navigation."""
-    article = find_article(scope.session, slug, scope.preview)
-    document = _document(scope, article["id"])
-    body = shapes.packet(article, document["artifact_json"], shapes.generated_at(max_public_updated(scope.session)),
+    article = find_article(scope.session, slug, scope.preview, _ARTICLE_WITH_DOCUMENT)
+    body = shapes.packet(article, article["artifact_json"], shapes.generated_at(max_public_updated(scope.session)),
                          scope.site)  # fmt: skip
-    body["frontMatter"] = document["front_matter"]
+    body["frontMatter"] = article["front_matter"]
     body["seriesNavigation"] = navigation(scope, article)
     return body
 
