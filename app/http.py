@@ -132,7 +132,8 @@ class Context:
 
     @property
     def scope(self) -> Scope:
-        return Scope(self.session, preview=self.preview, today=self.today, site=self.settings.site_url)
+        return Scope(self.session, preview=self.preview, today=self.today, site=self.settings.site_url,
+                     corpus=(self.corpus.version, self.corpus.ingested_at))  # fmt: skip
 
     def page(self, listing: Listing, path: str) -> Response:
         """A list body ``{items, total, next}`` with a ``Link: rel="next"`` header on all but the last page."""

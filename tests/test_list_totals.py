@@ -3,12 +3,14 @@ only for the caller it was made for. On the sample content/, both backends."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import api_client
+from tests.conftest import CONTENT, api_client, app_statements, ingest_json
 
 TOKEN = "list-totals-token"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
@@ -50,3 +52,24 @@ def test_filter_values_are_taken_once_whatever_the_spelling() -> None:
 
     params = ClaimParams.model_validate({"status": ["core,core", "core"], "topic": "a,b,a"})
     assert params.status == ["core"] and params.topic == ["a", "b"]
+
+
+def test_stored_counts_are_read_once_per_corpus_and_again_after_an_ingest(db_url: str, tmp_path: Path) -> None:
+    """app.queries.plan keeps ``list_count`` per corpus version in each worker: a second list reads none of it,
+    and a list after an ingest that changed the counts gives the new total."""
+    from tests.test_agent_layer_rules import write_article
+
+    repo = tmp_path / "repo"
+    shutil.copytree(CONTENT, repo / "content")
+    assert ingest_json(repo / "content", db_url=db_url)[0] == 0
+    with api_client(db_url, GARDEN_RESPONSE_CACHE_MB="0") as client:
+        with app_statements() as first:
+            before = client.get("/articles", params={"limit": 1}).json()
+        with app_statements() as second:
+            assert client.get("/articles", params={"limit": 2}).json()["total"] == before["total"]
+        assert any("list_count" in statement for statement in first)
+        assert not any("list_count" in statement for statement in second)
+        write_article(repo, "a-new-article-for-the-count")
+        assert ingest_json(repo / "content", db_url=db_url)[0] == 0
+        after = client.get("/articles", params={"limit": 3}).json()  # the cache is off: the new corpus at once
+        assert (after["total"], after["totalRelation"]) == (before["total"] + 1, "eq")

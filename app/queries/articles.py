@@ -40,7 +40,7 @@ from app.queries.common import (
     Scope,
     article_slug,
     find_article,
-    grouped,
+    grouped_columns,
     max_public_updated,
     state_condition,
     visible,
@@ -200,7 +200,7 @@ def list_articles(scope: Scope, params: ArticleParams) -> Listing:
     app.queries.plan decides."""
     public = None if scope.preview else ARTICLE.c.is_public.is_(True)
     query = ListQuery("articles", ARTICLE, ARTICLE_COLUMNS, ARTICLE, public, SORTS[params.sort],
-                      filters(scope, params), scope.dialect)  # fmt: skip
+                      filters(scope, params), scope.dialect, scope.corpus)  # fmt: skip
     page = fetch(scope.session, params, query)
     return finish(page, summaries(scope, page.rows), ITEM_FIELDS)
 
@@ -208,9 +208,7 @@ def list_articles(scope: Scope, params: ArticleParams) -> Listing:
 def summaries(scope: Scope, rows: Any) -> list[dict[str, Any]]:
     """Article list items for ``rows`` of the article table, in their order."""
     ids = [row["id"] for row in rows]
-    topics = grouped(scope.session, TOPIC.c.topic, ids)
-    tags = grouped(scope.session, TAG.c.tag, ids)
-    audiences = grouped(scope.session, AUDIENCE.c.audience, ids)
+    topics, tags, audiences = grouped_columns(scope.session, [TOPIC.c.topic, TAG.c.tag, AUDIENCE.c.audience], ids)
     items = []
     for row in rows:
         item = shapes.index_entry(row, topics[row["id"]], tags[row["id"]], scope.site)
@@ -272,8 +270,8 @@ def navigation(scope: Scope, article: Any) -> dict[str, Any] | None:
 def get_article(scope: Scope, slug: str) -> dict[str, Any]:
     """The packet (§2.1) plus the front matter and series navigation."""
     article = find_article(scope.session, slug, scope.preview, _ARTICLE_WITH_DOCUMENT)
-    body = shapes.packet(article, article["artifact_json"], shapes.generated_at(max_public_updated(scope.session)),
-                         scope.site)  # fmt: skip
+    generated = shapes.generated_at(max_public_updated(scope.session, scope.corpus))
+    body = shapes.packet(article, article["artifact_json"], generated, scope.site)
     body["frontMatter"] = article["front_matter"]
     body["seriesNavigation"] = navigation(scope, article)
     return body

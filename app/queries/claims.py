@@ -149,7 +149,8 @@ def list_claims(scope: Scope, params: ClaimParams) -> Listing:
     """One page of claims in feed order, read as app.queries.plan decides."""
     public = None if scope.preview else CLAIM.c.is_public.is_(True)
     joined = CLAIM.join(ARTICLE, ARTICLE.c.id == CLAIM.c.article_id)
-    query = ListQuery("claims", CLAIM, CLAIM_ROW, joined, public, KEYSET, filters(scope, params), scope.dialect)
+    query = ListQuery("claims", CLAIM, CLAIM_ROW, joined, public, KEYSET, filters(scope, params), scope.dialect,
+                      scope.corpus)  # fmt: skip
     page = fetch(scope.session, params, query)
     return finish(page, claim_items(scope, page.rows, params.include), ITEM_FIELDS)
 

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar, cast
 from urllib.parse import quote
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, literal_column, or_, select, union_all
 from sqlmodel import Session
 
 from app import models
 from app.models import table
 from app.problems import ApiProblem
+
+T = TypeVar("T")
 
 ARTICLE = table(models.Article)
 DOCUMENT = table(models.ArticleDocument)
@@ -121,12 +124,24 @@ def article_slug(value: str) -> str:
 
 def grouped(session: Session, column: Any, article_ids: Sequence[int]) -> dict[int, list[Any]]:
     """{article id: [values in position order]} for a link table column (topics, tags, audiences)."""
-    link = column.table
-    out: dict[int, list[Any]] = defaultdict(list)
-    if article_ids:
-        query = select(link.c.article_id, column).where(link.c.article_id.in_(article_ids))
-        for article_id, value in session.execute(query.order_by(link.c.article_id, link.c.position)):
-            out[article_id].append(value)
+    return grouped_columns(session, [column], article_ids)[0]
+
+
+def grouped_columns(session: Session, columns: Sequence[Any], article_ids: Sequence[int]) -> list[dict[int, list[Any]]]:
+    """:func:`grouped` for several link table columns, in one statement (a ``UNION ALL`` tagged by column)."""
+    out: list[dict[int, list[Any]]] = [defaultdict(list) for _ in columns]
+    if not article_ids:
+        return out
+    ids = sorted(set(article_ids))
+    parts = [
+        select(literal_column(str(index)).label("part"), column.table.c.article_id, column.table.c.position,
+               column.label("value"))
+        .where(column.table.c.article_id.in_(ids))
+        for index, column in enumerate(columns)
+    ]  # fmt: skip
+    query = parts[0] if len(parts) == 1 else union_all(*parts)
+    for part, article_id, _position, value in session.execute(query.order_by("part", "article_id", "position")):
+        out[part][article_id].append(value)
     return out
 
 
@@ -152,9 +167,35 @@ def find_article(session: Session, slug_or_id: str, preview: bool, query: Select
     return row
 
 
-def max_public_updated(session: Session) -> str | None:
-    """The newest updatedAt among public articles: the basis of the publisher's generatedAt."""
-    return session.execute(_NEWEST_PUBLIC_UPDATE).scalar()
+def max_public_updated(session: Session, corpus: Any = None) -> str | None:
+    """The newest updatedAt among public articles: the basis of the publisher's generatedAt (kept per corpus,
+    :func:`per_corpus`, when ``corpus`` names the one the session reads)."""
+    return per_corpus(session, corpus, "newest public update", lambda: session.execute(_NEWEST_PUBLIC_UPDATE).scalar())
+
+
+#: What :func:`per_corpus` keeps: by (database URL, corpus key, name), the newest few corpora's.
+_PER_CORPUS: dict[tuple[str, Any, str], Any] = {}
+_PER_CORPUS_ENTRIES = 16
+_PER_CORPUS_LOCK = threading.Lock()
+
+
+def per_corpus(session: Session, corpus: Any, name: str, compute: Callable[[], T]) -> T:
+    """``compute()``, kept in this worker for the corpus ``corpus`` (``Scope.corpus``: its version and ingest
+    time) of the session's database, for values that depend on nothing but the stored corpus: an ingest writes
+    every table in the transaction that makes its version, so such a value never changes under one key. With
+    ``corpus`` None (a caller that did not read it), computed every time."""
+    if corpus is None:
+        return compute()
+    key = (session.get_bind().engine.url.render_as_string(), corpus, name)
+    try:
+        return cast(T, _PER_CORPUS[key])
+    except KeyError:
+        value = compute()
+    with _PER_CORPUS_LOCK:  # request threads share it
+        while len(_PER_CORPUS) >= _PER_CORPUS_ENTRIES:
+            del _PER_CORPUS[next(iter(_PER_CORPUS))]
+        _PER_CORPUS[key] = value
+    return value
 
 
 class Scope:
@@ -163,10 +204,13 @@ class Scope:
     Query functions take a Scope rather than an HTTP request, so the REST API and the MCP server share them.
     """
 
-    __slots__ = ("preview", "session", "site", "today")
+    __slots__ = ("corpus", "preview", "session", "site", "today")
 
-    def __init__(self, session: Session, *, preview: bool, today: dt.date, site: str) -> None:
+    def __init__(self, session: Session, *, preview: bool, today: dt.date, site: str, corpus: Any = None) -> None:
         self.session, self.preview, self.today, self.site = session, preview, today, site
+        #: The corpus version the session reads, as a hashable key that differs per ingest, where the caller
+        #: read it (app.http.Context); lookups that depend only on the corpus may then be kept per key.
+        self.corpus = corpus
 
     @property
     def dialect(self) -> str:

@@ -60,6 +60,7 @@ from sqlmodel import Session
 from app import models
 from app.listcounts import MIN_ROWS
 from app.models import table
+from app.queries.common import per_corpus
 from app.queries.paging import Carried, Keyset, Rows, Total, decode_page_cursor, key_kind
 from app.queries.params import Page
 
@@ -128,15 +129,30 @@ class ListQuery:
     keyset: Keyset
     filters: list[Filter]
     dialect: str
+    corpus: Any = None  # the corpus version the session reads (Scope.corpus), if known: see _stored
+
+
+#: Every stored count: ``list_count`` as one corpus holds it (a few thousand rows at 50,000 articles).
+_EVERY_COUNT = select(COUNTS.c.kind, COUNTS.c.field, COUNTS.c.value, COUNTS.c.rows)
+
+
+def _every_count(session: Session) -> dict[str, dict[tuple[str, str], int]]:
+    counts: dict[str, dict[tuple[str, str], int]] = {}
+    for kind, name, value, rows in session.execute(_EVERY_COUNT):
+        counts.setdefault(kind, {})[name, value] = rows
+    return counts
 
 
 def _stored(session: Session, query: ListQuery) -> dict[tuple[str, str], int]:
-    fields = {"", *(f.field for f in query.filters if f.field is not None)}
-    rows = session.execute(
-        select(COUNTS.c.field, COUNTS.c.value, COUNTS.c.rows).where(COUNTS.c.kind == query.kind,
-                                                                    COUNTS.c.field.in_(fields))
-    ).all()  # fmt: skip
-    return {(name, value): rows for name, value, rows in rows}
+    """The list's stored counts: read once per corpus (``query.corpus``) in each worker, or each time without one."""
+    if query.corpus is None:
+        fields = {"", *(f.field for f in query.filters if f.field is not None)}
+        rows = session.execute(
+            select(COUNTS.c.field, COUNTS.c.value, COUNTS.c.rows).where(COUNTS.c.kind == query.kind,
+                                                                        COUNTS.c.field.in_(fields))
+        ).all()  # fmt: skip
+        return {(name, value): rows for name, value, rows in rows}
+    return per_corpus(session, query.corpus, "list counts", lambda: _every_count(session)).get(query.kind, {})
 
 
 def substring_probe(dialect: str, index: str, needle: str) -> Any:

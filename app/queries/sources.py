@@ -61,7 +61,8 @@ def list_sources(scope: Scope, params: SourceParams) -> Listing:
     """One page of sources in feed order, read as app.queries.plan decides."""
     public = None if scope.preview else SOURCE.c.is_public.is_(True)
     joined = SOURCE.join(ARTICLE, ARTICLE.c.id == SOURCE.c.article_id)
-    query = ListQuery("sources", SOURCE, _ROW, joined, public, KEYSET, filters(scope, params), scope.dialect)
+    query = ListQuery("sources", SOURCE, _ROW, joined, public, KEYSET, filters(scope, params), scope.dialect,
+                      scope.corpus)  # fmt: skip
     page = fetch(scope.session, params, query)
     return finish(page, source_items(scope, page.rows), ITEM_FIELDS)
 
