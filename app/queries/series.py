@@ -41,7 +41,8 @@ _MEMBER_COLUMNS = (
     SORT_DATE.label("sort_date"),
 )
 
-#: Builds an absolute URL on the serving API from a path (``Context.url`` in the REST API).
+#: Builds an absolute URL on the serving API from a path (``Context.url`` in the REST API): a prefix, then
+#: the path as it is.
 UrlFor = Callable[[str], str]
 
 
@@ -58,13 +59,7 @@ def series_path(slug: str) -> str:
 def list_series(scope: Scope, url_for: UrlFor) -> list[dict[str, Any]]:
     """Every series with a visible member, newest member date first, then by slug (stored by ingest:
     app.aggregates)."""
-    head = SERIES_HEAD.c
-    query = (
-        select(head.slug, head.title, head.season, head.member_count, head.guide_slug, head.guide_title,
-               head.newest_update)
-        .where(head.preview == scope.preview)
-        .order_by(head.position)
-    )  # fmt: skip
+    base = url_for(series_path(""))  # a URL ends in the path (UrlFor): each series' adds its slug
     return [
         {
             "slug": slug,
@@ -73,10 +68,26 @@ def list_series(scope: Scope, url_for: UrlFor) -> list[dict[str, Any]]:
             "memberCount": members,
             "guide": None if guide_slug is None else {"slug": guide_slug, "title": guide_title},
             "newestUpdate": newest,
-            "url": url_for(series_path(slug)),
+            "url": base + path_segment(slug),
         }
-        for slug, title, season, members, guide_slug, guide_title, newest in scope.session.execute(query)
+        for slug, title, season, members, guide_slug, guide_title, newest in scope.session.execute(
+            _SERIES_HEADS[scope.preview]
+        ).all()
     ]
+
+
+def _series_heads(preview: bool) -> Any:
+    head = SERIES_HEAD.c
+    return (
+        select(head.slug, head.title, head.season, head.member_count, head.guide_slug, head.guide_title,
+               head.newest_update)
+        .where(head.preview == preview)
+        .order_by(head.position)
+    )  # fmt: skip
+
+
+#: Every series a caller sees, as stored (built once: app.queries.common).
+_SERIES_HEADS = {preview: _series_heads(preview) for preview in (False, True)}
 
 
 def get_series(scope: Scope, slug: str, url_for: UrlFor) -> dict[str, Any]:
