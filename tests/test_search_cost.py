@@ -133,3 +133,23 @@ def test_a_query_without_a_word_is_a_422_and_stop_words_alone_an_empty_page(clie
         response = client.get("/search", params={"q": query})
         assert response.status_code == 422 and response.json()["parameter"] == "q", query
     assert _search(client, q="the of and")["items"] == []
+
+
+@pytest.mark.parametrize("among", [False, True])
+def test_postgresql_reads_a_window_from_the_kinds_index_not_a_scan_that_stops_at_its_end(among: bool) -> None:
+    """PostgreSQL: a kind's matches are a MATERIALIZED CTE without a LIMIT (read only as far as the window, but
+    planned for all its rows: from the kind's GIN index); the window's LIMIT is outside it. Under the LIMIT the
+    planner chose a sequential scan stopping at the window's end, from a word's frequency over every kind (a
+    word common in claims, rare in sources: 48,519 sources estimated, 1,351 there, 600,000 rows read, 370 ms)."""
+    from sqlalchemy import select
+    from sqlalchemy.dialects import postgresql
+
+    from app.queries.common import SOURCE
+
+    ids = select(SOURCE.c.id) if among else None
+    hits = fulltext_query.hits("postgresql", "source", public=True, among=ids)
+    sql = " ".join(str(hits.compile(dialect=postgresql.dialect())).split())
+    found, _, outer = sql.partition(") SELECT ")
+    assert found.startswith("WITH found AS MATERIALIZED (SELECT search_fts.ref AS ref, search_fts.document"), sql
+    assert "LIMIT" not in found and "@@ to_tsquery" in found and "search_fts.kind =" in found, sql
+    assert "ts_rank(" in outer and "FROM found LIMIT" in outer, sql

@@ -156,15 +156,19 @@ def hits(dialect: str, kind: str, *, public: bool, among: Select[Any] | None = N
     if dialect == "postgresql":
         fts = table(TABLE, column("ref", Integer), column("kind"), column("document"), column("is_public"))
         tsquery = func.to_tsquery(literal_column(f"'{CONFIG}'::regconfig"), match)
-        rank = func.ts_rank(literal_column(_PG_WEIGHTS), fts.c.document, tsquery, 1)
-        query = select(fts.c.ref.label("ref"), rank.cast(Float).label("score"), fts.c.ref.label("key")).where(
-            fts.c.document.op("@@")(tsquery), fts.c.kind == kind
-        )
+        found = select(fts.c.ref, fts.c.document).where(fts.c.document.op("@@")(tsquery), fts.c.kind == kind)
         if public:
-            query = query.where(fts.c.is_public.is_(True))
+            found = found.where(fts.c.is_public.is_(True))
         if among is not None:
-            query = query.where(fts.c.ref.in_(among))
-        return query.limit(window(dialect))
+            found = found.where(fts.c.ref.in_(among))
+        # The matches as a MATERIALIZED CTE, read only as far as the window (a CTE is read on demand), but planned
+        # for all its rows: from the kind's GIN index. Under the LIMIT itself the planner weighs a sequential
+        # scan stopping at the window's end, from an estimate of the word's documents over all kinds (a word
+        # common in claims but rare in sources: 48,519 sources estimated, 1,351 there, 600,000 rows read, 370 ms).
+        matches = found.cte("found").prefix_with("MATERIALIZED")
+        rank = func.ts_rank(literal_column(_PG_WEIGHTS), matches.c.document, tsquery, 1)
+        ranked = select(matches.c.ref.label("ref"), rank.cast(Float).label("score"), matches.c.ref.label("key"))
+        return ranked.limit(window(dialect))
     name = ranked_table(dialect, public)
     fts = table(name, column("rowid", Integer))
     low, high = kind_bounds(kind)

@@ -37,12 +37,13 @@ class Keyset:
     def order_by(self) -> list[ColumnElement[Any]]:
         return [column.desc() if self.descending else column.asc() for column in self.columns]
 
-    def after(self, key: Sequence[Any]) -> ColumnElement[bool]:
+    def after(self, key: Sequence[Any], terms: Sequence[Any] | None = None) -> ColumnElement[bool]:
         """Rows strictly after ``key`` in this order; a key of other types than the columns' (a forged cursor,
-        which PostgreSQL would refuse to compare) is a 400."""
+        which PostgreSQL would refuse to compare) is a 400. ``terms``: the columns as other expressions of the
+        same values (app.queries.plan.sort_only), compared instead of them."""
         if not all(map(_of_type, self.columns, key)):
             raise malformed_cursor()
-        row, last = tuple_(*self.columns), tuple_(*key)
+        row, last = tuple_(*(self.columns if terms is None else terms)), tuple_(*key)
         return row < last if self.descending else row > last
 
     def upto(self, key: Sequence[Any]) -> ColumnElement[bool]:

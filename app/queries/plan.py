@@ -53,8 +53,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Table, UnaryExpression, func, literal, literal_column, select, text
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    FromClause,
+    Table,
+    UnaryExpression,
+    and_,
+    any_,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BinaryExpression, BooleanClauseList
 from sqlalchemy.sql.operators import custom_op
+from sqlalchemy.sql.selectable import ScalarSelect
 from sqlmodel import Session
 
 from app import models
@@ -204,6 +220,25 @@ def choose(filters: Sequence[Filter], everything: int, limit: int) -> tuple[bool
     return filters[best].rows > max(FIRST_ALWAYS, walk), best
 
 
+def read_first(dialect: str, drive: ColumnElement[bool]) -> ColumnElement[bool]:
+    """A driver's condition as a statement that reads it first writes it. PostgreSQL: each ``column IN
+    (subquery)`` (alone or in an AND) becomes ``column = ANY(ARRAY(subquery))``: the subquery is read whole,
+    once, and its values looked up in ``column``'s index. Written as IN, the planner may instead read the whole
+    list in order and probe the subquery per row (a semi-join under the LIMIT: 45,000 articles read for 2,028
+    matches, 170 ms, where the array reads them in 11 ms). SQLite: ``drive`` itself."""
+    if dialect == "sqlite":
+        return drive
+    if isinstance(drive, BooleanClauseList) and drive.operator is operators.and_:
+        return and_(*(read_first(dialect, clause) for clause in drive.clauses))
+    if (
+        isinstance(drive, BinaryExpression)
+        and drive.operator is operators.in_op
+        and isinstance(drive.right, ScalarSelect)
+    ):
+        return drive.left == any_(func.array(drive.right, type_=ARRAY(drive.left.type)))
+    return drive
+
+
 def _where(query: ListQuery, driver: int) -> list[ColumnElement[bool]]:
     """The conditions of a walk (``driver`` -1: every filter per row) or of reading ``driver`` first."""
     where: list[ColumnElement[bool]] = []
@@ -212,7 +247,7 @@ def _where(query: ListQuery, driver: int) -> list[ColumnElement[bool]]:
         where.append(query.public if driver < 0 else hidden)
     for index, item in enumerate(query.filters):
         drive = index == driver and item.drive is not None
-        where.append(item.drive if drive and item.drive is not None else item.check)
+        where.append(read_first(query.dialect, item.drive) if drive and item.drive is not None else item.check)
     return where
 
 
@@ -241,11 +276,16 @@ def _read(session: Session, query: ListQuery, where: list[ColumnElement[bool]], 
     """Up to ``limit`` rows after ``after`` in keyset order; ``sort``: ordered by :func:`sort_only` terms."""
     keys = [column.label(f"_k{index}") for index, column in enumerate(query.keyset.columns)]
     page = select(*query.columns, *keys).select_from(query.from_).where(*where)
+    terms = [sort_only(query.dialect, column) for column in query.keyset.columns] if sort else None
     if after is not None:
-        page = page.where(query.keyset.after(after))
+        # Sorting a driver's rows on PostgreSQL, the cursor's bound is on the sort terms too: a bound on the order
+        # index's columns is a range of that index, which the planner walks when it misjudges the range (all
+        # articles share one updated_at: it counts no row before the cursor, and reads 45,000). SQLite's order
+        # index is out of reach already (``is_public`` unindexed, its first column).
+        bound = terms if terms is not None and query.dialect != "sqlite" else None
+        page = page.where(query.keyset.after(after, bound))
     order = query.keyset.order_by()
-    if sort:
-        terms = [sort_only(query.dialect, column) for column in query.keyset.columns]
+    if terms is not None:
         order = [term.desc() if query.keyset.descending else term.asc() for term in terms]
     return list(session.execute(page.order_by(*order).limit(limit)).mappings().all())
 
