@@ -8,7 +8,7 @@ from functools import cache
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Table, and_, func, literal, or_, select
+from sqlalchemy import ColumnElement, Table, and_, bindparam, func, literal, or_, select
 from sqlalchemy.sql.util import ClauseAdapter
 
 from app import derive, fulltext, shapes
@@ -238,33 +238,34 @@ def article_claims(scope: Scope, slug: str, include: Sequence[str]) -> list[dict
     return claim_items(scope, scope.session.execute(query).mappings().all(), include)
 
 
+#: The statements of one claim's detail, built once (app.queries.common).
+_CLAIM_OF_ARTICLE = (
+    select(*CLAIM_ROW)
+    .select_from(CLAIM.join(ARTICLE, ARTICLE.c.id == CLAIM.c.article_id))
+    .where(CLAIM.c.article_id == bindparam("article"), CLAIM.c.local_id == bindparam("local"))
+)
+_ARTIFACT = select(DOCUMENT.c.artifact_json).where(DOCUMENT.c.article_id == bindparam("article"))
+_FINDINGS = (
+    select(DIAGNOSTIC.c.rule, DIAGNOSTIC.c.severity, DIAGNOSTIC.c.claim_local_id, DIAGNOSTIC.c.message,
+           DIAGNOSTIC.c.active_from, DIAGNOSTIC.c.origin)
+    .where(DIAGNOSTIC.c.article_id == bindparam("article"))
+    .order_by(DIAGNOSTIC.c.position)
+)  # fmt: skip
+
+
 def get_claim(scope: Scope, claim_id: str) -> dict[str, Any]:
     """One claim by its global id ``article:<slug>:claim-NNN``, with everything known about it."""
     slug, _, local = claim_id.removeprefix("article:").rpartition(":")
     article = find_article(scope.session, slug or claim_id, scope.preview) if slug else None
     row = None
     if article is not None:
-        query = (
-            select(*CLAIM_ROW)
-            .select_from(CLAIM.join(ARTICLE, ARTICLE.c.id == CLAIM.c.article_id))
-            .where(CLAIM.c.article_id == article["id"], CLAIM.c.local_id == local)
-        )
-        row = scope.session.execute(query).mappings().first()
+        row = scope.session.execute(_CLAIM_OF_ARTICLE, {"article": article["id"], "local": local}).mappings().first()
     if article is None or row is None:
         raise ApiProblem(404, "Not Found", f"No claim '{claim_id}'; claim ids look like article:<slug>:claim-001.")
     [item] = claim_items(scope, [row], ("evidence", "counterevidence"))
-    artifact = orjson.loads(
-        scope.session.execute(
-            select(DOCUMENT.c.artifact_json).where(DOCUMENT.c.article_id == article["id"])
-        ).scalar_one()
-    )
+    artifact = orjson.loads(scope.session.execute(_ARTIFACT, {"article": article["id"]}).scalar_one())
     raw = next(claim for claim in artifact["claims"] if claim.get("id") == local)
-    findings = scope.session.execute(
-        select(DIAGNOSTIC.c.rule, DIAGNOSTIC.c.severity, DIAGNOSTIC.c.claim_local_id, DIAGNOSTIC.c.message,
-               DIAGNOSTIC.c.active_from, DIAGNOSTIC.c.origin)
-        .where(DIAGNOSTIC.c.article_id == article["id"])
-        .order_by(DIAGNOSTIC.c.position)
-    ).mappings()  # fmt: skip
+    findings = scope.session.execute(_FINDINGS, {"article": article["id"]}).mappings()
     today = scope.today.isoformat()
     item["verification"] = raw.get("verification")
     item["diagnostics"] = [
