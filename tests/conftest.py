@@ -216,8 +216,9 @@ def app_statements() -> Iterator[list[str]]:
 
 
 @contextmanager
-def api_client(db_url: str, **env: str) -> Iterator[TestClient]:
-    """A TestClient on a fresh app reading ``db_url``; ``env`` sets GARDEN_* settings (e.g. PREVIEW_TOKEN)."""
+def api_client(db_url: str, *, lane: bool = True, **env: str) -> Iterator[TestClient]:
+    """A TestClient on a fresh app reading ``db_url``; ``env`` sets GARDEN_* settings (e.g. PREVIEW_TOKEN);
+    ``lane=False`` leaves every request to FastAPI (app.lane)."""
     from app.db import get_engine
     from app.main import create_app
     from app.settings import get_settings
@@ -227,7 +228,7 @@ def api_client(db_url: str, **env: str) -> Iterator[TestClient]:
     get_settings.cache_clear()
     get_engine.cache_clear()
     try:
-        with TestClient(create_app()) as client:
+        with TestClient(create_app(lane=lane)) as client:
             yield client
     finally:
         get_engine().dispose()

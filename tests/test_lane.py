@@ -10,19 +10,15 @@ slug, 404s and 410s, preview tokens good and bad, conditional and gzip requests)
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from app.db import get_engine
 from app.lane import Lane, lane_route
 from app.main import create_app
 from app.routers import articles, claims, search, series, sources, topics
-from app.settings import get_settings
+from tests.conftest import api_client
 from tests.test_visibility_leaks import (  # noqa: F401 - trees is a fixture
     BEARER,
     HIDDEN,
@@ -40,21 +36,8 @@ from tests.test_visibility_leaks import (  # noqa: F401 - trees is a fixture
 Request = tuple[str, dict[str, str]]
 
 
-@contextmanager
-def client_on(db_url: str, *, lane: bool) -> Iterator[TestClient]:
-    saved = dict(os.environ)
-    os.environ.update({"GARDEN_DATABASE_URL": db_url, "GARDEN_TODAY": "2026-11-22", **SETTINGS})
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    try:
-        with TestClient(create_app(lane=lane)) as client:
-            yield client
-    finally:
-        get_engine().dispose()
-        os.environ.clear()
-        os.environ.update(saved)
-        get_settings.cache_clear()
-        get_engine.cache_clear()
+def client_on(db_url: str, *, lane: bool) -> Any:
+    return api_client(db_url, lane=lane, **SETTINGS)
 
 
 def odd_requests(pools: Pools) -> list[Request]:
