@@ -87,16 +87,10 @@ def ingest_command(
             )
         finally:
             engine.dispose()  # the last connection out checkpoints SQLite's WAL into the database file
-    if report.written:
-        from app.agent.store import materialise_noting
-
-        note = materialise_noting(settings)  # the large agent files, stored before the first request asks
     if json_output:
         sys.stdout.write(orjson.dumps(report.as_json(), option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
         _print_report(report)
-        if report.written:
-            out.print(note)
     raise typer.Exit(0 if report.ok else 1)
 
 

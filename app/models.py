@@ -84,6 +84,9 @@ class Article(SQLModel, table=True):
     year: str
     layout: str = Field(description="source or packet")
     fingerprint: str = Field(description="sha256 over the input files; unchanged input is skipped")
+    file_stat: str | None = Field(
+        default=None, description="the input files' stat signature when read (None: too recent to trust)"
+    )
     title: str
     dek: str | None = None
     summary: str | None = None

@@ -23,7 +23,8 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's app, not an installed one
 
 from app.content.errors import InvalidContent
-from app.content.reader import discover, parse
+from app.content.reader import parse
+from app.ingest.prepare import read_all
 
 
 def _cpu(work: object) -> float:
@@ -37,8 +38,7 @@ def main() -> None:
     parser.add_argument("corpus", type=Path)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    found = discover([args.corpus], 8 * 1024 * 1024)
-    articles = found.articles
+    articles, _ = read_all([args.corpus], 8 * 1024 * 1024)
     artifacts = [a.raw["artifact"] for a in articles]
     print(f"{len(articles)} articles, {sum(map(len, artifacts)) / 1e6:.1f} MB of artifact.json")
 

@@ -27,9 +27,9 @@ from typing import Any
 import pytest
 from sqlalchemy import make_url
 
-from app.content.reader import discover
 from app.db import make_engine, upgrade_to_head
 from app.ingest import ingest
+from app.ingest.discover import Walk
 from tests.conftest import CORPUS, SEEDS, ingest_json, need_shared, sql_rows, stored_state
 
 SOURCE_ARTICLES = CORPUS / "content" / "articles" / "2026"
@@ -469,8 +469,9 @@ def test_an_oversized_file_is_refused_without_being_read(
     monkeypatch.setattr(io, "open", guarded_open)
     monkeypatch.setattr(builtins, "open", guarded_open)
 
-    found = discover([root], LIMIT)
-
+    found = Walk([root], LIMIT)
+    found.census()
+    assert VICTIM not in {article.slug for article in found.found()}  # the walk reads nothing, only stats
     assert [(e.file, e.field) for e in found.errors] == [(str(root / ART), FILE)]
     assert f"over the {LIMIT:,}-byte limit" in found.errors[0].message
     assert VICTIM in found.invalid_slugs

@@ -160,12 +160,13 @@ def test_accepted_warnings_are_suppressed_but_errors_are_not() -> None:
 
 def test_publisher_diagnostics_reproduced_on_corpus(corpus_dir: Path, expected_dir: Path) -> None:
     """Every active generator finding over the real corpus equals diagnostics.json, in order."""
-    from app.content.reader import discover, parse
+    from app.content.reader import parse
+    from app.ingest.prepare import read_all
 
-    found = discover([corpus_dir], 8 << 20)
+    articles, _ = read_all([corpus_dir], 8 << 20)
     today = dt.date(2026, 7, 18)
     findings = []
-    for article in sorted(found.articles, key=lambda a: a.dir_key):
+    for article in sorted(articles, key=lambda a: a.dir_key):
         for f in parse(article).findings:
             if f.origin == "generator" and f.is_active(today):
                 item = {"rule": f.rule, "severity": f.severity}

@@ -138,12 +138,13 @@ def test_parallel_preparation_writes_exactly_what_the_sequential_one_does(
 
     from app import ingest as ingest_module
     from app.db import make_engine, upgrade_to_head
+    from app.ingest import prepare
     from tests.conftest import ROOT
 
     runpy.run_path(str(ROOT / "bench/generate_corpus.py"))["generate"](corpus_dir, tmp_path / "corpus", 300)
     dumps = []
     for threshold in (10**9, 1):  # never parallel, then always
-        monkeypatch.setattr(ingest_module, "_PARALLEL_FROM", threshold)
+        monkeypatch.setattr(prepare, "PARALLEL_FROM", threshold)
         url = f"sqlite:///{tmp_path / f'garden-{threshold}.db'}"
         engine = make_engine(url)
         upgrade_to_head(engine)
@@ -166,6 +167,7 @@ def test_an_ingest_that_another_overtakes_starts_again_on_the_new_corpus(
 
     from app import ingest as ingest_module
     from app.db import make_engine
+    from app.ingest import plan
 
     tree = tmp_path / "repo"
     shutil.copytree(CONTENT, tree / "content")
@@ -180,16 +182,16 @@ def test_an_ingest_that_another_overtakes_starts_again_on_the_new_corpus(
         target.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
     reads = []
-    stored_articles = ingest_module._stored_articles
+    read_stored = plan.read_stored
 
     def overtaken(engine):  # the other ingest commits right after this one has read the stored corpus
-        found = stored_articles(engine)
-        reads.append(found[2])
+        found = read_stored(engine)
+        reads.append(found.version)
         if len(reads) == 1:
             assert ingest_json(other, db_url=db_url)[0] == 0
         return found
 
-    monkeypatch.setattr(ingest_module, "_stored_articles", overtaken)
+    monkeypatch.setattr(plan, "read_stored", overtaken)
     engine = make_engine(db_url)
     try:
         report = ingest_module.ingest(engine, [tree], today=dt.date(2026, 11, 22))
