@@ -7,9 +7,10 @@ a database upgraded in place), for both kinds of caller: ``preview`` rows over e
 the published (P) ones, app.queries.common.visible's rule. Readers see the aggregates of the very corpus their
 snapshot holds.
 
-``refresh`` recomputes everything, whatever the ingest changed: one grouped query over article_topic and one
-read of the series members in series order, 0.45 s at 50,000 articles on SQLite and PostgreSQL (an incremental
-refresh is issue 14's).
+``refresh`` recomputes everything: one grouped query over article_topic and one read of the series members in
+series order, 0.45 s at 50,000 articles on SQLite and PostgreSQL. An ingest that changed few articles instead
+moves the topic counts by what those articles add and take away (``topic_totals`` over them, ``apply_topics``)
+and reads the series members again (``refresh_series``; the heads' order depends on every series).
 
 This module and app.ingest are the only writers of derived tables besides app.fulltext; app.queries.topics and
 app.queries.series read them. The series order (``in_series_order``) lives here, since both sides need it (here
@@ -18,7 +19,8 @@ it is also the ORDER BY of the members: every text column compares by code point
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, case, delete, func, insert, select
@@ -48,19 +50,29 @@ def in_series_order(rows: Sequence[Any]) -> list[Any]:
 def refresh(conn: Connection) -> None:
     """Recompute every aggregate from the article rows as ``conn``'s transaction sees them."""
     conn.execute(delete(TOPIC_COUNT))
-    conn.execute(delete(SERIES_HEAD))
-    topics = _topic_counts(conn)
+    totals = topic_totals(conn)
+    topics = [{"preview": preview, "topic": topic, "article_count": articles,
+               "claim_count": totals[(preview, topic, "claims")]}
+              for (preview, topic, kind), articles in totals.items() if kind == "articles"]  # fmt: skip
     if topics:
         conn.execute(insert(TOPIC_COUNT), topics)
+    refresh_series(conn)
+
+
+def refresh_series(conn: Connection) -> None:
+    """Recompute the series heads (one read of the series members in series order)."""
+    conn.execute(delete(SERIES_HEAD))
     heads = _series_heads(conn)
     if heads:
         conn.execute(insert(SERIES_HEAD), heads)
 
 
-def _topic_counts(conn: Connection) -> list[dict[str, Any]]:
-    """Per topic: its articles (an article repeating a topic counts once) and their claims, for every article
-    and for the published ones; a topic no published article has gets no public row."""
-    pairs = select(TOPIC.c.topic, TOPIC.c.article_id).distinct().subquery()
+def topic_totals(conn: Connection, scope: Callable[[Any], Any] | None = None) -> Counter[tuple[bool, str, str]]:
+    """Per (preview, topic, "articles" or "claims"): the articles having the topic (an article repeating a topic
+    counts once) and their claims, over every article (preview) and over the published ones, restricted to the
+    articles ``scope`` admits. A topic no published article has gets no public entry."""
+    linked = select(TOPIC.c.topic, TOPIC.c.article_id)
+    pairs = (linked.where(scope(TOPIC.c.article_id)) if scope else linked).distinct().subquery()
     public = ARTICLE.c.is_public.is_(True)
     query = (
         select(
@@ -73,13 +85,28 @@ def _topic_counts(conn: Connection) -> list[dict[str, Any]]:
         .join(ARTICLE, ARTICLE.c.id == pairs.c.article_id)
         .group_by(pairs.c.topic)
     )
-    rows: list[dict[str, Any]] = []
+    totals: Counter[tuple[bool, str, str]] = Counter()
     for topic, articles, claims, public_articles, public_claims in conn.execute(query):
-        rows.append({"preview": True, "topic": topic, "article_count": articles, "claim_count": claims})
+        totals[(True, topic, "articles")], totals[(True, topic, "claims")] = articles, claims
         if public_articles:
-            rows.append({"preview": False, "topic": topic, "article_count": public_articles,
-                         "claim_count": public_claims})  # fmt: skip
-    return rows
+            totals[(False, topic, "articles")], totals[(False, topic, "claims")] = public_articles, public_claims
+    return totals
+
+
+def apply_topics(conn: Connection, delta: Counter[tuple[bool, str, str]]) -> None:
+    """Move the stored topic counts by ``delta`` (the written articles' totals minus the replaced ones'); a
+    topic left with no article (of that kind of caller) goes."""
+    touched = {(preview, topic) for (preview, topic, _), change in delta.items() if change}
+    for preview, topic in sorted(touched):
+        where = (TOPIC_COUNT.c.preview.is_(preview)) & (TOPIC_COUNT.c.topic == topic)
+        row = conn.execute(select(TOPIC_COUNT.c.article_count, TOPIC_COUNT.c.claim_count).where(where)).first()
+        articles = (row.article_count if row else 0) + delta[(preview, topic, "articles")]
+        claims = (row.claim_count if row else 0) + delta[(preview, topic, "claims")]
+        if row is not None:
+            conn.execute(delete(TOPIC_COUNT).where(where))
+        if articles > 0:
+            conn.execute(insert(TOPIC_COUNT).values(preview=preview, topic=topic, article_count=articles,
+                                                    claim_count=claims))  # fmt: skip
 
 
 _MEMBER = (

@@ -33,8 +33,6 @@ from anyio.abc import TaskGroup
 from starlette.types import ASGIApp, Message, Receive, Send
 from starlette.types import Scope as AsgiScope
 
-from app.problems import problem
-
 log = logging.getLogger("garden.api")
 
 #: Seconds after a 503 at the deadline before the request's database connections are aborted.
@@ -106,6 +104,8 @@ class DetachedTasks:
 
 async def deadline_response(send: Send, timeout: float) -> None:
     """The 503 problem sent when a request has not started its answer within ``timeout`` seconds."""
+    from app.problems import problem  # here: app.db imports this module, and the command line needs no FastAPI
+
     response = problem(503, "Service Unavailable", f"The request was not answered within {timeout:g} s "
                        "(GARDEN_REQUEST_TIMEOUT): the database is busy or unreachable; retry shortly.")  # fmt: skip
     response.headers["Retry-After"] = "1"

@@ -22,9 +22,25 @@ read the table. It lives apart from app/ingest.py so that the migration can impo
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, String, Table, case, cast, delete, distinct, func, insert, literal, select
+from sqlalchemy import (
+    Connection,
+    String,
+    Table,
+    case,
+    cast,
+    delete,
+    distinct,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+    update,
+)
 
 from app import models
 from app.models import table
@@ -37,9 +53,18 @@ TOPIC, TAG, AUDIENCE = table(models.ArticleTopic), table(models.ArticleTag), tab
 EVIDENCE, COUNTS = table(models.Evidence), table(models.ListCount)
 
 
-def _link(link: Any, column: str, kind: str) -> Any:
+Scope = Callable[[Any], Any]
+"""Restricts a count to some articles: given a column holding article ids, the condition on it."""
+
+
+def _everything(_: Any) -> Any:
+    return true()
+
+
+def _link(link: Any, column: str, kind: str, scope: Scope) -> Any:
     """Public rows of ``kind`` per value of an article link table (a value repeated in one article counts once)."""
-    pairs = select(link.c.article_id, link.c[column].label("value")).distinct().subquery()
+    linked = select(link.c.article_id, link.c[column].label("value")).where(scope(link.c.article_id))
+    pairs = linked.distinct().subquery()
     if kind == "articles":
         owner, key = ARTICLE, ARTICLE.c.id
     else:
@@ -50,55 +75,63 @@ def _link(link: Any, column: str, kind: str) -> Any:
     ).group_by(pairs.c.value)  # fmt: skip
 
 
-def _by(owner: Table, value: Any, counted: Any = None) -> Any:
+def _by(owner: Table, value: Any, scope: Scope, counted: Any = None) -> Any:
     """Public rows of ``owner`` per ``value`` (``counted``: count distinct values of it instead of rows)."""
     number = func.count(distinct(counted)) if counted is not None else func.count()
-    return select(value, number).where(owner.c.is_public.is_(True), value.isnot(None)).group_by(value)
+    key = owner.c.id if owner is ARTICLE else owner.c.article_id
+    return select(value, number).where(owner.c.is_public.is_(True), value.isnot(None), scope(key)).group_by(value)
 
 
 def _yes_no(condition: Any) -> Any:
     return case((condition, literal("true")), else_=literal("false"))
 
 
-def _evidence(value: Any) -> Any:
+def _evidence(value: Any, scope: Scope) -> Any:
     """Public claims per value of an evidence column (a claim citing it twice counts once)."""
     joined = EVIDENCE.join(CLAIM, CLAIM.c.id == EVIDENCE.c.claim_id)
     return select(value, func.count(distinct(EVIDENCE.c.claim_id))).select_from(joined).where(
-        CLAIM.c.is_public.is_(True)
+        CLAIM.c.is_public.is_(True), scope(EVIDENCE.c.article_id)
     ).group_by(value)  # fmt: skip
 
 
-def queries() -> list[tuple[str, str, Any]]:
-    """(kind, field, SELECT value, rows) for every stored count."""
+def _whole(owner: Table, scope: Scope) -> Any:
+    key = owner.c.id if owner is ARTICLE else owner.c.article_id
+    return select(literal(""), func.count()).where(owner.c.is_public.is_(True), scope(key))
+
+
+def queries(scope: Scope = _everything) -> list[tuple[str, str, Any]]:
+    """(kind, field, SELECT value, rows) for every stored count, over the articles ``scope`` admits. Every count
+    adds up article by article (each row counted belongs to one article), which is what lets an ingest keep
+    the table up to date from the articles it changed (:func:`counted`, :func:`apply`)."""
     claims_with_series = CLAIM.join(ARTICLE, ARTICLE.c.id == CLAIM.c.article_id)
     series_claims = select(ARTICLE.c.series_slug, func.count()).select_from(claims_with_series).where(
-        CLAIM.c.is_public.is_(True), ARTICLE.c.series_slug.isnot(None)
+        CLAIM.c.is_public.is_(True), ARTICLE.c.series_slug.isnot(None), scope(CLAIM.c.article_id)
     ).group_by(ARTICLE.c.series_slug)  # fmt: skip
     return [
-        ("articles", "", select(literal(""), func.count()).where(ARTICLE.c.is_public.is_(True))),
-        ("articles", "topic", _link(TOPIC, "topic", "articles")),
-        ("articles", "tag", _link(TAG, "tag", "articles")),
-        ("articles", "audience", _link(AUDIENCE, "audience", "articles")),
-        ("articles", "series", _by(ARTICLE, ARTICLE.c.series_slug)),
-        ("articles", "maturity", _by(ARTICLE, ARTICLE.c.maturity)),
-        ("articles", "confidence", _by(CLAIM, CLAIM.c.confidence, CLAIM.c.article_id)),
-        ("articles", "claim_state", _by(CLAIM, CLAIM.c.state_base, CLAIM.c.article_id)),
-        ("articles", "source_type", _by(SOURCE, SOURCE.c.type, SOURCE.c.article_id)),
-        ("claims", "", select(literal(""), func.count()).where(CLAIM.c.is_public.is_(True))),
-        ("claims", "topic", _link(TOPIC, "topic", "claims")),
+        ("articles", "", _whole(ARTICLE, scope)),
+        ("articles", "topic", _link(TOPIC, "topic", "articles", scope)),
+        ("articles", "tag", _link(TAG, "tag", "articles", scope)),
+        ("articles", "audience", _link(AUDIENCE, "audience", "articles", scope)),
+        ("articles", "series", _by(ARTICLE, ARTICLE.c.series_slug, scope)),
+        ("articles", "maturity", _by(ARTICLE, ARTICLE.c.maturity, scope)),
+        ("articles", "confidence", _by(CLAIM, CLAIM.c.confidence, scope, CLAIM.c.article_id)),
+        ("articles", "claim_state", _by(CLAIM, CLAIM.c.state_base, scope, CLAIM.c.article_id)),
+        ("articles", "source_type", _by(SOURCE, SOURCE.c.type, scope, SOURCE.c.article_id)),
+        ("claims", "", _whole(CLAIM, scope)),
+        ("claims", "topic", _link(TOPIC, "topic", "claims", scope)),
         ("claims", "series", series_claims),
-        ("claims", "confidence", _by(CLAIM, CLAIM.c.confidence)),
-        ("claims", "status", _by(CLAIM, CLAIM.c.kind)),
-        ("claims", "verification", _by(CLAIM, func.coalesce(CLAIM.c.verification_status, literal("draft")))),
-        ("claims", "state", _by(CLAIM, CLAIM.c.state_base)),
-        ("claims", "has_counterevidence", _by(CLAIM, _yes_no(CLAIM.c.counterevidence_count > 0))),
-        ("claims", "supports", _evidence(EVIDENCE.c.supports)),
-        ("claims", "source", _evidence(EVIDENCE.c.source_id)),
-        ("sources", "", select(literal(""), func.count()).where(SOURCE.c.is_public.is_(True))),
-        ("sources", "type", _by(SOURCE, SOURCE.c.type)),
-        ("sources", "topic", _link(TOPIC, "topic", "sources")),
-        ("sources", "url", _by(SOURCE, SOURCE.c.url)),
-        ("sources", "cited", _by(SOURCE, _yes_no(SOURCE.c.cited_by > 0))),
+        ("claims", "confidence", _by(CLAIM, CLAIM.c.confidence, scope)),
+        ("claims", "status", _by(CLAIM, CLAIM.c.kind, scope)),
+        ("claims", "verification", _by(CLAIM, func.coalesce(CLAIM.c.verification_status, literal("draft")), scope)),
+        ("claims", "state", _by(CLAIM, CLAIM.c.state_base, scope)),
+        ("claims", "has_counterevidence", _by(CLAIM, _yes_no(CLAIM.c.counterevidence_count > 0), scope)),
+        ("claims", "supports", _evidence(EVIDENCE.c.supports, scope)),
+        ("claims", "source", _evidence(EVIDENCE.c.source_id, scope)),
+        ("sources", "", _whole(SOURCE, scope)),
+        ("sources", "type", _by(SOURCE, SOURCE.c.type, scope)),
+        ("sources", "topic", _link(TOPIC, "topic", "sources", scope)),
+        ("sources", "url", _by(SOURCE, SOURCE.c.url, scope)),
+        ("sources", "cited", _by(SOURCE, _yes_no(SOURCE.c.cited_by > 0), scope)),
     ]
 
 
@@ -110,3 +143,45 @@ def refresh(conn: Connection) -> None:
         counted = query.having(rows >= MIN_ROWS) if field else query  # the whole list is always stored
         source = counted.with_only_columns(literal(kind), literal(field), cast(value, String), rows)
         conn.execute(insert(COUNTS).from_select(["kind", "field", "value", "rows"], source))
+
+
+Key = tuple[str, str, str]
+
+
+def counted(conn: Connection, scope: Scope) -> Counter[Key]:
+    """Every count over the articles ``scope`` admits, however few rows a value has: what those articles add
+    to the table (read before they are deleted, it is what they take away)."""
+    totals: Counter[Key] = Counter()
+    for kind, field, query in queries(scope):
+        for value, rows in conn.execute(query):
+            totals[(kind, field, str(value))] += rows
+    return totals
+
+
+def apply(conn: Connection, delta: Counter[Key]) -> None:
+    """Bring the table up to date by ``delta`` (the counts of the articles written minus those of the articles
+    they replaced or removed). A stored value moves by its delta and goes when it falls under
+    :data:`MIN_ROWS`; a value not stored that grew is counted in full, since the table does not know how many
+    rows it had."""
+    changed = {key: rows for key, rows in delta.items() if rows}
+    if not changed:
+        return
+    stored = {(k, f, v): rows for k, f, v, rows in conn.execute(select(COUNTS.c.kind, COUNTS.c.field, COUNTS.c.value,
+                                                                       COUNTS.c.rows))}  # fmt: skip
+    recount: dict[tuple[str, str], set[str]] = {}
+    for (kind, field, value), rows in changed.items():
+        where = (COUNTS.c.kind == kind) & (COUNTS.c.field == field) & (COUNTS.c.value == value)
+        if (kind, field, value) in stored:
+            total = stored[(kind, field, value)] + rows
+            if field and total < MIN_ROWS:
+                conn.execute(delete(COUNTS).where(where))
+            else:
+                conn.execute(update(COUNTS).where(where).values(rows=total))
+        elif rows > 0:
+            recount.setdefault((kind, field), set()).add(value)
+    for kind, field, query in queries():
+        if (kind, field) in recount:
+            value, rows = query.selected_columns
+            wanted = query.where(cast(value, String).in_(sorted(recount[(kind, field)]))).having(rows >= MIN_ROWS)
+            source = wanted.with_only_columns(literal(kind), literal(field), cast(value, String), rows)
+            conn.execute(insert(COUNTS).from_select(["kind", "field", "value", "rows"], source))

@@ -27,10 +27,10 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, func, inspect, select
+from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import aggregates, fulltext, listcounts, models
+from app import aggregates, fulltext, models
 from app.content.errors import ContentError
 from app.ingest import plan
 from app.ingest.discover import Walk
@@ -86,7 +86,7 @@ class _Run:
         walk.census()
         stored = plan.read_stored(self.engine)
         now = dt.datetime.now(dt.UTC)
-        writer = None if self.dry_run else Writer(self.engine, stored.version, now, first=not stored.articles)
+        writer = None if self.dry_run else Writer(self.engine, stored.version, now, len(stored.articles))
         self.seen: set[str] = set()
         self.unchanged_ids: list[int] = []
         self.done = 0
@@ -155,7 +155,7 @@ class _Run:
         writer.remove([stored.articles[slug].id for slug in report.removed])
         changed = len(report.added) + len(report.updated) + len(report.removed)
         analyse = changed >= ANALYSE_SHARE * max(1, len(stored.articles) + len(report.added))
-        report.written = writer.commit(_refresh, analyse, self.progress)
+        report.written = writer.commit(analyse, self.progress)
         if report.written and analyse:
             try:
                 vacuum(self.engine)
@@ -163,11 +163,6 @@ class _Run:
                 report.notes.append(f"VACUUM ANALYZE after the ingest failed ({error.__class__.__name__}); "
                                     "the corpus is stored, but run VACUUM ANALYZE on the database.")  # fmt: skip
         return may_write
-
-
-def _refresh(conn: Connection) -> None:
-    listcounts.refresh(conn)  # the lists' totals and plan estimates
-    aggregates.refresh(conn)  # /topics and /series as rows
 
 
 def vacuum(engine: Engine) -> None:

@@ -18,6 +18,8 @@ nanoseconds. An article whose signature equals the stored one is unchanged and i
 bytes are read and compared by fingerprint (the sha256 of app.content.reader). Like git's index, a signature
 taken while a file may still be changing in the same clock tick cannot be trusted: a file modified less than
 :data:`RACY_NS` before the walk began gets the signature ``""``, which never matches, so the next run reads it.
+(The change time is in the signature but not in that test: setting a file's times back with ``touch`` moves
+its change time to now, and a later write moves its modification time again.)
 """
 
 from __future__ import annotations
@@ -195,7 +197,7 @@ class Walk:
                      "|".join(signature) if trusted else "")  # fmt: skip
 
     def _signature(self, info: os.stat_result) -> str:
-        if max(info.st_mtime_ns, info.st_ctime_ns) > self._started_ns - RACY_NS:
+        if info.st_mtime_ns > self._started_ns - RACY_NS:
             return ""
         return f"{info.st_dev}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}"
 

@@ -39,6 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from app import derive, fulltext, models
 from app.db import tune_for_bulk_write
 from app.ingest import rows
+from app.ingest.derived import Derived
 from app.ingest.prepare import Built
 from app.models import table
 
@@ -55,8 +56,9 @@ class ConcurrentIngest(Exception):
 class Writer:
     """The one write transaction of an ingest (see the module)."""
 
-    def __init__(self, engine: Engine, seen_version: int, now: dt.datetime, first: bool = False) -> None:
-        self.engine, self.seen_version, self.now, self.first = engine, seen_version, now, first
+    def __init__(self, engine: Engine, seen_version: int, now: dt.datetime, stored: int) -> None:
+        self.engine, self.seen_version, self.now, self.first = engine, seen_version, now, stored == 0
+        self.derived = Derived(stored)
         self.dropped: list[Index] = []
         self.conn: Connection | None = None
         self.bases: dict[str, int] = {}
@@ -92,6 +94,7 @@ class Writer:
             raise ConcurrentIngest("another ingest committed while this one read its input")
         self.bases = {name: (conn.execute(select(func.max(rows.table_of(name).c.id))).scalar() or 0) + 1
                       for name in rows.ID_TABLES}  # fmt: skip
+        self.first_new_id = self.bases["article"]
         self._bulk = _Bulk(conn, self.now)
         if self.first:  # nothing stored: building each index once at the end beats keeping it up to date
             self.dropped = [index for owned in rows.owned_tables() for index in owned.indexes]
@@ -126,6 +129,7 @@ class Writer:
     def _flush(self) -> None:
         assert self.conn is not None and self._bulk is not None
         if self.replaced:
+            self.derived.taking(self.conn, self.replaced)
             fulltext.remove(self.conn, self.replaced)
             for start in range(0, len(self.replaced), _DELETE_CHUNK):
                 chunk = self.replaced[start : start + _DELETE_CHUNK]
@@ -145,9 +149,9 @@ class Writer:
         }
         fulltext.add(self.conn, documents, substrings)
 
-    def commit(self, refresh: Callable[[Connection], None], analyse: bool, progress: Progress | None) -> bool:
-        """Write what is queued, bring the aggregates up to date (``refresh``) and commit; False if there was
-        nothing to write (nothing was touched). ``analyse``: gather planner statistics again (SQLite)."""
+    def commit(self, analyse: bool, progress: Progress | None) -> bool:
+        """Write what is queued, bring the derived tables up to date and commit; False if there was nothing to
+        write (nothing was touched). ``analyse``: gather planner statistics again (SQLite)."""
         if not self.changed or self.conn is None:
             return False
         self._flush()
@@ -157,7 +161,7 @@ class Writer:
             article = table(models.Article)
             stamp = update(article).where(article.c.id == bindparam("pk")).values(file_stat=bindparam("stat"))
             self.conn.execute(stamp, [{"stat": s, "pk": pk} for s, pk in self.restat])
-        refresh(self.conn)
+        self.derived.finish(self.conn, self.first_new_id, self.written)
         if progress:
             progress("commit", self.written, self.written)
         if analyse and self.conn.dialect.name == "sqlite":
