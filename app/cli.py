@@ -94,6 +94,14 @@ def ingest_command(
     raise typer.Exit(0 if report.ok else 1)
 
 
+@cli.command("agent-files")
+def agent_files_command() -> None:
+    """Store the large agent files for the stored corpus now (serve does it as it starts; requests build the rest)."""
+    from app.agent.store import materialise_noting
+
+    out.print(materialise_noting(get_settings()))
+
+
 @cli.command("serve")
 def serve_command(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",

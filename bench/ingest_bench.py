@@ -13,7 +13,7 @@ runs of the checkout this file is in: FIRST (adds every article), UNCHANGED (the
 stat-based change detection sees it; its bytes and times are put back afterwards). Each run's exit code and JSON
 counts are checked. Per run: wall time; the peak of the summed PSS of the ingest process and all its descendants
 (the worker processes), sampled every 50 ms from /proc; and the largest single process's max RSS (``wait4``).
-The agent files that ``garden ingest`` stores after a write go to a private temporary GARDEN_CACHE_DIR and count.
+GARDEN_CACHE_DIR points at a private temporary directory, so that nothing of the user's is touched.
 
 Corpora: ``--corpus N=PATH`` (PATH holds content/articles), else ``bench/out/corpus-<N>``, generated from
 ``--source`` when missing. Every corpus file is read once before the runs, so that all runs find them cached.

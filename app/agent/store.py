@@ -27,7 +27,8 @@ Decisions:
   failed), they answer 503 with ``Retry-After``. The builder holds its heavy slot for the build (about 2 s for
   garden-queries.json at 5,000 articles, once).
 * **Ready before the first request.** ``materialise()`` stores the public files (and the preview ones when a
-  preview token is set) for the current version and date: ``garden ingest`` calls it after its commit, and
+  preview token is set) for the current version and date: ``garden agent-files`` runs it (an ingest does not:
+  at 50,000 articles it would cost a one-article edit a minute and a gigabyte, issue 14), and
   ``garden serve`` in a process of its own while it starts listening (a request meanwhile waits on the lock,
   slotless). A version or date not yet stored (a re-ingest from another host, midnight) is built by the first
   request that asks. Ingest itself never imports this layer (app.cli orchestrates).
@@ -336,7 +337,7 @@ def materialise(settings: Settings, engine: Engine | None = None) -> int:
 
 
 def materialise_noting(settings: Settings) -> str:
-    """``materialise``, as one line for ``garden ingest`` to print; a failure is a note, not an error: the
+    """``materialise``, as one line for ``garden agent-files`` to print; a failure is a note, not an error: the
     corpus is stored, and requests build the files."""
     started = time.perf_counter()
     try:
