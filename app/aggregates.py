@@ -59,12 +59,53 @@ def refresh(conn: Connection) -> None:
     refresh_series(conn)
 
 
-def refresh_series(conn: Connection) -> None:
-    """Recompute the series heads (one read of the series members in series order)."""
-    conn.execute(delete(SERIES_HEAD))
-    heads = _series_heads(conn)
+def refresh_series(conn: Connection, only: set[str] | None = None) -> None:
+    """Recompute the series heads: every one (one read of the series members in series order), or, given
+    ``only``, those series' heads from their members and every head's place in the list from one grouped
+    query (the newest member date of each series)."""
+    if only is None:
+        conn.execute(delete(SERIES_HEAD))
+        heads = _series_heads(conn)
+    else:
+        kept = conn.execute(select(SERIES_HEAD).where(SERIES_HEAD.c.slug.not_in(sorted(only)))).mappings().all()
+        conn.execute(delete(SERIES_HEAD))
+        heads = _series_heads(conn, sorted(only)) if only else []
+        newest = _newest_member_dates(conn)
+        heads = _placed([dict(head) for head in kept] + heads, newest)
     if heads:
         conn.execute(insert(SERIES_HEAD), heads)
+
+
+def series_of(conn: Connection, scope: Callable[[Any], Any]) -> set[str]:
+    """The series of the articles ``scope`` admits."""
+    query = select(ARTICLE.c.series_slug).where(scope(ARTICLE.c.id), ARTICLE.c.series_slug.isnot(None)).distinct()
+    return set(conn.execute(query).scalars())
+
+
+def _newest_member_dates(conn: Connection) -> dict[tuple[bool, str], str]:
+    """Per (preview, series): the newest member date a caller of that kind sees."""
+    public_date = case((ARTICLE.c.is_public.is_(True), SORT_DATE), else_=None)
+    query = (
+        select(ARTICLE.c.series_slug, func.max(SORT_DATE), func.max(public_date))
+        .where(ARTICLE.c.series_slug.isnot(None))
+        .group_by(ARTICLE.c.series_slug)
+    )
+    dates: dict[tuple[bool, str], str] = {}
+    for series, newest, newest_public in conn.execute(query):
+        dates[(True, series)] = newest
+        if newest_public is not None:
+            dates[(False, series)] = newest_public
+    return dates
+
+
+def _placed(heads: list[dict[str, Any]], newest: dict[tuple[bool, str], str]) -> list[dict[str, Any]]:
+    """``heads`` with their ``position``: per kind of caller, newest member date first, then slug."""
+    out: list[dict[str, Any]] = []
+    for preview in (False, True):
+        group = sorted((head for head in heads if bool(head["preview"]) == preview), key=lambda head: head["slug"])
+        group.sort(key=lambda head: newest[(preview, head["slug"])], reverse=True)
+        out += [{**head, "position": position} for position, head in enumerate(group)]
+    return out
 
 
 def topic_totals(conn: Connection, scope: Callable[[Any], Any] | None = None) -> Counter[tuple[bool, str, str]]:
@@ -122,7 +163,7 @@ _MEMBER = (
 )
 
 
-def _series_heads(conn: Connection) -> list[dict[str, Any]]:
+def _series_heads(conn: Connection, only: list[str] | None = None) -> list[dict[str, Any]]:
     """Per series and kind of caller with a member they may read: the first member's title and season (series
     order), the first guide, the member count, the newest update; ``position`` orders the list: newest member
     date first, then slug.
@@ -131,7 +172,7 @@ def _series_heads(conn: Connection) -> list[dict[str, Any]]:
     (SQLite's BINARY, PostgreSQL's "C", migration 0007), as ``in_series_order`` does."""
     query = (
         select(*_MEMBER)
-        .where(ARTICLE.c.series_slug.isnot(None))
+        .where(ARTICLE.c.series_slug.isnot(None) if only is None else ARTICLE.c.series_slug.in_(only))
         .order_by(ARTICLE.c.series_slug, ARTICLE.c.series_order, SORT_DATE.desc(), ARTICLE.c.slug)
     )
     heads: dict[bool, list[tuple[str, dict[str, Any]]]] = {False: [], True: []}

@@ -110,6 +110,8 @@ def test_an_incremental_ingest_leaves_the_derived_tables_as_a_full_recount_would
         shutil.rmtree(articles[6])
         report = ingest(engine, [grown], today=TODAY, prune=True)
         assert report.ok and len(report.updated) == 3 and len(report.removed) == 1, report.errors
+        again = ingest(engine, [grown], today=TODAY, dry_run=True)  # every article unchanged: counted by id
+        assert again.diagnostics == report.diagnostics and sum(report.diagnostics.values()) > 0
         incremental = {name: sql_rows(db_url, sql) for name, sql in DERIVED.items()}
         with engine.connect() as conn:
             conn.begin()

@@ -118,7 +118,9 @@ class _Run:
             report.missing = report.missing + report.removed
             report.added, report.updated, report.removed = [], [], []
         report.counts, report.corpus_version = corpus_counts(self.engine)
-        report.diagnostics = diagnostic_totals(self.engine, fresh, self.unchanged_ids, self.today)
+        kept = [stored.articles[slug].id for slug in (*report.invalid, *report.missing) if slug in stored.articles]
+        others = kept if report.written else None  # stored, not in this run's valid input
+        report.diagnostics = diagnostic_totals(self.engine, fresh, self.unchanged_ids, self.today, others)
         return report
 
     def _tasks(self, walk: Walk, stored: plan.StoredCorpus, report: IngestReport) -> Iterator[Task]:

@@ -59,10 +59,10 @@ class _Entry:
     year: str
     layout: Layout
     location: str
-    directory: Path  # the article directory (source) or the packet directory
-    root: Path  # the resolved content root files must stay inside
+    directory: str  # the article directory (source) or the packet directory
+    root: str  # the resolved content root files must stay inside
     shown_dir: str  # the directory as errors name it
-    real_dir: Path | None = None  # the article directory resolved (source layout)
+    real_dir: str | None = None  # the article directory resolved (source layout)
 
 
 @dataclass(slots=True)
@@ -135,20 +135,20 @@ class Walk:
         self.errors.append(ContentError(shown, WHOLE_FILE, message))
 
     def _source(self, articles_dir: Path, shown_root: str, report: bool) -> Iterator[_Entry]:
-        root = articles_dir.resolve()
-        for year_dir, _ in self._subdirs(articles_dir, shown_root, report, slugs=False):
-            real_year = year_dir.resolve()
-            for article_dir, linked in self._subdirs(year_dir, f"{shown_root}/{year_dir.name}", report, slugs=True):
-                location = f"{shown_root}/{year_dir.name}/{article_dir.name}"
-                real = article_dir.resolve() if linked else real_year / article_dir.name
-                yield _Entry(article_dir.name, year_dir.name, "source", location, article_dir, root, location, real)
+        root = os.path.realpath(articles_dir)
+        for year, year_dir, _ in self._subdirs(str(articles_dir), shown_root, report, slugs=False):
+            real_year = os.path.realpath(year_dir)
+            for slug, article_dir, linked in self._subdirs(year_dir, f"{shown_root}/{year}", report, slugs=True):
+                location = f"{shown_root}/{year}/{slug}"
+                real = os.path.realpath(article_dir) if linked else f"{real_year}/{slug}"
+                yield _Entry(slug, year, "source", location, article_dir, root, location, real)
 
     def _packets(self, packet_dir: Path, shown_root: str) -> Iterator[_Entry]:
-        root = packet_dir.resolve()
+        root = os.path.realpath(packet_dir)
         for packet in sorted(packet_dir.glob("*.json")):
-            yield _Entry(packet.stem, "", "packet", f"{shown_root}/{packet.name}", packet_dir, root, shown_root)
+            yield _Entry(packet.stem, "", "packet", f"{shown_root}/{packet.name}", str(packet_dir), root, shown_root)
 
-    def _subdirs(self, directory: Path, shown: str, report: bool, slugs: bool) -> list[tuple[Path, bool]]:
+    def _subdirs(self, directory: str, shown: str, report: bool, slugs: bool) -> list[tuple[str, str, bool]]:
         """The directories in ``directory``, and whether each is a symlink; an entry that cannot be followed (a
         symlink loop) is an error, and an unreadable path (so ``--prune`` removes nothing), and, when the
         entries are ``slugs``, an invalid slug."""
@@ -157,7 +157,7 @@ class Walk:
             for entry in entries:
                 try:
                     if entry.is_dir():
-                        subdirs.append((Path(entry.path), entry.is_symlink()))
+                        subdirs.append((entry.name, entry.path, entry.is_symlink()))
                 except OSError as exc:
                     if report:
                         self._unreadable(f"{shown}/{entry.name}", _unreadable(exc))
@@ -170,21 +170,21 @@ class Walk:
         if entry.layout == "source":
             paths = {role: f"{entry.location}/{name}" for role, name in SOURCE_FILES.items()}
             names = SOURCE_FILES
-            real_dir = entry.real_dir or entry.directory.resolve()
-            inside = real_dir if real_dir.is_relative_to(entry.root) else None  # else each file reports the escape
+            real_dir = entry.real_dir or os.path.realpath(entry.directory)
+            inside = real_dir if _within(real_dir, entry.root) else None  # else each file reports the escape
         else:
             paths = {"artifact": entry.location}
             names = {"artifact": f"{entry.slug}.json"}
-            brief = entry.directory / f"{entry.slug}.md"
-            if brief.exists() or brief.is_symlink():
-                paths["brief"] = f"{entry.shown_dir}/{brief.name}"
-                names = {**names, "brief": brief.name}
+            brief = f"{entry.slug}.md"
+            if os.path.lexists(f"{entry.directory}/{brief}"):
+                paths["brief"] = f"{entry.shown_dir}/{brief}"
+                names = {**names, "brief": brief}
             inside = None
         errors: list[ContentError] = []
         files: dict[str, str] = {}
         signature: list[str] = []
         for role, name in names.items():
-            checked = _check_file(entry.directory / name, paths[role], entry.root, self.max_bytes, errors, inside)
+            checked = _check_file(entry.directory, name, paths[role], entry.root, self.max_bytes, errors, inside)
             if checked is not None:
                 files[role] = checked[0]
                 signature.append(self._signature(checked[1]))
@@ -203,17 +203,18 @@ class Walk:
 
 
 def _check_file(
-    path: Path, shown: str, root: Path, max_bytes: int, errors: list[ContentError], real_dir: Path | None
+    directory: str, name: str, shown: str, root: str, max_bytes: int, errors: list[ContentError], real_dir: str | None
 ) -> tuple[str, os.stat_result] | None:
     """The file's real path and stat, or None with an error when it is missing, outside the root, special or
     too big. ``real_dir``, when given, is the file's directory already resolved and inside the root: a file
     that is not itself a symlink then needs one ``lstat``, not a walk of its whole path."""
+    path = f"{directory}/{name}"
     try:
         info = os.lstat(path)
         if real_dir is not None and not stat.S_ISLNK(info.st_mode):
-            real = real_dir / path.name
+            real = f"{real_dir}/{name}"
         else:
-            real = path.resolve(strict=True)
+            real = str(Path(path).resolve(strict=True))  # a missing file or a loop raises
             info = os.stat(real)
     except FileNotFoundError:
         errors.append(ContentError(shown, WHOLE_FILE, "file is missing (or is a broken symlink)"))
@@ -221,7 +222,7 @@ def _check_file(
     except (RuntimeError, OSError) as exc:  # Python 3.11 says RuntimeError for a loop, later ones OSError ELOOP
         errors.append(ContentError(shown, WHOLE_FILE, _unreadable(exc)))
         return None
-    if not real.is_relative_to(root):
+    if not _within(real, root):
         errors.append(ContentError(shown, WHOLE_FILE, f"is a symlink that leads outside the content root (to {real})"))
         return None
     if not stat.S_ISREG(info.st_mode):
@@ -231,7 +232,11 @@ def _check_file(
         limit = f"over the {max_bytes:,}-byte limit (GARDEN_MAX_FILE_BYTES)"
         errors.append(ContentError(shown, WHOLE_FILE, f"is {info.st_size:,} bytes, {limit}"))
         return None
-    return str(real), info
+    return real, info
+
+
+def _within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
 
 
 def _unreadable(exc: BaseException) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, Table, bindparam, func, inspect, select
+from sqlalchemy import Connection, Engine, Table, bindparam, func, inspect, select
 
 from app import models
 from app.content.errors import ContentError
@@ -79,32 +79,48 @@ def corpus_counts(engine: Engine) -> tuple[dict[str, int], int]:
                 query = query.where(target.c.is_public)  # claims and sources carry their article's
             return int(conn.execute(query).scalar_one())
 
-        counts = {
-            "articles": count(article, False),
-            "public_articles": count(article, True),
-            "claims": count(claim, False),
-            "public_claims": count(claim, True),
-            "sources": count(source, False),
-            "public_sources": count(source, True),
-        }
+        listed = table(models.ListCount)
+        whole = select(listed.c.kind, listed.c.rows).where(listed.c.field == "", listed.c.value == "")
+        public = {kind: rows for kind, rows in conn.execute(whole)} if inspect(conn).has_table("list_count") else {}
+        counts = {}
+        for name, target, kind in (("articles", article, "articles"), ("claims", claim, "claims"),
+                                   ("sources", source, "sources")):  # fmt: skip
+            counts[name] = count(target, False)
+            counts[f"public_{name}"] = public[kind] if kind in public else count(target, True)
         version = conn.execute(select(table(models.Corpus).c.version)).scalar() or 0
     return counts, int(version)
 
 
 def diagnostic_totals(
-    engine: Engine, fresh: Counter[str], unchanged: Collection[int], today: dt.date
+    engine: Engine,
+    fresh: Counter[str],
+    unchanged: Collection[int],
+    today: dt.date,
+    others: Collection[int] | None = None,
 ) -> dict[str, int]:
     """Findings by severity over this run's valid input: ``fresh`` ones from parsing, and the stored ones of the
-    ``unchanged`` articles (their ids), counted in SQL."""
-    totals = Counter(fresh)
+    ``unchanged`` articles (their ids), counted in SQL.
+
+    After a run that wrote, the stored findings of the articles it wrote are its fresh ones, so when the stored
+    articles that are not this run's input (``others``: invalid or missing, kept) are fewer than the unchanged
+    ones, the totals are every stored finding less theirs: one grouped query instead of one per 10,000 ids."""
     diagnostic = table(models.Diagnostic)
     active = diagnostic.c.active_from.is_(None) | (diagnostic.c.active_from <= today.isoformat())
     query = select(diagnostic.c.severity, func.count()).where(active).group_by(diagnostic.c.severity)
-    if unchanged:
-        with engine.connect() as conn:
-            for chunk in _chunks(sorted(unchanged)):
-                in_chunk = diagnostic.c.article_id.in_(bindparam("ids", chunk, expanding=True))
-                totals.update({severity: count for severity, count in conn.execute(query.where(in_chunk))})
+
+    def over(conn: Connection, ids: Collection[int]) -> Counter[str]:
+        found: Counter[str] = Counter()
+        for chunk in _chunks(sorted(ids)):
+            in_chunk = diagnostic.c.article_id.in_(bindparam("ids", chunk, expanding=True))
+            found.update({severity: count for severity, count in conn.execute(query.where(in_chunk))})
+        return found
+
+    with engine.connect() as conn:
+        if others is not None and len(others) < len(unchanged):
+            totals = Counter({severity: count for severity, count in conn.execute(query)})
+            totals.subtract(over(conn, others))
+        else:
+            totals = Counter(fresh) + over(conn, unchanged) if unchanged else Counter(fresh)
     return {"error": totals.get("error", 0), "warning": totals.get("warning", 0)}
 
 

@@ -161,7 +161,7 @@ class Writer:
             article = table(models.Article)
             stamp = update(article).where(article.c.id == bindparam("pk")).values(file_stat=bindparam("stat"))
             self.conn.execute(stamp, [{"stat": s, "pk": pk} for s, pk in self.restat])
-        self.derived.finish(self.conn, self.first_new_id, self.written)
+        self.derived.finish(self.conn, range(self.first_new_id, self.bases["article"]))
         if progress:
             progress("commit", self.written, self.written)
         if analyse and self.conn.dialect.name == "sqlite":
