@@ -29,5 +29,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("article") as batch:
-        batch.drop_column("file_stat")
+    # Never Alembic's batch copy on SQLite: it would drop the expression indexes of article (migration 0009).
+    op.execute("ALTER TABLE article DROP COLUMN file_stat")
