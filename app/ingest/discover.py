@@ -14,8 +14,9 @@ over the size limit) and yields a :class:`Found`. What the walk keeps is one ent
 files themselves are read later, by the worker that parses them (app.ingest.prepare).
 
 **The stat signature** (``Found.stat``) is device, inode, size, modification and change time of each file, in
-nanoseconds. An article whose signature equals the stored one is unchanged and is not read at all; otherwise its
-bytes are read and compared by fingerprint (the sha256 of app.content.reader). Like git's index, a signature
+nanoseconds, kept as a 128-bit digest (32 hex digits an article: a run reads them all back). An article whose
+signature equals the stored one is unchanged and is not read at all; otherwise its bytes are read and compared
+by fingerprint (the sha256 of app.content.reader). Like git's index, a signature
 taken while a file may still be changing in the same clock tick cannot be trusted: a file modified less than
 :data:`RACY_NS` before the walk began gets the signature ``""``, which never matches, so the next run reads it.
 (The change time is in the signature but not in that test: setting a file's times back with ``touch`` moves
@@ -25,6 +26,7 @@ its change time to now, and a later write moves its modification time again.)
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
 import time
@@ -192,9 +194,8 @@ class Walk:
             self.errors += errors
             self.invalid_slugs.add(entry.slug)
             return None
-        trusted = all(signature)
-        return Found(entry.slug, entry.year, entry.layout, entry.location, paths, files,
-                     "|".join(signature) if trusted else "")  # fmt: skip
+        digest = hashlib.blake2b("|".join(signature).encode(), digest_size=16).hexdigest() if all(signature) else ""
+        return Found(entry.slug, entry.year, entry.layout, entry.location, paths, files, digest)
 
     def _signature(self, info: os.stat_result) -> str:
         if info.st_mtime_ns > self._started_ns - RACY_NS:

@@ -44,7 +44,7 @@ from app.ingest.derived import Derived
 from app.ingest.prepare import Built
 from app.models import table
 
-BATCH_CLAIMS = 5000  # articles are written in batches of about this many claims
+BATCH_CLAIMS = 2500  # articles are written in batches of about this many claims (about 500 articles)
 _DELETE_CHUNK = 500
 Progress = Callable[[str, int, int], None]
 """Called as (phase, done, total): phase "validate" per article, then "commit"."""
