@@ -52,7 +52,7 @@ def _writing(db_url: str) -> bool:
     inserting = sql_rows(
         db_url,
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
-        "AND xact_start IS NOT NULL AND (query LIKE 'COPY \"claim\"%' OR query LIKE 'INSERT INTO claim %')",
+        "AND xact_start IS NOT NULL AND (query LIKE 'COPY %' OR query LIKE 'INSERT INTO claim %')",
     )
     return bool(inserting[0][0])
 
