@@ -26,6 +26,8 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.add_column("article", sa.Column("file_stat", sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+    if op.get_bind().dialect.name == "postgresql":  # every text column compares by code point (migration 0007)
+        op.execute('ALTER TABLE article ALTER COLUMN file_stat TYPE varchar COLLATE "C"')
 
 
 def downgrade() -> None:
