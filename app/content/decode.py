@@ -36,7 +36,7 @@ _ESCAPED_NUL = b"\\u0000"
 
 def decode(raw: bytes, shown: str, errors: list[ContentError]) -> str | None:
     """The file as text, or None with an error: empty, not UTF-8."""
-    if not raw.strip():
+    if not raw or raw.isspace():  # what "not raw.strip()" says, without copying the file
         errors.append(ContentError(shown, WHOLE_FILE, "file is empty"))
         return None
     try:
@@ -56,7 +56,7 @@ def markdown(raw: bytes, shown: str, errors: list[ContentError]) -> tuple[str, d
     except FrontMatterError as exc:
         errors.append(ContentError(shown, exc.field or "front matter", str(exc)))
         return None
-    nul = text.find("\x00")
+    nul = text.find("\x00") if b"\x00" in raw else -1  # a U+0000 is a 0 byte in UTF-8, and no other is
     if nul >= 0:
         line, column = line_and_column(text, nul)
         body_start = len(text) - len(body)
