@@ -426,10 +426,14 @@ def _derive(
         stored_hash=artifact.contentHash,
         current_hash=current_hash,
     )
+    own: dict[str | None, list[derive.Finding]] = {}  # each claim's generator findings, in order
+    for finding in findings:
+        if finding.origin == "generator":
+            own.setdefault(finding.claim_id, []).append(finding)
     states = {}
     for claim in artifact.claims:
-        own = [f for f in findings if f.claim_id == claim.id and f.origin == "generator"]
-        states[claim.id] = derive.claim_state(claim.verification.status if claim.verification else None, own)
+        status = claim.verification.status if claim.verification else None
+        states[claim.id] = derive.claim_state(status, own.get(claim.id, []))
     return ParsedArticle(
         source=source,
         artifact=artifact,
