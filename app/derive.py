@@ -336,6 +336,14 @@ def claim_state(verification_status: str | None, findings: Sequence[Finding]) ->
 
 
 _BRIEF_CLAIM_LINE = re.compile(r"^- `(claim-\d{3})`: (.*)$", re.MULTILINE)
+_BRIEF_CLAIM_TEXT = re.compile(r"- `(claim-\d{3})`: (.*)$", re.MULTILINE)  # found by its literal start: faster
+
+
+def _brief_claim_lines(brief_body: str) -> list[tuple[str, str]]:
+    """``_BRIEF_CLAIM_LINE.findall(brief_body)``: a match runs to the end of its line, so the line-start matches
+    are the ones the unanchored pattern finds at a line start."""
+    found = _BRIEF_CLAIM_TEXT.finditer(brief_body)
+    return [(m[1], m[2]) for m in found if m.start() == 0 or brief_body[m.start() - 1] == "\n"]
 
 
 def _normalise_space(text: str) -> str:
@@ -386,7 +394,7 @@ def consistency_findings(
             )
         )
     if brief_body is not None:
-        listed = {cid: text for cid, text in _BRIEF_CLAIM_LINE.findall(brief_body)}
+        listed = {cid: text for cid, text in _brief_claim_lines(brief_body)}
         claims = {claim.id: claim.claim for claim in artifact.claims}
         for cid, text in listed.items():
             if cid in claims and text != claims[cid] and _normalise_space(text) != _normalise_space(claims[cid]):
