@@ -353,12 +353,15 @@ def normalise_date(value: Any) -> Any:
     return str(value)[:10]
 
 
+_AS_IS = frozenset({str, int, float, bool, type(None)})
+
+
 def to_json_value(value: Any) -> Any:
     """Front matter data as JSON data: nested dates (outside the normalised keys) become ISO strings."""
-    if isinstance(value, dict):
-        return {key: to_json_value(item) for key, item in value.items()}
+    if isinstance(value, dict):  # a string or a number stays as it is: no call for it
+        return {key: item if type(item) in _AS_IS else to_json_value(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [to_json_value(item) for item in value]
+        return [item if type(item) in _AS_IS else to_json_value(item) for item in value]
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     return value
