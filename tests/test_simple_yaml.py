@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import json
 import math
 import random
 from pathlib import Path
@@ -191,3 +192,49 @@ def test_random_front_matter_is_read_as_pyyaml_reads_it_or_left_to_it(loader: ty
     rng = random.Random(20261130)
     read = sum(_check(_document(rng), loader) for _ in range(4000))
     assert read > 500  # the shortcut did read a good share of them
+
+
+def _json_value(rng: random.Random, depth: int) -> Any:
+    choice = rng.random()
+    if depth < 3 and choice < 0.15:
+        return [_json_value(rng, depth + 1) for _ in range(rng.randint(0, 3))]
+    if depth < 3 and choice < 0.25:
+        return {_json_key(rng): _json_value(rng, depth + 1) for _ in range(rng.randint(0, 3))}
+    if choice < 0.45:
+        return rng.choice([0, 1, -1, 42, 2**63, 2**70, 1.5, -0.0, 1e5, 1e300, 0.1, True, False, None])
+    return _soup(rng) if rng.random() < 0.8 else rng.choice(SCALARS)
+
+
+def _json_key(rng: random.Random) -> str:
+    return rng.choice(["a", "b", "title", "true", "null", "1", "a:b", "#", " ", "k" * 1100, _soup(rng)])
+
+
+def _json_document(rng: random.Random) -> str:
+    data = {_json_key(rng): _json_value(rng, 0) for _ in range(rng.randint(0, 6))}
+    text = json.dumps(
+        data,
+        indent=rng.choice([None, 2, 2, 0, 4]),
+        ensure_ascii=rng.random() < 0.1,
+        separators=rng.choice([None, None, (",", ":"), (", ", ": "), (",", " : ")]),
+    )
+    lines = text.split("\n")
+    for _ in range(rng.choice([0, 0, 0, 1, 2])):  # a mutation or two
+        at = rng.randrange(len(lines))
+        line = lines[at]
+        spot = rng.randint(0, len(line))
+        lines[at] = rng.choice(
+            [
+                line[:spot] + rng.choice([*EDGE, " ", "\n", '"', "1", "[]", "{}", "}", ","]) + line[spot:],
+                line.replace("  ", "\t", 1),
+                line + "\n" + line,  # a key twice, often
+                line[:spot],
+            ]
+        )
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("loader", LOADERS, ids=["libyaml", "pure-python"])
+def test_random_json_front_matter_is_read_as_pyyaml_reads_it_or_left_to_it(loader: type[yaml.SafeLoader]) -> None:
+    rng = random.Random(20261201)
+    read = sum(_check(_json_document(rng), loader) for _ in range(3000))
+    assert read > 500

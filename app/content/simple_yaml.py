@@ -27,7 +27,13 @@ resolvers and constructors, so it is what ``yaml.load`` returns, value for value
 * every character is one both parsers print (no control characters, no U+2028/U+2029 line separators,
   no byte-order mark).
 
-``tests/test_simple_yaml.py`` checks the claim against PyYAML, libyaml and pure Python alike.
+Some front matter is a JSON object instead. JSON is YAML 1.2, so such text is read with orjson when
+nothing in it is read differently by YAML: it must be valid JSON whose object holds no key twice, with the
+same printable characters, no backslash (so no escapes), each key's closing quote followed at once by its
+``:`` and lines of under 1,000 characters (YAML's limit on a key is 1,024); and every number or literal
+outside the strings must be what the loader itself makes of it.
+
+``tests/test_simple_yaml.py`` checks these claims against PyYAML, libyaml and pure Python alike.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import orjson
 import yaml
 from yaml.nodes import ScalarNode
 
@@ -52,6 +59,12 @@ _QUOTED = f'"({_QUOTED_CHAR}*+(?:\\\\["\\\\]{_QUOTED_CHAR}*+)*+)"'
 _VALUE = f"(?:{_QUOTED}|({_PLAIN}))"
 _LINE = re.compile(f"([A-Za-z_][A-Za-z0-9_-]{{0,199}}):(?: {_VALUE})?|( *)- {_VALUE}")
 _ESCAPE = re.compile(r'\\(["\\])')
+# JSON front matter: the characters above, line breaks but no backslash; a key's quote apart from its colon;
+# a string (which holds no escaped quote, as the text holds no backslash); what parts the other tokens.
+_JSON_TEXT = re.compile(f"[\\n\\x20-\\x5b\\x5d-\\x7e{_WIDE}]*+")
+_KEY_GAP = re.compile(r'"\s+:')
+_JSON_STRING = re.compile(r'"[^"]*"')
+_JSON_PUNCTUATION = re.compile(r"[\s{}\[\]:,]+")
 
 _STR = "tag:yaml.org,2002:str"
 _constructors: dict[type, Any] = {}
@@ -91,6 +104,8 @@ def load_simple(yaml_text: str, loader: type[yaml.SafeLoader]) -> dict[str, Any]
     if loader.yaml_path_resolvers or None in resolvers:
         return None
     try:
+        if yaml_text.startswith("{"):
+            return _load_json(yaml_text, loader, resolvers)
         return _load(yaml_text, loader, resolvers)
     except Exception:  # a constructor's error (a huge exponent, say): PyYAML reports it properly
         return None
@@ -122,3 +137,31 @@ def _load(yaml_text: str, loader: type[yaml.SafeLoader], resolvers: Resolvers) -
             return None
         items.append(_scalar(item_quoted, item_plain, loader, resolvers))
     return None if pending is not None else data
+
+
+def _load_json(yaml_text: str, loader: type[yaml.SafeLoader], resolvers: Resolvers) -> dict[str, Any] | None:
+    """Front matter written as a JSON object, read with orjson when YAML reads it the same (module docstring)."""
+    if _JSON_TEXT.fullmatch(yaml_text) is None or _KEY_GAP.search(yaml_text) is not None:
+        return None
+    if max(map(len, yaml_text.split("\n"))) >= 1000:
+        return None
+    try:
+        data = orjson.loads(yaml_text)
+    except orjson.JSONDecodeError:
+        return None
+    # Every key ends in '":' (and a string may start with ':'): no fewer of those than keys kept, no key twice.
+    if type(data) is not dict or yaml_text.count('":') != _count_keys(data):
+        return None
+    for token in set(_JSON_PUNCTUATION.split(_JSON_STRING.sub(" ", yaml_text))) - {""}:
+        as_json, as_yaml = orjson.loads(token), _scalar(None, token, loader, resolvers)
+        if type(as_json) is not type(as_yaml) or repr(as_json) != repr(as_yaml):
+            return None
+    return data
+
+
+def _count_keys(value: Any) -> int:
+    if type(value) is dict:
+        return len(value) + sum(_count_keys(item) for item in value.values())
+    if type(value) is list:
+        return sum(_count_keys(item) for item in value)
+    return 0
