@@ -38,6 +38,7 @@ outside the strings must be what the loader itself makes of it.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -68,6 +69,8 @@ _JSON_PUNCTUATION = re.compile(r"[\s{}\[\]:,]+")
 
 _STR = "tag:yaml.org,2002:str"
 _constructors: dict[type, Any] = {}
+_constructed: dict[tuple[type, str, str], Any] = {}
+_IMMUTABLE = frozenset({str, int, float, bool, type(None), dt.date, dt.datetime})
 Resolvers = dict[Any, list[tuple[str, re.Pattern[str]]]]
 
 
@@ -80,11 +83,23 @@ def _resolve(value: str, resolvers: Resolvers) -> str:
 
 
 def _construct(value: str, tag: str, loader: type[yaml.SafeLoader]) -> Any:
-    """A scalar of a tag other than str, built by ``loader``'s own constructor for the tag."""
+    """A scalar of a tag other than str, built by ``loader``'s own constructor for the tag.
+
+    The same few dates and numbers recur in every article, and what they construct to (dates, numbers, None,
+    booleans, or a string for an impossible date) is immutable, so each is built once and kept (up to a bound).
+    """
+    key = (loader, tag, value)
+    if key in _constructed:
+        return _constructed[key]
     instance = _constructors.get(loader)
     if instance is None:
         instance = _constructors[loader] = loader("")
-    return loader.yaml_constructors[tag](instance, ScalarNode(tag, value))
+    result = loader.yaml_constructors[tag](instance, ScalarNode(tag, value))
+    if type(result) in _IMMUTABLE:
+        if len(_constructed) >= 4096:
+            _constructed.clear()
+        _constructed[key] = result
+    return result
 
 
 def _scalar(quoted: str | None, plain: str | None, loader: type[yaml.SafeLoader], resolvers: Resolvers) -> Any:
