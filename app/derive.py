@@ -14,16 +14,15 @@ import functools
 import hashlib
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from app.content.schema import Artifact, Claim, Counterevidence, Evidence, Source
 
 # JavaScript's \s, which the publisher's word count splits on (Python's str.split() differs at the edges).
 _JS_WHITESPACE = re.compile(r"[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+")
-# Where Python's str.split() and str.strip() (str.isspace) differ from JavaScript's \s: U+001C-U+001F and U+0085
-# are whitespace to Python only, U+FEFF to JavaScript only. A text holding none of them splits the same either way.
+# Where the whitespace of Python's str.split() differs from JavaScript's \s: U+001C-U+001F and U+0085 are
+# whitespace to Python only, U+FEFF to JavaScript only. A text holding none of them splits the same either way.
 _NOT_BOTH_WHITESPACE = ("\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\ufeff")
 _SECTION = re.compile(r'<h2 id="([^"]+)">([^<]+)</h2>')
 _SPAN = re.compile(r"<span\b[^>]*>")
@@ -88,13 +87,8 @@ def _days_after(day: str, days: int) -> str | None:
 
 
 def _utf16_longer_than(text: str, limit: int) -> bool:
-    """``utf16_length(text) > limit``, without encoding when the length alone decides (each character is one or
-    two UTF-16 code units)."""
-    if len(text) > limit:
-        return True
-    if 2 * len(text) <= limit:
-        return False
-    return utf16_length(text) > limit
+    """``utf16_length(text) > limit``; a character is one or two UTF-16 code units, so the length often decides."""
+    return len(text) > limit or (2 * len(text) > limit and utf16_length(text) > limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,10 +176,6 @@ def _orphan_findings(artifact: Artifact, prefix: str, markers: Sequence[str] | N
     return findings
 
 
-class _Add(Protocol):
-    def __call__(self, rule: str, severity: str, text: str, active_from: str | None = None) -> None: ...
-
-
 def _claim_findings(
     artifact: Artifact, claim: Claim, prefix: str, public: bool, sources: dict[str, Source], accepted: set[str]
 ) -> list[Finding]:
@@ -246,7 +236,7 @@ def _claim_findings(
     return found
 
 
-def _citation_findings(artifact: Artifact, claim: Claim, sources: dict[str, Source], add: _Add) -> None:
+def _citation_findings(artifact: Artifact, claim: Claim, sources: dict[str, Source], add: Callable[..., None]) -> None:
     """The findings about the sources a claim's evidence cites: repeated, stale, too few."""
     cited = [e.sourceId for e in claim.evidence]
     repeated = [sid for sid in dict.fromkeys(cited) if cited.count(sid) > 1]

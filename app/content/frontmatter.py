@@ -289,8 +289,10 @@ def load_front_matter(yaml_text: str) -> dict[str, Any]:
     """Load front matter as a mapping of plain data, with the top-level dates normalised to YYYY-MM-DD.
 
     Anchors and aliases need a ``&`` or a ``*``: only front matter holding one pays for the event scan of
-    :func:`_nodes` before it is loaded (and front matter with a duplicate key, to name its path). The value
-    caps are checked on the loaded data, which has no aliases and so is no bigger than the text.
+    :func:`_nodes` before it is loaded (and front matter with a duplicate key, to name its path). The plain
+    front matter most articles have is loaded by :func:`app.content.simple_yaml.load_simple`, which returns
+    what PyYAML would; the rest by PyYAML, whose errors are reported. The value caps are checked on the loaded
+    data, which has no aliases and so is no bigger than the text.
     """
     try:
         if "&" in yaml_text or "*" in yaml_text:

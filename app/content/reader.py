@@ -426,14 +426,7 @@ def _derive(
         stored_hash=artifact.contentHash,
         current_hash=current_hash,
     )
-    own: dict[str | None, list[derive.Finding]] = {}  # each claim's generator findings, in order
-    for finding in findings:
-        if finding.origin == "generator":
-            own.setdefault(finding.claim_id, []).append(finding)
-    states = {}
-    for claim in artifact.claims:
-        status = claim.verification.status if claim.verification else None
-        states[claim.id] = derive.claim_state(status, own.get(claim.id, []))
+    states = _claim_states(artifact, findings)
     return ParsedArticle(
         source=source,
         artifact=artifact,
@@ -446,3 +439,16 @@ def _derive(
         findings=findings,
         states=states,
     )
+
+
+def _claim_states(artifact: Artifact, findings: list[derive.Finding]) -> dict[str, derive.ClaimState]:
+    """Each claim's state (§2.7), from its own generator findings (grouped once, in order)."""
+    own: dict[str | None, list[derive.Finding]] = {}
+    for finding in findings:
+        if finding.origin == "generator":
+            own.setdefault(finding.claim_id, []).append(finding)
+    states = {}
+    for claim in artifact.claims:
+        status = claim.verification.status if claim.verification else None
+        states[claim.id] = derive.claim_state(status, own.get(claim.id, []))
+    return states
