@@ -92,7 +92,11 @@ class ValueCheck:
         self.problems: list[tuple[str, str]] = []
 
     def run(self, data: dict[str, Any]) -> ValueCheck:
-        self._mapping(data, (), 0)
+        keys = -1 if self.nul else _keys_within_caps(data, 0, True)
+        if keys >= 0:  # nothing to record: the walk below would only count the keys
+            self.keys += keys
+        else:
+            self._mapping(data, (), 0)
         return self
 
     def _add(self, path: Path, message: str) -> None:
@@ -142,3 +146,32 @@ class ValueCheck:
             self._add(path, f"is {len(value):,} characters long, over the cap of {MAX_STRING:,}")
         if self.nul and "\x00" in value:
             self._add(path, NUL_MESSAGE)
+
+
+def _keys_within_caps(value: Any, depth: int, mapping: bool) -> int:
+    """The number of mapping keys in ``value`` (a mapping at ``depth`` when ``mapping``, else a list), or -1 when a
+    ``ValueCheck`` without NUL checks would record a problem in it: the same walk, without the paths."""
+    if len(value) > MAX_ITEMS:
+        return -1
+    if mapping:
+        keys = len(value)
+        for key in value:
+            if type(key) is str and len(key) > MAX_KEY:
+                return -1
+        items = value.values()
+    else:
+        keys = 0
+        items = value
+    for item in items:
+        kind = type(item)
+        if kind is str:
+            if len(item) > MAX_STRING:
+                return -1
+        elif kind is dict or kind is list:
+            if depth + 1 >= MAX_DEPTH:
+                return -1
+            inner = _keys_within_caps(item, depth + 1, kind is dict)
+            if inner < 0:
+                return -1
+            keys += inner
+    return keys

@@ -241,10 +241,7 @@ def _derive(
         stored_hash=artifact.contentHash,
         current_hash=current_hash,
     )
-    states = {}
-    for claim in artifact.claims:
-        own = [f for f in findings if f.claim_id == claim.id and f.origin == "generator"]
-        states[claim.id] = derive.claim_state(claim.verification.status if claim.verification else None, own)
+    states = _claim_states(artifact, findings)
     return ParsedArticle(
         source=source,
         artifact=artifact,
@@ -257,3 +254,16 @@ def _derive(
         findings=findings,
         states=states,
     )
+
+
+def _claim_states(artifact: Artifact, findings: list[derive.Finding]) -> dict[str, derive.ClaimState]:
+    """Each claim's state (§2.7), from its own generator findings (grouped once, in order)."""
+    own: dict[str | None, list[derive.Finding]] = {}
+    for finding in findings:
+        if finding.origin == "generator":
+            own.setdefault(finding.claim_id, []).append(finding)
+    states = {}
+    for claim in artifact.claims:
+        status = claim.verification.status if claim.verification else None
+        states[claim.id] = derive.claim_state(status, own.get(claim.id, []))
+    return states
