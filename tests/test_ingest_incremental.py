@@ -22,6 +22,7 @@ from app.ingest.rows import OWNED
 from tests.conftest import ROOT, api_client, sql_rows
 
 TODAY = dt.date(2026, 11, 22)
+SIZE = 100
 DERIVED = {
     "list_count": "SELECT kind, field, value, rows FROM list_count ORDER BY 1, 2, 3",
     "topic_count": "SELECT preview, topic, article_count, claim_count FROM topic_count ORDER BY 1, 2",
@@ -31,9 +32,9 @@ DERIVED = {
 
 @pytest.fixture
 def grown(tmp_path: Path) -> Path:
-    """A 300-article corpus grown from the bundled content/ (bench/generate_corpus.py), its files aged so that
-    their stat signatures are trusted."""
-    runpy.run_path(str(ROOT / "bench/generate_corpus.py"))["generate"](ROOT, tmp_path / "corpus", 300)
+    """A corpus of :data:`SIZE` articles grown from the bundled content/ (bench/generate_corpus.py), its files aged
+    so that their stat signatures are trusted."""
+    runpy.run_path(str(ROOT / "bench/generate_corpus.py"))["generate"](ROOT, tmp_path / "corpus", SIZE)
     _age(tmp_path / "corpus")
     return tmp_path / "corpus"
 
@@ -81,14 +82,14 @@ def test_one_edit_rewrites_that_article_and_leaves_every_other_row_alone(grown: 
     engine = _engine(db_url)
     try:
         assert ingest(engine, [grown], today=TODAY).written
-        edited = _articles(grown)[150]
+        edited = _articles(grown)[SIZE // 2]
         before = _rows_by_article(db_url, edited.name)
         _edit_artifact(edited, {"title": "An edited title"})
         _age(edited)
         report = ingest(engine, [grown], today=TODAY)
     finally:
         engine.dispose()
-    assert report.ok and report.updated == [edited.name] and len(report.unchanged) == 299
+    assert report.ok and report.updated == [edited.name] and len(report.unchanged) == SIZE - 1
     assert _rows_by_article(db_url, edited.name) == before
     with api_client(db_url) as client:  # and the API serves the edit
         assert client.get(f"/articles/{edited.name}").json()["title"] == "An edited title"
@@ -141,7 +142,7 @@ def test_an_unchanged_run_reads_no_file_and_a_same_size_edit_is_still_seen(
     try:
         assert ingest(engine, [grown], today=TODAY).written
         read.clear()
-        assert len(ingest(engine, [grown], today=TODAY).unchanged) == 300
+        assert len(ingest(engine, [grown], today=TODAY).unchanged) == SIZE
         assert read == []  # every stat signature matched: not one file was opened
         edited = _articles(grown)[7]
         article_md = edited / "article.md"
@@ -170,7 +171,7 @@ def test_bytes_that_did_not_change_are_not_parsed_or_written_when_only_their_sta
             reports.append(ingest(engine, [grown], today=TODAY))
         finally:
             engine.dispose()
-    assert reports[0].written and len(reports[1].unchanged) == 300 and not reports[1].written
+    assert reports[0].written and len(reports[1].unchanged) == SIZE and not reports[1].written
     assert stored_state(db_url) == before
 
 
@@ -207,6 +208,6 @@ def test_the_stored_corpus_is_read_as_compact_keys(grown: Path, db_url: str) -> 
         stored = plan.read_stored(engine)
     finally:
         engine.dispose()
-    assert len(stored.articles) == 300 and stored.current
+    assert len(stored.articles) == SIZE and stored.current
     one = next(iter(stored.articles.values()))
     assert isinstance(one, plan.Stored) and len(one.fingerprint) == 64 and one.stat and len(one.stat) == 32
