@@ -10,7 +10,8 @@ snapshot holds.
 ``refresh`` recomputes everything: one grouped query over article_topic and one read of the series members in
 series order, 0.45 s at 50,000 articles on SQLite and PostgreSQL. An ingest that changed few articles instead
 moves the topic counts by what those articles add and take away (``topic_totals`` over them, ``apply_topics``)
-and reads the series members again (``refresh_series``; the heads' order depends on every series).
+and reads the members of the series they are in again (``refresh_series``; every series head keeps its newest
+member date, which orders the list, so the others are placed again without reading theirs).
 
 This module and app.ingest are the only writers of derived tables besides app.fulltext; app.queries.topics and
 app.queries.series read them. The series order (``in_series_order``) lives here, since both sides need it (here
@@ -69,9 +70,8 @@ def refresh_series(conn: Connection, only: set[str] | None = None) -> None:
     else:
         kept = conn.execute(select(SERIES_HEAD).where(SERIES_HEAD.c.slug.not_in(sorted(only)))).mappings().all()
         conn.execute(delete(SERIES_HEAD))
-        heads = _series_heads(conn, sorted(only)) if only else []
-        newest = _newest_member_dates(conn)
-        heads = _placed([dict(head) for head in kept] + heads, newest)
+        heads = [dict(head) for head in kept] + (_series_heads(conn, sorted(only)) if only else [])
+        heads = _placed(heads)
     if heads:
         conn.execute(insert(SERIES_HEAD), heads)
 
@@ -82,28 +82,14 @@ def series_of(conn: Connection, scope: Callable[[Any], Any]) -> set[str]:
     return set(conn.execute(query).scalars())
 
 
-def _newest_member_dates(conn: Connection) -> dict[tuple[bool, str], str]:
-    """Per (preview, series): the newest member date a caller of that kind sees."""
-    public_date = case((ARTICLE.c.is_public.is_(True), SORT_DATE), else_=None)
-    query = (
-        select(ARTICLE.c.series_slug, func.max(SORT_DATE), func.max(public_date))
-        .where(ARTICLE.c.series_slug.isnot(None))
-        .group_by(ARTICLE.c.series_slug)
-    )
-    dates: dict[tuple[bool, str], str] = {}
-    for series, newest, newest_public in conn.execute(query):
-        dates[(True, series)] = newest
-        if newest_public is not None:
-            dates[(False, series)] = newest_public
-    return dates
-
-
-def _placed(heads: list[dict[str, Any]], newest: dict[tuple[bool, str], str]) -> list[dict[str, Any]]:
-    """``heads`` with their ``position``: per kind of caller, newest member date first, then slug."""
+def _placed(heads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``heads`` with their ``position``: per kind of caller, newest member date first, then slug. Each head
+    keeps its newest member date (``newest_date``), so that a series no change touched is placed again without
+    reading its members (reading every series' dates cost a one-article ingest 0.17 s at 50,000 articles)."""
     out: list[dict[str, Any]] = []
     for preview in (False, True):
         group = sorted((head for head in heads if bool(head["preview"]) == preview), key=lambda head: head["slug"])
-        group.sort(key=lambda head: newest[(preview, head["slug"])], reverse=True)
+        group.sort(key=lambda head: head["newest_date"], reverse=True)
         out += [{**head, "position": position} for position, head in enumerate(group)]
     return out
 
@@ -165,8 +151,8 @@ _MEMBER = (
 
 def _series_heads(conn: Connection, only: list[str] | None = None) -> list[dict[str, Any]]:
     """Per series and kind of caller with a member they may read: the first member's title and season (series
-    order), the first guide, the member count, the newest update; ``position`` orders the list: newest member
-    date first, then slug.
+    order), the first guide, the member count, the newest update and the newest member date; of every series
+    (``only`` None) with its ``position`` in the list, else of the series ``only`` names, to be placed.
 
     The members are read in series order: every text column compares by code point on both databases
     (SQLite's BINARY, PostgreSQL's "C", migration 0007), as ``in_series_order`` does."""
@@ -190,9 +176,5 @@ def _series_heads(conn: Connection, only: list[str] | None = None) -> list[dict[
             if role == "guide" and head["guide_slug"] is None:
                 head["guide_slug"], head["guide_title"] = slug, title
             group[-1] = (max(group[-1][0], date), head)
-    rows: list[dict[str, Any]] = []
-    for group in heads.values():
-        group.sort(key=lambda pair: pair[1]["slug"])
-        group.sort(key=lambda pair: pair[0], reverse=True)
-        rows += [{**head, "position": position} for position, (_, head) in enumerate(group)]
-    return rows
+    rows = [{**head, "newest_date": date} for group in heads.values() for date, head in group]
+    return rows if only is not None else _placed(rows)

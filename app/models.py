@@ -374,6 +374,7 @@ class SeriesHead(SQLModel, table=True):
     preview: bool = Field(primary_key=True)
     slug: str = Field(primary_key=True)
     position: int = Field(description="newest member date first, then slug")
+    newest_date: str | None = Field(default=None, description="the newest member date: what position orders by")
     title: str | None = None
     season: str | None = None
     member_count: int

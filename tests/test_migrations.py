@@ -98,6 +98,9 @@ def test_a_database_upgraded_in_place_gets_the_aggregates_a_fresh_ingest_writes(
     assert all(b'"total":0' not in body for body in before)
 
     engine = make_engine(db_url)
+    heads = "SELECT preview, slug, position, newest_date, member_count, guide_slug FROM series_head ORDER BY 1, 2"
+    with engine.connect() as connection:
+        stored_heads = connection.execute(text(heads)).all()
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as connection:
@@ -107,6 +110,32 @@ def test_a_database_upgraded_in_place_gets_the_aggregates_a_fresh_ingest_writes(
     upgrade_to_head(engine)
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM topic_count")).scalar_one() > 0
+        # The head rows themselves, with the newest member date 0013 fills (what later ingests place them by).
+        assert connection.execute(text(heads)).all() == stored_heads
+        assert all(row.newest_date for row in stored_heads)
     engine.dispose()
     with api_client(db_url, GARDEN_PREVIEW_TOKEN="t") as client:
         assert [client.get(path, headers=headers).content for path in paths for headers in ({}, bearer)] == before
+
+
+def test_the_schema_head_constant_is_alembics_head(engine: Engine) -> None:
+    """``garden ingest`` skips Alembic when the database is at app.db.SCHEMA_HEAD: that must be the newest
+    migration, or a database one migration behind would be taken for up to date."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from app.db import MIGRATIONS_DIR, SCHEMA_HEAD, at_head
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    assert ScriptDirectory.from_config(config).get_heads() == [SCHEMA_HEAD]
+    from sqlalchemy import text
+
+    upgrade_to_head(engine)
+    assert at_head(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0011'"))
+    assert not at_head(engine)  # one migration behind
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE alembic_version"))
+    assert not at_head(engine)  # never migrated

@@ -78,6 +78,7 @@ class Walk:
     unreadable_paths: list[str] = field(default_factory=list)
     total: int = 0
     _twice: dict[str, list[str]] = field(default_factory=dict)
+    _listed: dict[str, list[tuple[str, str, bool]]] = field(default_factory=dict)
     _started_ns: int = 0
 
     def census(self) -> None:
@@ -153,7 +154,10 @@ class Walk:
     def _subdirs(self, directory: str, shown: str, report: bool, slugs: bool) -> list[tuple[str, str, bool]]:
         """The directories in ``directory``, and whether each is a symlink; an entry that cannot be followed (a
         symlink loop) is an error, and an unreadable path (so ``--prune`` removes nothing), and, when the
-        entries are ``slugs``, an invalid slug."""
+        entries are ``slugs``, an invalid slug. The census lists each directory; the second walk reuses that
+        listing (names only: a fifth of an unchanged 50,000-article run went to listing every year twice)."""
+        if not report and directory in self._listed:
+            return self._listed.pop(directory)
         subdirs = []
         with os.scandir(directory) as entries:
             for entry in entries:
@@ -165,15 +169,21 @@ class Walk:
                         self._unreadable(f"{shown}/{entry.name}", _unreadable(exc))
                         if slugs:  # a slug stored earlier is not "missing": it is there, unreadable
                             self.invalid_slugs.add(entry.name)
-        return sorted(subdirs)
+        subdirs.sort()
+        if report:
+            self._listed[directory] = subdirs
+        return subdirs
 
     def _check(self, entry: _Entry) -> Found | None:
         """The entry's files checked with ``lstat``, or None with their errors recorded."""
         if entry.layout == "source":
-            paths = {role: f"{entry.location}/{name}" for role, name in SOURCE_FILES.items()}
-            names = SOURCE_FILES
             real_dir = entry.real_dir or os.path.realpath(entry.directory)
             inside = real_dir if _within(real_dir, entry.root) else None  # else each file reports the escape
+            plain = self._plain(entry, inside) if inside is not None else None
+            if plain is not None:
+                return plain
+            paths = {role: f"{entry.location}/{name}" for role, name in SOURCE_FILES.items()}
+            names = SOURCE_FILES
         else:
             paths = {"artifact": entry.location}
             names = {"artifact": f"{entry.slug}.json"}
@@ -196,6 +206,27 @@ class Walk:
             return None
         digest = hashlib.blake2b("|".join(signature).encode(), digest_size=16).hexdigest() if all(signature) else ""
         return Found(entry.slug, entry.year, entry.layout, entry.location, paths, files, digest)
+
+    def _plain(self, entry: _Entry, inside: str) -> Found | None:
+        """The common case, checked with one ``lstat`` a file and nothing else: an article directory inside the
+        root whose three files are regular files within the size limit. None for anything else (a missing file,
+        a symlink, a special or oversized file), which :meth:`_check` then examines and reports file by file.
+        At 50,000 articles this is most of an unchanged run's walk (150,000 files)."""
+        directory, limit = entry.directory, self.max_bytes
+        files, signature = {}, []
+        for role, name in SOURCE_FILES.items():
+            try:
+                info = os.lstat(f"{directory}/{name}")
+            except OSError:
+                return None
+            if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+                return None
+            files[role] = f"{inside}/{name}"
+            signature.append(self._signature(info))
+        location = entry.location
+        paths = {role: f"{location}/{name}" for role, name in SOURCE_FILES.items()}
+        digest = hashlib.blake2b("|".join(signature).encode(), digest_size=16).hexdigest() if all(signature) else ""
+        return Found(entry.slug, entry.year, entry.layout, location, paths, files, digest)
 
     def _signature(self, info: os.stat_result) -> str:
         if info.st_mtime_ns > self._started_ns - RACY_NS:
