@@ -48,12 +48,14 @@ class Task:
 
 @dataclass(slots=True)
 class Built:
-    """A valid article's rows (ids counted from 0 within it) and its active findings by severity."""
+    """A valid article's rows (ids counted from 0 within it), its active findings by severity, and the size of
+    its input files in bytes (what the writer bounds its batches by, with their claims)."""
 
     slug: str
     rows: dict[str, list[tuple[Any, ...]]]
     ids: dict[str, int]
     severities: dict[str, int]
+    size: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +126,7 @@ def prepare(task: Task, today: dt.date) -> Outcome:
         return Invalid(article.slug, exc.errors)
     packed, ids = rows.build(record, task.found.stat)
     severities = Counter(f.severity for f in record.findings if f.is_active(today))
-    return Built(record.slug, packed, ids, dict(severities))
+    return Built(record.slug, packed, ids, dict(severities), sum(len(data) for data in article.raw.values()))
 
 
 def _prepare_chunk(tasks: list[Task], today: dt.date) -> list[Outcome]:

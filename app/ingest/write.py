@@ -44,7 +44,10 @@ from app.ingest.derived import Derived
 from app.ingest.prepare import Built
 from app.models import table
 
-BATCH_CLAIMS = 2500  # articles are written in batches of about this many claims (about 500 articles)
+# Articles are written in batches of about BATCH_CLAIMS claims (about 500 articles) or BATCH_BYTES of input
+# files, whichever comes first: a run of articles with few claims or none (glossaries) must not pile up.
+BATCH_CLAIMS = 2500
+BATCH_BYTES = 12 * 1024 * 1024
 _DELETE_CHUNK = 500
 Progress = Callable[[str, int, int], None]
 """Called as (phase, done, total): phase "validate" per article, then "commit"."""
@@ -65,6 +68,7 @@ class Writer:
         self.conn: Connection | None = None
         self.bases: dict[str, int] = {}
         self.queued: dict[str, list[tuple[Any, ...]]] = {}
+        self.queued_bytes = 0
         self.replaced: list[int] = []
         self.restat: list[tuple[str | None, int]] = []
         self.changed = False
@@ -118,7 +122,8 @@ class Writer:
             self.bases[name] += used
         self.changed = True
         self.written += 1
-        if len(self.queued.get("claim", ())) > BATCH_CLAIMS:
+        self.queued_bytes += built.size
+        if len(self.queued.get("claim", ())) > BATCH_CLAIMS or self.queued_bytes > BATCH_BYTES:
             self._flush()
 
     def restamp(self, article_id: int, file_stat: str) -> None:
@@ -142,7 +147,7 @@ class Writer:
                     key = owned.c.id if owned.name == "article" else owned.c.article_id
                     self.conn.execute(delete(owned).where(key.in_(chunk)))
             self.replaced = []
-        queued, self.queued = self.queued, {}
+        queued, self.queued, self.queued_bytes = self.queued, {}, 0
         for name in rows.OWNED:
             if queued.get(name):
                 self._bulk.insert(name, queued[name])
