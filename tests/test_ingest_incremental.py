@@ -211,3 +211,27 @@ def test_the_stored_corpus_is_read_as_compact_keys(grown: Path, db_url: str) -> 
     assert len(stored.articles) == SIZE and stored.current
     one = next(iter(stored.articles.values()))
     assert isinstance(one, plan.Stored) and len(one.fingerprint) == 64 and one.stat and len(one.stat) == 32
+
+
+def test_batches_are_bounded_by_input_bytes_as_well_as_claims(
+    grown: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows are written as they come, in batches of a bounded size: by claims, and by the bytes of the input
+    files, so that a run of articles with few claims or none never piles up in memory. With the claim bound out
+    of reach, the byte bound alone cuts the batches, and the corpus stored is the same."""
+    from app.ingest import write
+
+    flushed: list[int] = []
+    real_flush = write.Writer._flush
+
+    def counting(self: write.Writer) -> None:
+        flushed.append(len(self.queued.get("article", ())))
+        real_flush(self)
+
+    monkeypatch.setattr(write, "BATCH_CLAIMS", 10**9)
+    monkeypatch.setattr(write, "BATCH_BYTES", 100_000)  # six or seven articles of this corpus
+    monkeypatch.setattr(write.Writer, "_flush", counting)
+    report = ingest(_engine(db_url), [grown], today=TODAY)
+    assert report.written and len(report.added) == SIZE
+    written = [n for n in flushed if n]
+    assert sum(written) == SIZE and len(written) >= 10 and max(written) <= 10, flushed
