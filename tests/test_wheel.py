@@ -84,7 +84,6 @@ def elsewhere(venv: Path, tmp_path: Path) -> tuple[Path, dict[str, str]]:
     cwd.mkdir()
     env = {key: value for key, value in os.environ.items() if not key.startswith(("GARDEN_", "PYTHON"))}
     env.update(
-        GARDEN_DATABASE_URL=f"sqlite:///{tmp_path / 'garden.db'}",
         GARDEN_CONTENT_DIR=str(CONTENT),
         GARDEN_CACHE_DIR=str(tmp_path / "cache"),
         GARDEN_TODAY="2026-11-22",
@@ -113,8 +112,12 @@ def test_the_wheel_holds_the_migrations_inside_the_package(venv: Path, elsewhere
     assert script.startswith("#!") and Path(script[2:].strip()).parent.resolve() == (venv / "bin").resolve()
 
 
-def test_the_installed_garden_migrates_ingests_and_serves(venv: Path, elsewhere: tuple[Path, dict[str, str]]) -> None:
+def test_the_installed_garden_migrates_ingests_and_serves(
+    venv: Path, elsewhere: tuple[Path, dict[str, str]], db_url: str
+) -> None:
+    """On a fresh database: SQLite, and PostgreSQL too when GARDEN_TEST_POSTGRES_URL is set."""
     cwd, env = elsewhere
+    env = {**env, "GARDEN_DATABASE_URL": db_url}
     garden = venv / "bin" / "garden"
     assert "newest schema" in _run([garden, "migrate"], cwd=cwd, env=env).stdout
     report = json.loads(_run([garden, "ingest", "--json"], cwd=cwd, env=env).stdout)
