@@ -2,6 +2,23 @@
 # Build:  docker build -t garden-api .
 # Run:    docker run -p 8000:8000 garden-api
 #         docker run -p 8000:8000 -v "$PWD/my-content:/srv/garden/content:ro" garden-api
+#
+# Two stages: the first builds the project's wheel (the code, with its migrations inside the package as
+# app.migrations); the second installs that wheel and its dependencies, as any user of the package would. No
+# source tree and no editable install reach the final image: only the installed package and content/.
+
+FROM python:3.11-slim AS build
+
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY app ./app
+COPY migrations ./migrations
+RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
+
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -15,10 +32,9 @@ WORKDIR /srv/garden
 
 RUN groupadd --system --gid 10001 garden && useradd --system --uid 10001 --gid garden --home-dir /srv/garden --shell /usr/sbin/nologin garden
 
-COPY pyproject.toml README.md alembic.ini ./
-COPY app ./app
-COPY migrations ./migrations
-RUN pip install --no-cache-dir -e . \
+COPY --from=build /wheels /tmp/wheels
+RUN pip install --no-cache-dir /tmp/wheels/*.whl \
+    && rm -rf /tmp/wheels \
     && mkdir -p /srv/garden/data \
     && chown garden:garden /srv/garden/data
 

@@ -7,6 +7,7 @@ import os
 import socket
 import time
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -212,7 +213,22 @@ def get_engine() -> Engine:
     return make_engine(get_settings().database_url)
 
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+def _migrations_dir() -> Path:
+    """Where Alembic's scripts are installed: the package ``app.migrations`` (the repository's ``migrations/``,
+    which pyproject.toml installs there, in a wheel as in an editable install), found through the import system,
+    never by a path relative to this file."""
+    try:
+        found = resources.files("app.migrations")
+    except ModuleNotFoundError as error:
+        raise RuntimeError(
+            "the package app.migrations is not installed: reinstall garden-api (`pip install .`, or "
+            "`pip install -e .` in a checkout) so that its migrations are installed with it"
+        ) from error
+    return Path(str(found))
+
+
+#: Alembic's scripts: ``env.py``, ``script.py.mako`` and ``versions/``.
+MIGRATIONS_DIR = _migrations_dir()
 
 
 #: The newest migration's revision (tests/test_migrations.py holds it to Alembic's head). A database that says

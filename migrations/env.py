@@ -1,4 +1,9 @@
-"""Alembic environment: the URL comes from app settings (or the caller's connection), the metadata from app.models."""
+"""Alembic environment: the URL comes from app settings (or the caller's connection), the metadata from app.models.
+
+Unlike a migration, this file may import the live app: it is Alembic's configuration, and autogenerate
+compares the database with today's models. It runs from the installed package (app.migrations) as well as
+from a checkout (``alembic`` at the repository root reads alembic.ini).
+"""
 
 from __future__ import annotations
 
