@@ -72,7 +72,8 @@ def _examples(corpus: Overview) -> list[dict[str, str]]:
 def _iso(value: dt.datetime | None) -> str | None:
     if value is None:
         return None
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z") if value.tzinfo else value.isoformat() + "Z"
+    utc = value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value  # stored in UTC
+    return utc.isoformat(timespec="seconds") + "Z"
 
 
 def _document(ctx: Context, corpus: Overview) -> dict[str, Any]:
