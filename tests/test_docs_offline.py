@@ -3,7 +3,8 @@
 The browser test opens both pages in headless Chromium (Debian's ``chromium``) against a real ``garden serve``,
 with every host but 127.0.0.1 mapped to nothing, waits for the page to render, and reads two things: the DOM it
 dumps (Swagger UI's operation blocks, ReDoc's operation sections, one per operation of the OpenAPI document) and
-Chromium's network log (every URL it requested, and every host name it tried to resolve: none but 127.0.0.1's).
+Chromium's network log (every URL the pages asked for, and every TCP connection the browser opened: none beyond
+127.0.0.1).
 Without chromium the test skips with its reason, except in CI (``CI=true``), where it fails: .ci/run installs it.
 """
 
@@ -75,8 +76,10 @@ def test_pages_name_only_local_assets(content_db: str) -> None:
     """No CDN, no web font: every script, stylesheet and icon of both pages is served here."""
     with api_client(content_db) as client:
         for page in ("/docs", "/redoc"):
-            html = client.get(page).text
+            response = client.get(page)
+            html = response.text
             assert "https://" not in html and "http://" not in html, page
+            assert response.headers["content-security-policy"].startswith("default-src 'self';")
             assets = re.findall(r'(?:src|href)="([^"]+)"', html)
             assert assets and all(a.startswith("/docs/assets/") for a in assets), assets
             for asset in assets:
