@@ -259,6 +259,7 @@ class ResponseCache:
 
 
 def _storable(headers: list[tuple[bytes, bytes]]) -> bool:
+    """A public 200 with an ETag, unless it varies on Accept (``/``): the key does not hold the Accept header."""
     has_etag = public = False
     for name, value in headers:
         lowered = name.lower()
@@ -266,4 +267,6 @@ def _storable(headers: list[tuple[bytes, bytes]]) -> bool:
             has_etag = True
         elif lowered == b"cache-control":
             public = value.startswith(b"public")
+        elif lowered == b"vary" and b"accept" in (part.strip().lower() for part in value.split(b",")):
+            return False
     return has_etag and public

@@ -7,11 +7,13 @@ strong ETag, ``304 Not Modified``, ``Cache-Control``, ``Last-Modified`` and gzip
 
 **The ETag names what determines the bytes, not the bytes** (``Context.etag``): the corpus version and its
 ``ingested_at``, this package's code (``code_fingerprint``), the path and query string, the content coding the
-request takes, the date, the site URL and GARDEN_PUBLIC_URL, and the caller's visibility. Each path has one media
-type, so the path names it. Not the database's URL: replicas serving copies of one database (docs/deploy.md) give
-one tag. The same URL under the same corpus, code, date and settings always gives the same
-representation, so the tag is still a strong validator, and it is known before the route runs: ``revalidate``
-(a dependency of every route that answers through Context) answers a matching ``If-None-Match`` with a 304 right
+request takes, the date, the site settings (GARDEN_SITE_URL, _NAME, _DESCRIPTION, GARDEN_REPO_URL,
+GARDEN_SCHEMA_BASE_URL, GARDEN_LLMS_LINKS) and GARDEN_PUBLIC_URL, and the caller's visibility. Each path has one
+media type, so the path names it, except ``/``, which chooses by Accept and names its choice (``Context.variant``).
+Not the database's URL: replicas serving copies of one database (docs/deploy.md) give one tag. The same URL under
+the same corpus, code, date and settings always gives the same representation, so the tag is still a strong
+validator, and it is known before the route runs: ``revalidate`` (a dependency of every route that answers through
+Context) answers a matching ``If-None-Match`` with a 304 right
 after the corpus version is read, the request's one database read, without running the route or building the
 body. Decisions:
 
@@ -90,6 +92,9 @@ class Context:
     release: Callable[[], Awaitable[None]]
     headers: dict[str, str] = field(default_factory=dict)
     streaming: bool = False
+    #: The representation a route chose by the request's Accept (``/``: html or json), or "" where the path names
+    #: it. Part of the ETag, and the response then varies on Accept.
+    variant: str = ""
 
     @cached_property
     def gzip_ok(self) -> bool:
@@ -107,9 +112,9 @@ class Context:
             scope["path"],
             scope["query_string"].decode("latin-1"),
             self.today,
-            settings.site_url,
-            settings.public_url or "",
+            *settings.site_identity(),
             "preview" if self.preview else "public",
+            self.variant,
         )
         digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=12).hexdigest()
         return f'"{digest}-gz"' if self.gzip_ok else f'"{digest}"'
@@ -133,7 +138,7 @@ class Context:
     @property
     def scope(self) -> Scope:
         return Scope(self.session, preview=self.preview, today=self.today, site=self.settings.site_url,
-                     corpus=(self.corpus.version, self.corpus.ingested_at))  # fmt: skip
+                     repo=self.settings.repo_url, corpus=(self.corpus.version, self.corpus.ingested_at))  # fmt: skip
 
     def page(self, listing: Listing, path: str) -> Response:
         """A list body ``{items, total, next}`` with a ``Link: rel="next"`` header on all but the last page."""
@@ -184,7 +189,7 @@ class Context:
             **self.headers,
             "ETag": self.etag,
             "X-Corpus-Version": str(self.corpus.version),
-            "Vary": "Accept-Encoding, Authorization",
+            "Vary": "Accept, Accept-Encoding, Authorization" if self.variant else "Accept-Encoding, Authorization",
             "Cache-Control": "private, no-store" if self.preview else f"public, max-age={self.settings.cache_max_age}",
         }
         modified = self.last_modified

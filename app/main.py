@@ -15,12 +15,13 @@ from fastapi.middleware.cors import CORSMiddleware
 from app.cache import CorpusWatch, ResponseCache
 from app.db import get_engine
 from app.deadline import DetachedTasks, RequestDeadline
+from app.docs import install_docs
 from app.http import HeadAsGet, Slots, code_fingerprint, reject_nul, revalidate
 from app.lane import Lane
 from app.mcp_server import McpHttp
 from app.negotiation import NotModified, not_modified_response
 from app.problems import PROBLEM_RESPONSES, install_problem_handlers
-from app.routers import agents, articles, claims, health, search, series, sources, topics
+from app.routers import agents, articles, claims, health, home, search, series, sources, topics
 from app.settings import get_settings
 
 
@@ -73,7 +74,10 @@ def create_app(*, lane: bool = True) -> FastAPI:
         version="0.1.0",
         summary="Agent-readable articles: claims, evidence, sources, briefs, series and topics.",
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc are app.docs's: their assets come from an installed package, not a CDN
+        redoc_url=None,
     )
+    install_docs(app)
     install_problem_handlers(app)
     app.add_exception_handler(NotModified, not_modified_response)
     # Every route answering through Context.respond, stream or the store has its 304 decided before it runs
@@ -83,9 +87,11 @@ def create_app(*, lane: bool = True) -> FastAPI:
     for router in routers:
         app.include_router(router, responses=PROBLEM_RESPONSES, dependencies=[Depends(reject_nul), Depends(revalidate)])
     app.include_router(health.router, responses=PROBLEM_RESPONSES, dependencies=[Depends(reject_nul)])
+    # The front door chooses HTML or JSON by Accept: its 304 is decided by the route, whose ETag names the choice.
+    app.include_router(home.router, responses=PROBLEM_RESPONSES, dependencies=[Depends(reject_nul)])
     app.router.routes.extend(mcp.routes("/mcp"))
     if lane:  # innermost of the middleware: inside the deadline, the response cache and CORS
-        in_order = [route for router in (*routers, health.router) for route in router.routes]
+        in_order = [route for router in (*routers, health.router, home.router) for route in router.routes]
         rest = [route for router in routers if router is not agents.router for route in router.routes]
         app.add_middleware(Lane, fastapi=app, routes=in_order, answering=rest)
     app.add_middleware(RequestDeadline, timeout=settings.request_timeout, tasks=late)  # inside the cache: hits skip it

@@ -110,7 +110,8 @@ def query(ctx: Context, run: Callable[[Scope], T]) -> T:
     token = current_guard.set(request.scope.get(GUARD_KEY)) if request is not None else None
     try:
         with Session(get_engine()) as session:
-            return run(Scope(session, preview=preview, today=settings.effective_today(), site=settings.site_url))
+            today = settings.effective_today()
+            return run(Scope(session, preview=preview, today=today, site=settings.site_url, repo=settings.repo_url))
     except DataError as error:  # a value PostgreSQL refuses for its column: only a forged cursor gets here
         raise ApiProblem(400, "Invalid cursor", "cursor is malformed: pass back nextCursor unchanged.",
                          parameter="cursor") from error  # fmt: skip

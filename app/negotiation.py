@@ -68,3 +68,33 @@ async def not_modified_response(_request: Request, exc: Exception) -> Response:
     """The exception handler for NotModified (app.main installs it)."""
     assert isinstance(exc, NotModified)
     return Response(status_code=304, headers=exc.headers)
+
+
+def preferred(accept: str, offers: tuple[str, ...]) -> str | None:
+    """The offer an Accept header ranks highest (RFC 9110 §12.5.1): each offer takes the weight of the most
+    specific range matching it (``type/sub``, then ``type/*``, then ``*/*``); the highest weight wins, an earlier
+    offer on a tie. No Accept header (or an empty one): the first offer. None: the header admits no offer."""
+    if not accept.strip():
+        return offers[0]
+    ranges: list[tuple[str, float]] = []
+    for item in accept.lower().split(","):
+        media, _, params = item.partition(";")
+        weight = 1.0
+        for param in params.split(";"):
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        if media.strip():
+            ranges.append((media.strip(), weight))
+    best, best_weight = None, 0.0
+    for offer in offers:
+        kind = offer.split("/", 1)[0] + "/*"
+        matches = [(3 if media == offer else 2 if media == kind else 1, weight) for media, weight in ranges
+                   if media in (offer, kind, "*/*")]  # fmt: skip
+        weight = max(matches)[1] if matches else 0.0
+        if weight > best_weight:
+            best, best_weight = offer, weight
+    return best

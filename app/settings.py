@@ -26,6 +26,29 @@ class Settings(BaseSettings):
         "https://aura-knowledge.github.io",
         description="Base of every articleUrl, pageUrl and other absolute URL in the agent files.",
     )
+    site_name: str = Field(
+        "Aura Knowledge",
+        description="The site's name: the heading of llms.txt and the title of the front door (/).",
+    )
+    site_description: str = Field(
+        "Focused essays for humans, backed by compact agent-auditable research packets.",
+        description="One line under the name in llms.txt and on the front door; empty: none.",
+    )
+    repo_url: str = Field(
+        "https://github.com/aura-knowledge/aura-knowledge.github.io",
+        description="The content's repository: each packet's sourceGitHubUrl is <this>/blob/main/<sourceRepoPath>.",
+    )
+    schema_base_url: str = Field(
+        "https://aura-knowledge.github.io/schemas",
+        description="Where the agent files' JSON Schemas live: garden-queries.json names "
+        "<this>/garden-queries.schema.json as its schema.",
+    )
+    llms_links: Literal["site", "api"] = Field(
+        "site",
+        description="What llms.txt links: `site`, the website at GARDEN_SITE_URL, as the publisher's generator "
+        "writes it (its pages and eval report included); `api`, only what this server serves, at "
+        "GARDEN_PUBLIC_URL (relative links when unset).",
+    )
     preview_token: SecretStr | None = Field(
         None,
         description="Bearer token that shows drafts, review and archived articles. Unset: no preview access.",
@@ -133,6 +156,36 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
             raise ValueError("must be an absolute http(s) URL without query or fragment, e.g. https://api.example.org")
         return value.rstrip("/")
+
+    @field_validator("site_name", "site_description")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        """One line of text (a Markdown heading in llms.txt); surrounding spaces dropped."""
+        if "\n" in value or "\r" in value:
+            raise ValueError("must be one line of text (no line breaks)")
+        return value.strip()
+
+    @field_validator("site_name")
+    @classmethod
+    def _named(cls, value: str) -> str:
+        if not value:
+            raise ValueError("must not be empty, e.g. GARDEN_SITE_NAME='Soil Notes'")
+        return value
+
+    @field_validator("repo_url", "schema_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        """An http(s) URL with a host and no query or fragment; kept without its trailing slash."""
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError("must be an absolute http(s) URL without query or fragment, e.g. https://example.org/x")
+        return value.rstrip("/")
+
+    def site_identity(self) -> tuple[str, ...]:
+        """The settings the agent files' bytes depend on besides the corpus and the date (ETags and the file
+        store are named after them)."""
+        return (self.site_url, self.site_name, self.site_description, self.repo_url, self.schema_base_url,
+                self.llms_links, self.public_url or "")  # fmt: skip
 
     def effective_today(self) -> dt.date:
         """The date the stale-source rule compares against: GARDEN_TODAY, else today in UTC."""

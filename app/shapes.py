@@ -12,8 +12,6 @@ from urllib.parse import urljoin
 
 import orjson
 
-REPO = "https://github.com/aura-knowledge/aura-knowledge.github.io"
-
 
 @lru_cache(maxsize=4096)  # a feed asks once per row, and rows come article by article
 def article_url(site: str, canonical_path: str) -> str:
@@ -64,8 +62,9 @@ def generated_at(max_updated_at: str | None) -> str:
     return f"{max_updated_at or '1970-01-01'}T00:00:00.000Z"
 
 
-def packet(article: Mapping[str, Any], artifact_json: str, generated: str, site: str) -> dict[str, Any]:
+def packet(article: Mapping[str, Any], artifact_json: str, generated: str, site: str, repo: str) -> dict[str, Any]:
     """``agents/articles/<slug>.json`` (§2.1): the artifact in its own key order plus the derived keys.
+    ``sourceGitHubUrl`` points into ``repo``, the content's repository (GARDEN_REPO_URL), on its main branch.
 
     A packet-layout article already is a packet and is returned as given.
     """
@@ -80,7 +79,7 @@ def packet(article: Mapping[str, Any], artifact_json: str, generated: str, site:
         "articleUrl": article_url(site, data["canonicalPath"]),
         **packet_paths(slug),
         "sourceRepoPath": source_repo_path,
-        "sourceGitHubUrl": f"{REPO}/blob/main/{source_repo_path}",
+        "sourceGitHubUrl": f"{repo}/blob/main/{source_repo_path}",
         "tokenEstimate": article["token_estimate"],
         "sectionOutline": article["section_outline"],
     }

@@ -16,6 +16,7 @@ import calendar
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -36,8 +37,33 @@ from app.queries.common import (
     grouped,
     max_public_updated,
 )
+from app.settings import Settings
 
 ROW_CHUNK = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Whose files these are, beyond the site URL: the settings GARDEN_SITE_NAME (``name``),
+    GARDEN_SITE_DESCRIPTION, GARDEN_REPO_URL (``repo``), GARDEN_SCHEMA_BASE_URL (``schemas``), GARDEN_LLMS_LINKS,
+    and GARDEN_PUBLIC_URL (``api``: where this server's own links point; "" for relative links). Their defaults
+    are the publisher's values (``PUBLISHER``), with which the files are the publisher's byte for byte."""
+
+    name: str
+    description: str
+    repo: str
+    schemas: str
+    llms_links: str
+    api: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> Identity:
+        return cls(settings.site_name, settings.site_description, settings.repo_url, settings.schema_base_url,
+                   settings.llms_links, settings.public_url or "")  # fmt: skip
+
+
+#: The settings' defaults, read from the model without the environment.
+PUBLISHER = Identity.of(Settings.model_construct())
 
 
 def pretty(value: Any) -> bytes:
@@ -50,13 +76,16 @@ def compact(value: Any) -> bytes:
 
 
 class Corpus:
-    """What the builders share for one request: the session, the site, the corpus-wide generatedAt, and whether
-    the caller has preview access (``preview``: the publisher's files over every article; else the subset that
-    leaves out hidden articles, app.queries.common.hides).
+    """What the builders share for one request: the session, the site URL and whose site it is (``identity``),
+    the corpus-wide generatedAt, and whether the caller has preview access (``preview``: the publisher's files over
+    every article; else the subset that leaves out hidden articles, app.queries.common.hides).
     """
 
-    def __init__(self, session: Session, site: str, today: dt.date, *, preview: bool = False) -> None:
+    def __init__(
+        self, session: Session, site: str, today: dt.date, *, preview: bool = False, identity: Identity = PUBLISHER
+    ) -> None:
         self.session, self.site, self.today, self.preview = session, site.rstrip("/"), today, preview
+        self.identity = identity
         self.generated_at = shapes.generated_at(max_public_updated(session))
 
     def public_articles(self) -> list[Any]:
@@ -167,7 +196,7 @@ def packet_json(corpus: Corpus, slug: str) -> bytes | None:
     if row["layout"] == "packet":
         given: str = row["artifact_json"]
         return given.encode()  # a loaded packet is served unchanged
-    return pretty(shapes.packet(row, row["artifact_json"], corpus.generated_at, corpus.site))
+    return pretty(shapes.packet(row, row["artifact_json"], corpus.generated_at, corpus.site, corpus.identity.repo))
 
 
 def packet_markdown(corpus: Corpus, slug: str) -> bytes | None:
@@ -314,49 +343,3 @@ def by_article(session: Session, child: Any, article_ids: Sequence[int]) -> dict
         for row in session.execute(query.order_by(child.c.article_id, child.c.position)).mappings():
             out[row["article_id"]].append(row)
     return out
-
-
-# --- llms.txt (§2.9) --------------------------------------------------------------------------------------
-
-LLMS_HEAD = """# Aura Knowledge
-
-> Focused essays for humans, backed by compact agent-auditable research packets.
-
-## Primary Pages
-- [Home]({site}/)
-- [Roadmap]({site}/roadmap/)
-- [Evidence Canvas]({site}/evidence-canvas/)
-- [Agent Entry]({site}/agents/)
-- [Knowledge Graph]({site}/graph/)
-"""
-LLMS_USE = (
-    "Use article packets as the retrieval unit. Treat maturity values as uncertainty markers. Prefer claim IDs and "
-    "source IDs over inferred citations. Article artifacts use schemaVersion 3 with a provenance block (agents, "
-    "reviews, policy) and typed evidence/counterevidence packets. Trust a published packet only when its provenance "
-    "contains a human-approved review whose contentHash matches the current article.md hash."
-)
-
-
-def llms_txt(corpus: Corpus) -> bytes:
-    site = corpus.site
-    articles = corpus.public_articles()
-    entries = corpus.index_entries(articles)
-    lines = [LLMS_HEAD.format(site=site), "## Articles"]
-    lines += [f"- [{row['title']}]({shapes.article_url(site, row['canonical_path'])})" for row in articles]
-    lines += ["", "## Agent Artifacts"]
-    for label, path in (
-        ("Agent Index JSON", "/agents/index.json"), ("Agent Index JSONL", "/agents/index.jsonl"),
-        ("Garden Query Catalog", "/agents/garden-queries.json"), ("Brief Eval Report", "/agents/eval-report.json"),
-        ("Claim Verification Report", "/agents/verification-report.json"), ("Graph Nodes", "/graph/nodes.json"),
-        ("Graph Edges", "/graph/edges.json"),
-    ):  # fmt: skip
-        lines.append(f"- [{label}]({site}{path})")
-    for row in articles:
-        lines.append(f"- [{row['slug']} JSON]({site}/agents/articles/{row['slug']}.json)")
-        lines.append(f"- [{row['slug']} Markdown]({site}/agents/articles/{row['slug']}.md)")
-    lines += [f"- [{topic} topic JSON]({site}/agents/topics/{topic}.json)" for topic, _ in topic_groups(entries)]
-    lines.append(f"- [Agent Feeds Manifest]({site}/agents/feeds/manifest.json)")
-    for label, name in (("Claims", "claims"), ("Sources", "sources"), ("Roadmap", "roadmap"), ("Edges", "edges")):
-        lines.append(f"- [{label} Feed JSONL]({site}/agents/feeds/{name}.jsonl)")
-    lines += ["", "## Use", LLMS_USE]
-    return ("\n".join(lines) + "\n").encode()

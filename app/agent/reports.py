@@ -199,7 +199,7 @@ def garden_queries_json(corpus: Corpus) -> bytes:
     queries, values = catalog.queries(), catalog.values()
     return pretty({
         "schemaVersion": 1,
-        "schema": "https://aura-knowledge.github.io/schemas/garden-queries.schema.json",
+        "schema": f"{corpus.identity.schemas}/garden-queries.schema.json",
         "site": corpus.site,
         "base": "",
         "generatedAt": corpus.generated_at,

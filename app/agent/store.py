@@ -3,7 +3,7 @@
 At 5,000 articles ``garden-queries.json`` is 34 MB and ``graph/edges.json`` 35 MB; built per request they took
 seconds, a database slot and hundreds of megabytes each. Every file whose size grows with the corpus (SPECS:
 measured at 5,000 articles, from 0.04 MB for diagnostics.json to 35 MB) is instead built once per *generation*
-(database, corpus version, date, site URL, caller's visibility) with its gzip, and each download streams the
+(database, corpus version, date, site settings, caller's visibility) with its gzip, and each download streams the
 stored bytes in ``CHUNK``-sized reads, holding neither a database connection nor the file in memory. Files
 whose size does not grow with the corpus (manifest, packets, topics, the empty roadmap feed) stay live.
 
@@ -72,7 +72,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from app.agent import files, reports
+from app.agent import files, llms, reports
 from app.budget import estimate
 from app.db import make_engine
 from app.http import GZIP_MIN_BYTES, JSON, CorpusVersion, code_fingerprint, read_corpus
@@ -123,7 +123,7 @@ SPECS: dict[str, Spec] = {
         Spec("/agents/diagnostics.json", reports.diagnostics_json, JSON),  # grows with the findings
         Spec("/graph/nodes.json", files.nodes_json, JSON),  # 9.9 MB
         Spec("/graph/edges.json", files.edges_json, JSON),  # 34.6 MB
-        Spec("/llms.txt", files.llms_txt, TEXT),  # 2.0 MB
+        Spec("/llms.txt", llms.llms_txt, TEXT),  # 2.0 MB
         Spec("/agents/feeds/claims.jsonl", files.claims_feed, NDJSON, chunked=True),  # 14.6 MB
         Spec("/agents/feeds/sources.jsonl", files.sources_feed, NDJSON, chunked=True),  # 13.6 MB
         Spec("/agents/feeds/edges.jsonl", files.edges_feed, NDJSON, chunked=True),  # 13.7 MB
@@ -171,20 +171,22 @@ def cache_root(settings: Settings) -> Path:
 
 @dataclass(frozen=True, slots=True)
 class Generation:
-    """The directory of one (database, corpus version, date, site, visibility)'s stored files."""
+    """The directory of one (database, corpus version, date, site settings, visibility)'s stored files."""
 
     directory: Path
     site: str
     today: dt.date
     preview: bool
+    identity: files.Identity = files.PUBLISHER
 
     @classmethod
     def of(cls, settings: Settings, corpus: CorpusVersion, today: dt.date, preview: bool) -> Generation:
         database = cache_root(settings) / _digest(settings.database_url)
         version = database / f"v{corpus.version:012d}-{_digest(corpus.ingested_at, code_fingerprint())}"
-        directory = version / f"{today.isoformat()}-{_digest(settings.site_url)}-{'preview' if preview else 'public'}"
+        site = _digest(*settings.site_identity())
+        directory = version / f"{today.isoformat()}-{site}-{'preview' if preview else 'public'}"
         directory.mkdir(parents=True, exist_ok=True)
-        return cls(directory, settings.site_url, today, preview)
+        return cls(directory, settings.site_url, today, preview, files.Identity.of(settings))
 
     def _path(self, spec: Spec, suffix: str = "") -> Path:
         return self.directory / (spec.name + suffix)
@@ -224,7 +226,7 @@ class Generation:
         """Build ``spec`` from ``session``'s snapshot and store it with its gzip; the caller holds the lock.
         None: there is no such file (an unknown topic), and nothing is left of it, not even its lock file."""
         started = time.perf_counter()
-        built = spec.build(files.Corpus(session, self.site, self.today, preview=self.preview))
+        built = spec.build(files.Corpus(session, self.site, self.today, preview=self.preview, identity=self.identity))
         if built is None:
             self._path(spec, ".lock").unlink(missing_ok=True)  # a racing builder finds no file either
             return None

@@ -271,7 +271,7 @@ def get_article(scope: Scope, slug: str) -> dict[str, Any]:
     """The packet (§2.1) plus the front matter and series navigation."""
     article = find_article(scope.session, slug, scope.preview, _ARTICLE_WITH_DOCUMENT)
     generated = shapes.generated_at(max_public_updated(scope.session, scope.corpus))
-    body = shapes.packet(article, article["artifact_json"], generated, scope.site)
+    body = shapes.packet(article, article["artifact_json"], generated, scope.site, scope.repo)
     body["frontMatter"] = article["front_matter"]
     body["seriesNavigation"] = navigation(scope, article)
     return body

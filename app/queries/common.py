@@ -201,15 +201,18 @@ def per_corpus(session: Session, corpus: Any, name: str, compute: Callable[[], T
 
 
 class Scope:
-    """Who is asking and against what: the session, visibility, today's date and the site URL.
+    """Who is asking and against what: the session, visibility, today's date, the site URL and repository.
 
     Query functions take a Scope rather than an HTTP request, so the REST API and the MCP server share them.
     """
 
-    __slots__ = ("corpus", "preview", "session", "site", "today")
+    __slots__ = ("corpus", "preview", "repo", "session", "site", "today")
 
-    def __init__(self, session: Session, *, preview: bool, today: dt.date, site: str, corpus: Any = None) -> None:
+    def __init__(
+        self, session: Session, *, preview: bool, today: dt.date, site: str, repo: str, corpus: Any = None
+    ) -> None:
         self.session, self.preview, self.today, self.site = session, preview, today, site
+        self.repo = repo  #: the content's repository (GARDEN_REPO_URL), behind each packet's sourceGitHubUrl
         #: The corpus version the session reads, as a hashable key that differs per ingest, where the caller
         #: read it (app.http.Context); lookups that depend only on the corpus may then be kept per key.
         self.corpus = corpus

@@ -1,18 +1,21 @@
-"""What the stored corpus holds, counted as the caller may see it (for /readyz)."""
+"""What the stored corpus holds, counted as the caller may see it (for /readyz and the front door, /)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 
 from app import models
 from app.models import table
-from app.queries.common import ARTICLE, CLAIM, visible
+from app.queries.common import ARTICLE, CLAIM, SOURCE, visible
 
 CORPUS = table(models.Corpus)
+TOPIC_COUNT = table(models.TopicCount)
+SERIES_HEAD = table(models.SeriesHead)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,4 +45,48 @@ def held(session: Session, preview: bool) -> Held:
         articles=int(articles or 0),
         public_articles=int(public or 0),
         claims=int(claims or 0),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """The front door's corpus: version and last ingest, the articles, claims and sources the caller may read, and
+    a topic and a series to show in the examples (the topic with most articles, the first series of /series),
+    None when there is none."""
+
+    version: int
+    ingested_at: dt.datetime | None
+    articles: int
+    claims: int
+    sources: int
+    topic: str | None
+    series: str | None
+
+
+def overview(session: Session, preview: bool) -> Overview:
+    """Anonymous callers get published (P) articles and their claims and sources only (``is_public``, which
+    claims and sources carry too); the preview token counts everything stored."""
+    corpus = session.execute(select(CORPUS.c.version, CORPUS.c.ingested_at)).first()
+
+    def count(child: Any) -> int:
+        query = select(func.count()).select_from(child)
+        return int(session.scalar(query if preview else query.where(child.c.is_public.is_(True))) or 0)
+
+    topic = session.scalar(
+        select(TOPIC_COUNT.c.topic)
+        .where(TOPIC_COUNT.c.preview == preview)
+        .order_by(TOPIC_COUNT.c.article_count.desc(), TOPIC_COUNT.c.topic)
+        .limit(1)
+    )
+    series = session.scalar(
+        select(SERIES_HEAD.c.slug).where(SERIES_HEAD.c.preview == preview).order_by(SERIES_HEAD.c.position).limit(1)
+    )
+    return Overview(
+        version=int(corpus.version) if corpus else 0,
+        ingested_at=corpus.ingested_at if corpus else None,
+        articles=count(ARTICLE),
+        claims=count(CLAIM),
+        sources=count(SOURCE),
+        topic=topic,
+        series=series,
     )

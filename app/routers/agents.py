@@ -59,7 +59,9 @@ def _doc(media_type: str, example: str) -> dict[int | str, dict[str, Any]]:
 
 
 def _corpus(ctx: Context) -> files.Corpus:
-    return files.Corpus(ctx.session, ctx.settings.site_url, ctx.today, preview=ctx.preview)
+    settings = ctx.settings
+    return files.Corpus(ctx.session, settings.site_url, ctx.today, preview=ctx.preview,
+                        identity=files.Identity.of(settings))  # fmt: skip
 
 
 def _file(path: str, summary: str, build: Callable[[files.Corpus], bytes], media_type: str, model: Any) -> None:
