@@ -123,7 +123,7 @@ sourcePath: content/articles/{today.year:04d}/{slug}/article.md
 ---
 
 Replace this paragraph with the opening of the article. The body is Markdown, with HTML where you need it.
-Every field above and every rule ingest applies is explained in docs/content-format.md.
+Every field above and every rule ingest applies is explained in garden-api's docs/content-format.md.
 
 <h2 id="first-section">First section</h2>
 

@@ -170,8 +170,9 @@ def new_command(
     except AuthoringError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         raise typer.Exit(1) from None
-    print("\n".join(["Wrote a draft:", *(f"  {path}" for path in files)]))
+    print("\n".join(["Wrote a draft article:", *(f"  {path}" for path in files)]))
     print("Replace the placeholders (docs/content-format.md explains every field), then run `garden ingest`.")
+    print("Drafts are served only with GARDEN_PREVIEW_TOKEN; set status: published in all three files to publish.")
 
 
 @cli.command("schema")

@@ -66,7 +66,7 @@ class _Generator(GenerateJsonSchema):
             result["format"] = "date"
         elif check is models._http_url:
             result.update(format="uri", pattern=HTTP_URL_PATTERN)
-        elif check.__qualname__.startswith(models._servable.__qualname__ + "."):
+        elif getattr(check, "__qualname__", "").startswith(models._servable.__qualname__ + "."):
             limit = inspect.getclosurevars(check).nonlocals["limit"]
             result["maxLength"] = min(limit, result.get("maxLength", limit))
         return result
