@@ -115,13 +115,13 @@ def test_every_example_is_valid_for_its_field(file: str, path: str, info: FieldI
     if not re.fullmatch(r"`[^`]+`", cell):
         assert "[the complete example](#a-complete-article)" in cell, f"{file} {path}: no example"
         return
-    adapter: TypeAdapter[Any] = TypeAdapter(
-        Annotated[info.annotation, *info.metadata],  # type: ignore[name-defined]
-        config=ConfigDict(strict=True),
-    )
     value = _example_value(file, path, cell)
     try:
-        adapter.validate_python(value)
+        if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel):
+            info.annotation.model_validate(value)  # strict by the model's own config
+        else:
+            annotated = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+            TypeAdapter(annotated, config=ConfigDict(strict=True)).validate_python(value)
     except ValidationError as exc:
         raise AssertionError(f"{file} {path}: the example {cell} is not valid: {exc}") from None
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from app.content.frontmatter import load_front_matter, split_front_matter
 from app.content.reader import InputArticle, parse
 from tests.conftest import api_client, ingest_json, run_garden
 
@@ -61,7 +62,8 @@ def test_title_and_series(tmp_path: Path, db_url: str) -> None:
     assert first["series"] == {"slug": "leaf-work", "title": "Leaf work", "order": 0, "role": "guide"}
     assert second["series"] == {**first["series"], "order": 1, "role": "chapter"}
     assert second["title"] == title
-    assert f'title: "Agent Brief for \\"{title}\\""' in (content / "articles/2026/second-one/agent.md").read_text()
+    brief = split_front_matter((content / "articles/2026/second-one/agent.md").read_text())[0]
+    assert load_front_matter(brief)["title"] == f'Agent Brief for "{title}"'
     code, report = ingest_json(content, db_url=db_url)
     assert (code, report["errors"], report["diagnostics"]) == (0, [], {"error": 0, "warning": 0})
     with api_client(db_url, GARDEN_PREVIEW_TOKEN=TOKEN) as client:

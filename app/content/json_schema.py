@@ -89,7 +89,10 @@ def json_schema(name: str, public_url: str | None = None) -> dict[str, Any]:
     for def_name, node in body.get("$defs", {}).items():
         _describe(node, def_name)
     schema_id = f"{public_url}/schemas/{spec.file}" if public_url else f"urn:garden-api:schemas:{spec.file}"
-    return {"$schema": DRAFT, "$id": schema_id, **body, "title": spec.title}
+    head = {"$schema": DRAFT, "$id": schema_id, "title": spec.title, "description": body.pop("description")}
+    defs = body.pop("$defs", None)
+    body.pop("title")
+    return head | body | ({"$defs": defs} if defs else {})
 
 
 def schema_bytes(name: str, public_url: str | None = None) -> bytes:
