@@ -34,10 +34,10 @@ from app.content.limits import MAX_SLUG, MAX_STRING
 
 SLUG = re.compile(r"^[a-z0-9-]+$")
 MIN_TITLE = 8
-CLAIM = "Replace with the first claim of the article in one sentence, exactly as agent.md lists it."
+CLAIM = "Replace with the article's first claim in one sentence, in the same words in artifact.json and agent.md."
 THESIS = (
-    "Replace with the article's thesis: the one position the whole article argues, in one or two sentences, "
-    "as agent.md repeats it."
+    "Replace with the article's thesis: the one position the whole article argues, in one or two sentences "
+    "(agent.md's Thesis section says it too)."
 )
 PENDING = "Evidence snippet pending: quote the passage of {source} that supports claim-001."
 
