@@ -222,6 +222,29 @@ def test_every_diagnostic_rule_is_documented_and_no_other() -> None:
         assert "**Fix:**" in text, f"{rule}: the doc says what it means but not how to fix it"
 
 
+def github_anchor(heading: str, seen: dict[str, int]) -> str:
+    """The anchor GitHub gives a heading: lowercased, punctuation but ``-`` and ``_`` dropped, spaces to ``-``,
+    ``-1``, ``-2`` … on repeats."""
+    anchor = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+    count = seen.get(anchor, 0)
+    seen[anchor] = count + 1
+    return f"{anchor}-{count}" if count else anchor
+
+
+def test_every_link_to_a_section_of_the_doc_finds_it() -> None:
+    seen: dict[str, int] = {}
+    fenced = False
+    anchors = set()
+    for line in DOC.splitlines():
+        fenced ^= line.startswith("```")
+        if not fenced and (match := re.match(r"#{1,6} (.+)", line)):
+            anchors.add(github_anchor(match.group(1), seen))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    linked = re.findall(r"\]\(#([^)]+)\)", DOC) + re.findall(r"docs/content-format\.md#([^)\s]+)\)", readme)
+    assert len(linked) > 30
+    assert sorted(set(linked) - anchors) == []
+
+
 def test_no_user_facing_text_cites_the_publishers_contract() -> None:
     """A user has no DATA-CONTRACT: --help, the README, this doc and the OpenAPI document cite docs instead."""
     from app.main import create_app
