@@ -157,9 +157,11 @@ def serve_command(
 # Authoring: `garden new` and `garden schema` (app.authoring, app.content.json_schema; docs/content-format.md).
 @cli.command("new")
 def new_command(
-    slug: Annotated[str, typer.Argument(help="The new article's slug: lowercase letters, digits and hyphens.")],
-    title: Annotated[str | None, typer.Option(help="Its title (default: made from the slug).")] = None,
-    series: Annotated[str | None, typer.Option(help="Slug of a series to join (or start).")] = None,
+    slug: Annotated[
+        str, typer.Argument(metavar="SLUG", help="The new article's slug: lowercase letters, digits and hyphens.")
+    ],
+    title: Annotated[str | None, typer.Option(metavar="TEXT", help="Its title (default: made from the slug).")] = None,
+    series: Annotated[str | None, typer.Option(metavar="SLUG", help="Slug of a series to join (or start).")] = None,
 ) -> None:
     """Write a draft skeleton article (article.md, agent.md, artifact.json) under GARDEN_CONTENT_DIR."""
     from app.authoring import AuthoringError, new_article
@@ -179,9 +181,14 @@ def new_command(
 def schema_command(
     name: Annotated[
         str | None,
-        typer.Argument(help="artifact, article or agent: print that JSON Schema. Omit it with --out for all three."),
+        typer.Argument(
+            metavar="artifact|article|agent",
+            help="Print that JSON Schema. Omit it with --out for all three.",
+        ),
     ] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Write the schemas into this directory.")] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", metavar="DIR", help="Write the schemas into this directory.")
+    ] = None,
 ) -> None:
     """Print or write the JSON Schemas of artifact.json and the article.md and agent.md front matters."""
     from app.content.json_schema import SPECS, schema_bytes
