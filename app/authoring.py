@@ -161,10 +161,40 @@ Replace with what an agent should not use this article for: where its claims sto
 """
 
 
+#: The skeleton's two sources: two kinds, so that its claim draws no source-diversity warning.
+SOURCES = (("source-first", "paper"), ("source-second", "web-page"))
+
+
+def _claim(day: str) -> dict[str, Any]:
+    return {
+        "id": "claim-001",
+        "claim": CLAIM,
+        "confidence": "medium",
+        "status": "core",
+        "evidence": [
+            {"sourceId": sid, "snippet": PENDING.format(source=sid), "supports": "direct", "assessedAt": day}
+            for sid, _ in SOURCES
+        ],
+        "counterevidence": [
+            {"summary": "Replace with the strongest evidence or argument against the claim.", "assessedAt": day}
+        ],
+        "verification": {"status": "draft", "reviewedAt": day, "reviewer": "human"},
+    }
+
+
+def _source(sid: str, kind: str, day: str) -> dict[str, Any]:
+    return {
+        "id": sid,
+        "title": f"Replace with the title of the {sid.removeprefix('source-')} source",
+        "url": "https://example.org/replace-with-the-source-url",
+        "type": kind,
+        "accessed": day,
+    }
+
+
 def artifact(slug: str, title: str, today: dt.date, series: dict[str, Any] | None, article: bytes) -> dict[str, Any]:
     """The skeleton's artifact.json as data, ``series`` (when given) in its usual place after ``topics``."""
     day, year = today.isoformat(), f"{today.year:04d}"
-    sources = [("source-first", "paper"), ("source-second", "web-page")]
     head: dict[str, Any] = {
         "schemaVersion": 3,
         "id": f"article:{slug}",
@@ -181,32 +211,9 @@ def artifact(slug: str, title: str, today: dt.date, series: dict[str, Any] | Non
         "audiences": ["general readers"],
         "topics": ["your-topic"],
     }
-    claim = {
-        "id": "claim-001",
-        "claim": CLAIM,
-        "confidence": "medium",
-        "status": "core",
-        "evidence": [
-            {"sourceId": sid, "snippet": PENDING.format(source=sid), "supports": "direct", "assessedAt": day}
-            for sid, _ in sources
-        ],
-        "counterevidence": [
-            {"summary": "Replace with the strongest evidence or argument against the claim.", "assessedAt": day}
-        ],
-        "verification": {"status": "draft", "reviewedAt": day, "reviewer": "human"},
-    }
     tail: dict[str, Any] = {
-        "claims": [claim],
-        "sources": [
-            {
-                "id": sid,
-                "title": f"Replace with the title of the {sid.removeprefix('source-')} source",
-                "url": "https://example.org/replace-with-the-source-url",
-                "type": kind,
-                "accessed": day,
-            }
-            for sid, kind in sources
-        ],
+        "claims": [_claim(day)],
+        "sources": [_source(sid, kind, day) for sid, kind in SOURCES],
         "related": [],
         "agentInstructions": ["Replace with what an agent using this article should do or avoid."],
         "disclosure": {"aiAssistance": False, "note": "Replace with whether and how AI tools helped write this."},
