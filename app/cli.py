@@ -154,6 +154,62 @@ def serve_command(
     )
 
 
+# Authoring: `garden new` and `garden schema` (app.authoring, app.content.json_schema; docs/content-format.md).
+@cli.command("new")
+def new_command(
+    slug: Annotated[
+        str, typer.Argument(metavar="SLUG", help="The new article's slug: lowercase letters, digits and hyphens.")
+    ],
+    title: Annotated[str | None, typer.Option(metavar="TEXT", help="Its title (default: made from the slug).")] = None,
+    series: Annotated[str | None, typer.Option(metavar="SLUG", help="Slug of a series to join (or start).")] = None,
+) -> None:
+    """Write a draft skeleton article (article.md, agent.md, artifact.json) under GARDEN_CONTENT_DIR."""
+    from app.authoring import AuthoringError, new_article
+
+    settings = get_settings()
+    try:
+        files = new_article(settings.content_dir, slug, title=title, series=series, today=settings.effective_today())
+    except AuthoringError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        raise typer.Exit(1) from None
+    print("\n".join(["Wrote a draft article:", *(f"  {path}" for path in files)]))
+    print("Replace the placeholders (docs/content-format.md explains every field), then run `garden ingest`.")
+    print("Drafts are served only with GARDEN_PREVIEW_TOKEN; set status: published in all three files to publish.")
+
+
+@cli.command("schema")
+def schema_command(
+    name: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="artifact|article|agent",
+            help="Print that JSON Schema. Omit it with --out for all three.",
+        ),
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", metavar="DIR", help="Write the schemas into this directory.")
+    ] = None,
+) -> None:
+    """Print or write the JSON Schemas of artifact.json and the article.md and agent.md front matters."""
+    from app.content.json_schema import SPECS, schema_bytes
+
+    if (name is not None and name not in SPECS) or (name is None and out_dir is None):
+        given = f"{name!r} is not a schema: " if name is not None else ""
+        print(f"Error: {given}name artifact, article or agent, or give --out DIR to write all three", file=sys.stderr)
+        raise typer.Exit(1)
+    if out_dir is None:
+        sys.stdout.buffer.write(schema_bytes(str(name), get_settings().public_url))
+        return
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for spec in [SPECS[name]] if name else SPECS.values():
+            (out_dir / spec.file).write_bytes(schema_bytes(spec.name, get_settings().public_url))
+            print(out_dir / spec.file)
+    except OSError as exc:
+        print(f"Error: cannot write {exc.filename or out_dir}: {exc.strerror or exc}", file=sys.stderr)
+        raise typer.Exit(1) from None
+
+
 def _safe_url() -> str:
     from sqlalchemy.engine import make_url
 

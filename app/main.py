@@ -22,6 +22,7 @@ from app.mcp_server import McpHttp
 from app.negotiation import NotModified, not_modified_response
 from app.problems import PROBLEM_RESPONSES, install_problem_handlers
 from app.routers import agents, articles, claims, health, home, search, series, sources, topics
+from app.routers import schemas as input_schemas
 from app.settings import get_settings
 
 
@@ -89,6 +90,7 @@ def create_app(*, lane: bool = True) -> FastAPI:
     app.include_router(health.router, responses=PROBLEM_RESPONSES, dependencies=[Depends(reject_nul)])
     # The front door chooses HTML or JSON by Accept: its 304 is decided by the route, whose ETag names the choice.
     app.include_router(home.router, responses=PROBLEM_RESPONSES, dependencies=[Depends(reject_nul)])
+    app.include_router(input_schemas.router, responses=PROBLEM_RESPONSES, dependencies=[Depends(reject_nul)])
     app.router.routes.extend(mcp.routes("/mcp"))
     if lane:  # innermost of the middleware: inside the deadline, the response cache and CORS
         in_order = [route for router in (*routers, health.router, home.router) for route in router.routes]

@@ -125,9 +125,9 @@ class ItemList(_Body):
 
 
 class ArticleDetail(_Body):
-    """The publisher's packet (DATA-CONTRACT §2.1: the artifact in its own key order plus generatedAt,
-    articleUrl, agentJsonPath, agentMarkdownPath, sourceRepoPath, sourceGitHubUrl, tokenEstimate,
-    sectionOutline), plus ``frontMatter`` (null for packet-layout articles) and ``seriesNavigation``."""
+    """The publisher's packet (the artifact in its own key order plus generatedAt, articleUrl, agentJsonPath,
+    agentMarkdownPath, sourceRepoPath, sourceGitHubUrl, tokenEstimate, sectionOutline: docs/content-format.md,
+    "What ingest computes"), plus ``frontMatter`` (null for packet-layout articles) and ``seriesNavigation``."""
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
         "schemaVersion": 3, "id": f"article:{EXAMPLE_SLUG}", "slug": EXAMPLE_SLUG,
@@ -170,7 +170,7 @@ class EvidencePacket(_Body):
 
 
 class ClaimItem(_Body):
-    """A claims-feed row (DATA-CONTRACT §2.5) plus the computed state, the article's topics and series."""
+    """A claims-feed row (``/agents/feeds/claims.jsonl``) plus the computed state, the article's topics and series."""
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
         "articleId": f"article:{EXAMPLE_SLUG}", "slug": EXAMPLE_SLUG, "claimId": f"article:{EXAMPLE_SLUG}:claim-001",
@@ -237,7 +237,7 @@ class ClaimDetail(ClaimItem):
 
 
 class SourceItem(_Body):
-    """A sources-feed row (DATA-CONTRACT §2.5) plus citedBy."""
+    """A sources-feed row (``/agents/feeds/sources.jsonl``) plus citedBy."""
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
         "articleId": f"article:{EXAMPLE_SLUG}", "slug": EXAMPLE_SLUG, "sourceId": "source-cornell-composting",

@@ -15,7 +15,7 @@ def _example(**example: Any) -> ConfigDict:
 
 
 class AgentIndex(BaseModel):
-    """``/agents/index.json`` (DATA-CONTRACT §2.2)."""
+    """``/agents/index.json``: every public article's index entry, and the topics."""
 
     model_config = _example(schemaVersion=3, generatedAt=GENERATED, site=SITE, base="", articles=[], topics=[],
                             archives=[], roadmaps=[])  # fmt: skip
@@ -31,7 +31,7 @@ class AgentIndex(BaseModel):
 
 
 class TopicFile(BaseModel):
-    """``/agents/topics/<topic>.json`` (§2.3)."""
+    """``/agents/topics/<topic>.json``."""
 
     model_config = _example(schemaVersion=1, topic="composting", articleIds=["article:x"],
                             pageUrl=f"{SITE}/topics/composting/", agentJsonPath="/agents/topics/composting.json",
@@ -46,7 +46,7 @@ class TopicFile(BaseModel):
 
 
 class Packet(BaseModel):
-    """``/agents/articles/<slug>.json`` (§2.1): the artifact with its derived keys."""
+    """``/agents/articles/<slug>.json``: the artifact with its derived keys."""
 
     model_config = _example(schemaVersion=3, id="article:x", slug="x", title="An Article", claims=[], sources=[],
                             generatedAt=GENERATED, articleUrl=f"{SITE}/articles/x/", tokenEstimate=342,
@@ -61,7 +61,7 @@ class Packet(BaseModel):
 
 
 class FeedsManifest(BaseModel):
-    """``/agents/feeds/manifest.json`` (§2.5)."""
+    """``/agents/feeds/manifest.json``."""
 
     model_config = _example(schemaVersion=1, generatedAt=GENERATED, site=SITE, base="",
                             counts={"claims": 50, "sources": 55, "roadmap": 0, "edges": 300},
@@ -76,7 +76,7 @@ class FeedsManifest(BaseModel):
 
 
 class GardenQueries(BaseModel):
-    """``/agents/garden-queries.json`` (§2.8)."""
+    """``/agents/garden-queries.json``."""
 
     model_config = _example(schemaVersion=1, schema=f"{SITE}/schemas/garden-queries.schema.json", site=SITE, base="",
                             generatedAt=GENERATED, catalogSize={"queryCount": 6, "totalResults": 120},
@@ -92,7 +92,7 @@ class GardenQueries(BaseModel):
 
 
 class VerificationReport(BaseModel):
-    """``/agents/verification-report.json`` (§2.7): claim states and findings of every article (with the preview
+    """``/agents/verification-report.json``: claim states and findings of every article (with the preview
     token; anonymous callers: every article but drafts and reviews, app.queries.common.hides)."""
 
     model_config = _example(schemaVersion=1, generatedAt=GENERATED, articles=[])
@@ -103,7 +103,7 @@ class VerificationReport(BaseModel):
 
 
 class Diagnostics(BaseModel):
-    """``/agents/diagnostics.json`` (§2.6)."""
+    """``/agents/diagnostics.json``."""
 
     model_config = _example(schemaVersion=1, generatedAt=GENERATED, summary={"errors": 0, "warnings": 1, "total": 1},
                             findings=[])  # fmt: skip
@@ -115,7 +115,7 @@ class Diagnostics(BaseModel):
 
 
 class GraphNode(BaseModel):
-    """A node of ``/graph/nodes.json`` (§2.4)."""
+    """A node of ``/graph/nodes.json``."""
 
     model_config = _example(id="article:x", type="article", label="An Article", path="/articles/x/", maturity="seed")
 
@@ -125,7 +125,7 @@ class GraphNode(BaseModel):
 
 
 class GraphEdges(BaseModel):
-    """``/graph/edges.json`` (§2.4)."""
+    """``/graph/edges.json``."""
 
     model_config = _example(schemaVersion=2, generatedAt=GENERATED, edges=[{
         "from": "article:x", "to": "article:x:claim-001", "type": "argues",

@@ -118,7 +118,7 @@ class SeriesMember(_Body):
 
 
 class SeriesWarning(_Body):
-    """A publisher check (§3) the visible members break."""
+    """A check of the series order (docs/content-format.md, `series`) that the visible members break."""
 
     code: WarningCode
     message: str = Field(description="What is wrong, naming the orders and slugs involved.")

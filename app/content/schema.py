@@ -15,7 +15,15 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 
 from app.content.errors import ContentError
 from app.content.limits import MAX_SLUG, MAX_SOURCE_ID
@@ -64,6 +72,15 @@ def _servable(limit: int, what: str) -> AfterValidator:
     return AfterValidator(check)
 
 
+def _not_boolean(value: Any) -> Any:
+    """``True == 1`` lets ``Literal[1]`` take ``true`` even in strict mode; JSON Schema's ``const`` does not."""
+    if isinstance(value, bool):
+        raise ValueError("must be the integer 1, not true or false")
+    return value
+
+
+#: The front matters' ``schemaVersion``.
+VersionOne = Annotated[Literal[1], BeforeValidator(_not_boolean)]
 IsoDate = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$"), AfterValidator(_real_date)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+$"), _servable(MAX_SLUG, "a slug")]
 ArticleId = Annotated[
@@ -88,7 +105,7 @@ class _Closed(BaseModel):
 class ArticleFrontMatter(_Open):
     """article.md front matter (article.schema.json)."""
 
-    schemaVersion: Literal[1]
+    schemaVersion: VersionOne
     id: ArticleId
     slug: Slug
     title: Annotated[str, StringConstraints(min_length=8)]
@@ -108,7 +125,7 @@ class ArticleFrontMatter(_Open):
 class BriefFrontMatter(_Open):
     """agent.md front matter (agent.schema.json)."""
 
-    schemaVersion: Literal[1]
+    schemaVersion: VersionOne
     id: Annotated[
         str, StringConstraints(pattern=r"^agent-brief:[a-z0-9-]+$"), _servable(MAX_SLUG + len("agent-brief:"), "an id")
     ]
