@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from app.agent import files, reports, store
 from app.db import make_engine
-from tests.conftest import CONTENT, CORPUS, ROOT, Databases, api_client, free_port, ingest_json, need_shared
+from tests.conftest import CONTENT, ROOT, Databases, api_client, free_port, ingest_json
 
 TODAY = dt.date(2026, 11, 22)  # api_client's and run_garden's GARDEN_TODAY
 SITE = "https://aura-knowledge.github.io"
@@ -50,12 +50,12 @@ def stored_dirs(cache: Path) -> dict[str, Path]:
 
 @pytest.mark.parametrize("preview", [False, True], ids=["anonymous", "preview"])
 def test_every_stored_file_is_the_builders_bytes_and_its_gzip_too(
-    corpus_db: str, tmp_path: Path, preview: bool
+    content_db: str, tmp_path: Path, preview: bool
 ) -> None:
     headers = AUTH if preview else {}
-    with api_client(corpus_db, GARDEN_CACHE_DIR=str(tmp_path), GARDEN_PREVIEW_TOKEN=TOKEN) as client:
+    with api_client(content_db, GARDEN_CACHE_DIR=str(tmp_path), GARDEN_PREVIEW_TOKEN=TOKEN) as client:
         for path, spec in store.SPECS.items():
-            expected = built(corpus_db, spec, preview=preview)
+            expected = built(content_db, spec, preview=preview)
             plain = client.get(path, headers={**headers, "Accept-Encoding": "identity"})
             assert plain.status_code == 200, (path, plain.text[:300])
             assert plain.content == expected, path
@@ -76,7 +76,7 @@ def test_every_stored_file_is_the_builders_bytes_and_its_gzip_too(
             assert plain.headers["cache-control"] == cache_control
     directory = stored_dirs(tmp_path)["preview" if preview else "public"]
     for spec in store.SPECS.values():
-        expected = built(corpus_db, spec, preview=preview)
+        expected = built(content_db, spec, preview=preview)
         assert (directory / spec.name).read_bytes() == expected, spec.path
         if len(expected) >= 1024:
             assert gzip.decompress((directory / f"{spec.name}.gz").read_bytes()) == expected, spec.path
@@ -196,9 +196,8 @@ def files_bytes(db_url: str, path: str) -> bytes:
 
 @pytest.fixture(scope="session")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    need_shared(CORPUS)
     out = tmp_path_factory.mktemp("generated")
-    runpy.run_path(str(ROOT / "bench/generate_corpus.py"))["generate"](CORPUS, out, 2000)
+    runpy.run_path(str(ROOT / "bench/generate_corpus.py"))["generate"](CONTENT, out, 2000)  # copies of content/
     return out
 
 
