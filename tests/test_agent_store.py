@@ -191,13 +191,14 @@ def files_bytes(db_url: str, path: str) -> bytes:
     return built(db_url, store.SPECS[path], preview=False)
 
 
-# --- a real server on a 2,000-article corpus ---------------------------------------------------------------
+# --- a real server on a 3,000-article corpus ---------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """3,000 copies of content/'s articles (enough for a garden-queries.json over 10 MB)."""
     out = tmp_path_factory.mktemp("generated")
-    runpy.run_path(str(ROOT / "bench/generate_corpus.py"))["generate"](CONTENT, out, 2000)  # copies of content/
+    runpy.run_path(str(ROOT / "bench/generate_corpus.py"))["generate"](CONTENT / "articles", out, 3000)
     return out
 
 
@@ -214,7 +215,7 @@ class Server:
 
 @pytest.fixture(scope="module")
 def big_server(databases: Databases, generated: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """``garden serve`` (one worker, one database slot, no response cache) over 2,000 articles, its files stored."""
+    """``garden serve`` (one worker, one database slot, no response cache) over 3,000 articles, its files stored."""
     db_url = databases.new("big")
     assert ingest_json(generated, db_url=db_url)[0] == 0
     cache = tmp_path_factory.mktemp("cache")

@@ -63,7 +63,7 @@ def test_sigkill_halfway_through_a_large_ingest_leaves_the_previous_corpus(tmp_p
     before = _snapshot(db_url)
 
     generate = runpy.run_path(str(ROOT / "bench/generate_corpus.py"))["generate"]
-    generate(CONTENT, tmp_path / "large", 3000)  # copies of content/, under other slugs
+    generate(CONTENT / "articles", tmp_path / "large", 3000)  # copies of content/, under other slugs
     env = {**os.environ, "GARDEN_DATABASE_URL": db_url}
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "ingest", "--json", str(tmp_path / "large")],
@@ -97,7 +97,7 @@ def test_a_reader_sees_the_old_corpus_or_the_new_one_never_half(tmp_path: Path, 
     assert ingest_json(CONTENT, db_url=db_url)[0] == 0
     before = _snapshot(db_url)
     generate = runpy.run_path(str(ROOT / "bench/generate_corpus.py"))["generate"]
-    generate(CONTENT, tmp_path / "large", 1500)
+    generate(CONTENT / "articles", tmp_path / "large", 1500)
     env = {**os.environ, "GARDEN_DATABASE_URL": db_url}
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "ingest", "--json", str(tmp_path / "large")],

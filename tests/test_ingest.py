@@ -146,7 +146,7 @@ def test_parallel_preparation_writes_exactly_what_the_sequential_one_does(
     from app.ingest import prepare
     from tests.conftest import ROOT
 
-    runpy.run_path(str(ROOT / "bench/generate_corpus.py"))["generate"](CONTENT, tmp_path / "corpus", 300)
+    runpy.run_path(str(ROOT / "bench/generate_corpus.py"))["generate"](CONTENT / "articles", tmp_path / "corpus", 300)
     dumps = []
     for threshold in (10**9, 1):  # never parallel, then always
         monkeypatch.setattr(prepare, "PARALLEL_FROM", threshold)

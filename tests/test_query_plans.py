@@ -93,7 +93,7 @@ USES = re.compile(r"(?:USING (?:COVERING )?INDEX|VIRTUAL TABLE INDEX \S+|SCAN) (
 def planned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, sqlite3.Connection]]:
     root = tmp_path_factory.mktemp("plans")
     generate = runpy.run_path(str(ROOT / "bench" / "generate_corpus.py"))["generate"]
-    generate(CONTENT, root / "gen", 1000)
+    generate(CONTENT / "articles", root / "gen", 1000)
     db_url = f"sqlite:///{root / 'garden.db'}"
     code, report = ingest_json(root / "gen", db_url=db_url)
     assert code == 0, report["errors"]
@@ -195,7 +195,7 @@ ORDER_INDEXES = {
 }
 #: Filters that match many rows (at 1,000 articles): {TOPIC} is the largest topic.
 DENSE = {
-    "/articles": ["", "topic={TOPIC}", "topic={TOPIC}&maturity=seed", "min_confidence=medium&audience=AI%20agents",
+    "/articles": ["", "topic={TOPIC}", "topic={TOPIC}&maturity=evergreen", "min_confidence=medium&audience=AI%20agents",
                   "source_type=paper"],
     "/claims": ["", "topic={TOPIC}", "topic={TOPIC}&confidence=high", "status=core&has_counterevidence=true",
                 "supports=direct"],
