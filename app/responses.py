@@ -326,6 +326,9 @@ class SearchResults(_Body):
     )
     next: str | None
     facets: dict[str, list[dict[str, Any]]] | None = Field(
-        description="First page: the best (at most 500) claim hits counted by confidence, state, topic and series."
+        None,
+        description="First page: the best (at most 500) claim hits counted by confidence, state, topic and series. "
+        "Absent on later pages, when claims are not searched (type without claims) and when it does not fit "
+        "max_tokens.",
     )
     truncated: bool | None = Field(None, description="With max_tokens: whether hits were left for the next page.")

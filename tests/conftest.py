@@ -1,4 +1,5 @@
-"""Shared fixtures: the publisher's data in ../shared (skipped with a reason where absent) and fresh databases.
+"""Shared fixtures: our content/, the publisher's data in ../shared (skipped with a reason where absent; see the
+README's "What the tests need") and fresh databases.
 
 Every test that asks for a database (``db_url``, ``engine``, ``corpus_db``, ``content_db`` or ``databases``)
 runs once per backend: on SQLite always, and on PostgreSQL as well when ``GARDEN_TEST_POSTGRES_URL`` names a
@@ -42,7 +43,7 @@ CONTENT = ROOT / "content"
 def need_shared(path: Path) -> Path:
     """``path`` inside ../shared, or skip the test saying what is missing."""
     if not path.exists():
-        pytest.skip(f"the publisher's data is not at {path} (tests read it from ../shared beside the checkout)")
+        pytest.skip(f"the publisher's data is not at {path} (tests read it from $GARDEN_SHARED_DIR, else ../shared)")
     return path
 
 

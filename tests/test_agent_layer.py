@@ -1,4 +1,7 @@
-"""The agent layer serves the publisher's agent files byte for byte, live from the database."""
+"""The agent layer serves the publisher's agent files byte for byte, live from the database.
+
+The byte-for-byte comparisons need the publisher's corpus and its expected files (../shared) and skip without
+them; the rest runs on our content/ (tests/test_agent_layer_rules.py builds the files' rules on small trees)."""
 
 from __future__ import annotations
 
@@ -38,7 +41,7 @@ def test_every_expected_file_is_served_byte_for_byte(corpus_db: str, expected_di
     assert compared == len(expected) > 280
 
 
-def test_feeds_stream_with_etag_304_and_gzip(corpus_db: str, expected_dir: Path) -> None:
+def test_feeds_stream_with_etag_304_and_gzip_of_the_publishers_bytes(corpus_db: str, expected_dir: Path) -> None:
     with api_client(corpus_db) as client:
         first = client.get("/agents/feeds/claims.jsonl")
         assert first.headers.get("content-length") is None  # streamed, not buffered
@@ -49,8 +52,21 @@ def test_feeds_stream_with_etag_304_and_gzip(corpus_db: str, expected_dir: Path)
         assert raw.content == (expected_dir / "agents/feeds/claims.jsonl").read_bytes()  # httpx decoded it
 
 
-def test_urls_follow_garden_site_url(corpus_db: str) -> None:
-    with api_client(corpus_db, GARDEN_SITE_URL="https://garden.example") as client:
+def test_feeds_stream_with_etag_304_and_gzip(content_db: str) -> None:
+    with api_client(content_db) as client:
+        first = client.get("/agents/feeds/claims.jsonl")
+        assert first.headers.get("content-length") is None  # streamed, not buffered
+        lines = first.text.splitlines()
+        assert len(lines) > 40 and all(line.startswith('{"articleId":"article:') for line in lines)
+        etag = first.headers["etag"]
+        assert client.get("/agents/feeds/claims.jsonl", headers={"If-None-Match": etag}).status_code == 304
+        raw = client.get("/agents/feeds/claims.jsonl", headers={"Accept-Encoding": "gzip"})
+        assert raw.headers["content-encoding"] == "gzip"
+        assert raw.content == first.content  # httpx decoded it
+
+
+def test_urls_follow_garden_site_url(content_db: str) -> None:
+    with api_client(content_db, GARDEN_SITE_URL="https://garden.example") as client:
         index = client.get("/agents/index.json").json()
         assert index["site"] == "https://garden.example"
         assert all(a["articleUrl"].startswith("https://garden.example/articles/") for a in index["articles"])
@@ -64,17 +80,18 @@ def test_packet_layout_is_served_unchanged(seeds_dir: Path, db_url: str) -> None
         assert client.get("/agents/articles/fine-tuning.md").content == (seeds_dir / "fine-tuning.md").read_bytes()
 
 
-@pytest.mark.parametrize("path", ["/agents/articles/the-small-rep-theory.json", "/agents/articles/nope.md",
+@pytest.mark.parametrize("path", ["/agents/articles/hot-composting-in-seven-days.json",
+                                  "/agents/articles/street-trees-and-urban-heat.md", "/agents/articles/nope.md",
                                   "/agents/topics/no-such-topic.json"])  # fmt: skip
-def test_unpublished_or_unknown_files_are_404(corpus_db: str, path: str) -> None:
-    with api_client(corpus_db) as client:
+def test_unpublished_or_unknown_files_are_404(content_db: str, path: str) -> None:
+    with api_client(content_db) as client:
         response = client.get(path)
         assert response.status_code == 404
         assert response.headers["content-type"] == "application/problem+json"
 
 
-def test_rest_api_and_agent_layer_agree_on_claim_state(corpus_db: str) -> None:
-    with api_client(corpus_db) as client:
+def test_rest_api_and_agent_layer_agree_on_claim_state(content_db: str) -> None:
+    with api_client(content_db) as client:
         report = client.get("/agents/verification-report.json").json()
         states = {(a["slug"], c["id"]): c["state"] for a in report["articles"] for c in a["claims"]}
         claims = client.get("/claims", params={"limit": 500}).json()["items"]

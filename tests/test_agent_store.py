@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from app.agent import files, reports, store
 from app.db import make_engine
-from tests.conftest import CONTENT, CORPUS, ROOT, Databases, api_client, free_port, ingest_json, need_shared
+from tests.conftest import CONTENT, ROOT, Databases, api_client, free_port, ingest_json
 
 TODAY = dt.date(2026, 11, 22)  # api_client's and run_garden's GARDEN_TODAY
 SITE = "https://aura-knowledge.github.io"
@@ -50,12 +50,12 @@ def stored_dirs(cache: Path) -> dict[str, Path]:
 
 @pytest.mark.parametrize("preview", [False, True], ids=["anonymous", "preview"])
 def test_every_stored_file_is_the_builders_bytes_and_its_gzip_too(
-    corpus_db: str, tmp_path: Path, preview: bool
+    content_db: str, tmp_path: Path, preview: bool
 ) -> None:
     headers = AUTH if preview else {}
-    with api_client(corpus_db, GARDEN_CACHE_DIR=str(tmp_path), GARDEN_PREVIEW_TOKEN=TOKEN) as client:
+    with api_client(content_db, GARDEN_CACHE_DIR=str(tmp_path), GARDEN_PREVIEW_TOKEN=TOKEN) as client:
         for path, spec in store.SPECS.items():
-            expected = built(corpus_db, spec, preview=preview)
+            expected = built(content_db, spec, preview=preview)
             plain = client.get(path, headers={**headers, "Accept-Encoding": "identity"})
             assert plain.status_code == 200, (path, plain.text[:300])
             assert plain.content == expected, path
@@ -76,7 +76,7 @@ def test_every_stored_file_is_the_builders_bytes_and_its_gzip_too(
             assert plain.headers["cache-control"] == cache_control
     directory = stored_dirs(tmp_path)["preview" if preview else "public"]
     for spec in store.SPECS.values():
-        expected = built(corpus_db, spec, preview=preview)
+        expected = built(content_db, spec, preview=preview)
         assert (directory / spec.name).read_bytes() == expected, spec.path
         if len(expected) >= 1024:
             assert gzip.decompress((directory / f"{spec.name}.gz").read_bytes()) == expected, spec.path
@@ -191,14 +191,14 @@ def files_bytes(db_url: str, path: str) -> bytes:
     return built(db_url, store.SPECS[path], preview=False)
 
 
-# --- a real server on a 2,000-article corpus ---------------------------------------------------------------
+# --- a real server on a 3,000-article corpus ---------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    need_shared(CORPUS)
+    """3,000 copies of content/'s articles (enough for a garden-queries.json over 10 MB)."""
     out = tmp_path_factory.mktemp("generated")
-    runpy.run_path(str(ROOT / "bench/generate_corpus.py"))["generate"](CORPUS, out, 2000)
+    runpy.run_path(str(ROOT / "bench/generate_corpus.py"))["generate"](CONTENT / "articles", out, 3000)
     return out
 
 
@@ -215,7 +215,7 @@ class Server:
 
 @pytest.fixture(scope="module")
 def big_server(databases: Databases, generated: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """``garden serve`` (one worker, one database slot, no response cache) over 2,000 articles, its files stored."""
+    """``garden serve`` (one worker, one database slot, no response cache) over 3,000 articles, its files stored."""
     db_url = databases.new("big")
     assert ingest_json(generated, db_url=db_url)[0] == 0
     cache = tmp_path_factory.mktemp("cache")

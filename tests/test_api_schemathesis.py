@@ -1,11 +1,11 @@
 """Property-based run over the app's own OpenAPI document (schemathesis 4).
 
 For requests generated to every operation (the examples, coverage and fuzzing phases, valid and invalid
-input), against an app serving the publisher's corpus: no 5xx, and every response conforms to what the
-document declares: a declared status code, a declared media type, a body valid against the declared schema,
-declared headers, and a declared media type for every response that has a body. Path parameters are drawn
-from the corpus as well as at random, so the 200s (and the archived article's 410s) are checked too, not
-only the 404s a random slug gets. Runs are deterministic (``derandomize``) and bounded (``max_examples``).
+input), against an app serving our content/: no 5xx, and every response conforms to what the document
+declares: a declared status code, a declared media type, a body valid against the declared schema, declared
+headers, and a declared media type for every response that has a body. Path parameters are drawn from
+content/ as well as at random, so the 200s (and the archived article's 410s, the draft's 404s) are checked
+too, not only the 404s a random slug gets. Runs are deterministic (``derandomize``) and bounded (``max_examples``).
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from schemathesis.checks import (
 )
 
 from app.main import create_app
-from tests.conftest import CORPUS, api_client
+from tests.conftest import CONTENT, api_client
 
-# The document is read at collection time (it does not touch the database); requests go to ``corpus_app``.
+# The document is read at collection time (it does not touch the database); requests go to ``content_app``.
 schema = schemathesis.openapi.from_asgi("/openapi.json", create_app())
 
 SLUG_TEMPLATES = [
@@ -37,11 +37,11 @@ SLUG_TEMPLATES = [
 ]
 
 
-def _corpus_path_parameters() -> tuple[dict[str, list[dict[str, str]]], dict[str, list[dict[str, str]]]]:
-    """({path template: path parameters naming things in the corpus}, the same for unpublished articles)."""
+def _content_path_parameters() -> tuple[dict[str, list[dict[str, str]]], dict[str, list[dict[str, str]]]]:
+    """({path template: path parameters naming things in content/}, the same for unpublished articles)."""
     real: dict[str, list[dict[str, str]]] = {}
     unpublished: dict[str, list[dict[str, str]]] = {}
-    for path in sorted(CORPUS.glob("content/articles/*/*/artifact.json")):
+    for path in sorted(CONTENT.glob("articles/*/*/artifact.json")):
         artifact = json.loads(path.read_text(encoding="utf-8"))
         slug = artifact["slug"]
         found = {template: [{"slug": slug}] for template in SLUG_TEMPLATES}
@@ -58,7 +58,7 @@ def _corpus_path_parameters() -> tuple[dict[str, list[dict[str, str]]], dict[str
     return real, unpublished
 
 
-REAL, UNPUBLISHED = _corpus_path_parameters()
+REAL, UNPUBLISHED = _content_path_parameters()
 
 
 @schema.hook
@@ -93,13 +93,13 @@ CHECKS = [
 
 
 @pytest.fixture(scope="module")
-def corpus_app(corpus_db: str) -> Iterator[Any]:
-    """An app serving the publisher's corpus, for the whole module."""
-    with api_client(corpus_db) as client:
+def content_app(content_db: str) -> Iterator[Any]:
+    """An app serving content/ (a draft and an archived article among them), for the whole module."""
+    with api_client(content_db) as client:
         yield client.app
 
 
 @schema.parametrize()
 @settings(max_examples=50, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
-def test_every_operation_conforms_to_its_openapi_document(case: schemathesis.Case[Any], corpus_app: Any) -> None:
-    case.call_and_validate(app=corpus_app, checks=CHECKS)
+def test_every_operation_conforms_to_its_openapi_document(case: schemathesis.Case[Any], content_app: Any) -> None:
+    case.call_and_validate(app=content_app, checks=CHECKS)

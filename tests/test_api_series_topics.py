@@ -1,9 +1,11 @@
 """/series and /topics against ingested corpora, with every expectation computed here from the input files.
 
-Three corpora, each ingested once per module into its own SQLite file: the publisher's corpus in ../shared
-(public members, the archived duplicate at order 29 in preview, topic counts and dir order), our sample
-content/ (a guide, chapters and an appendix; an archived member colliding at order 3 in preview only), and
-the packet in ../shared/seeds (packet layout: no front-matter date, no summary, a series without its guide).
+Three corpora, each ingested once per session: our sample content/ (a guide, chapters and an appendix; an
+archived member colliding at order 3 in preview only; arcs in pollinator-corridors), the publisher's corpus in
+../shared (public members, the archived duplicate at order 29 in preview, topic counts and dir order), and the
+packet in ../shared/seeds (packet layout: no front-matter date, no summary, a series without its guide). The
+tests that take ``dataset`` run on content/ and on the corpus; the corpus and packet variants skip without
+../shared.
 """
 
 from __future__ import annotations
@@ -111,9 +113,20 @@ def expected_codes(members: list[Article]) -> list[str]:
         codes.append("missing-guide")
     elif len(guides) > 1 or guides[0].series["order"] != 0:
         codes.append("misplaced-guide")
-    if any(m.series.get("arc") not in (None, *ARCS) for m in members):
+    if any(m.series.get("arc") not in (None, *ARC_TABLE) for m in members):
         codes.append("unknown-arc")
     return codes
+
+
+#: The site's kicker table (DATA-CONTRACT §3, "arc → Title"), written out here: {arc: (arcTitle, arcPart)}.
+ARC_TABLE: dict[str, tuple[str, int]] = {
+    "diagnosis": ("The Diagnosis", 1),
+    "historical-frames": ("Historical and Human Frames", 2),
+    "ai-opportunity-cost": ("The AI Opportunity Cost", 3),
+    "building-substance": ("Building Substance", 4),
+    "designing-for-substance": ("Designing for Substance", 5),
+    "synthesis": ("Synthesis and Action", 6),
+}
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -132,9 +145,28 @@ def packet_db(databases: Databases) -> str:
     return _ingest(need_shared(SEEDS), databases, "seeds")
 
 
-@pytest.fixture(scope="module")
-def corpus_articles() -> list[Article]:
-    return read_articles(need_shared(CORPUS) / "content")
+@pytest.fixture(params=["content", "corpus"])
+def dataset(request: pytest.FixtureRequest) -> str:
+    """``content`` (our content/) or ``corpus`` (the publisher's, skipped without ../shared)."""
+    if request.param == "corpus":
+        need_shared(CORPUS)
+    return str(request.param)
+
+
+#: What each data set holds for the tests that name things: a series with a guide at order 0 (and, on the
+#: corpus, gaps), a series whose members carry arcs, the series whose archived member takes an order a public
+#: member holds (and that order), and a topic.
+NAMES: dict[str, dict[str, Any]] = {
+    "content": {"series": "soil-from-the-ground-up", "arcs": "pollinator-corridors",
+                "duplicate": ("soil-from-the-ground-up", 3), "topic": "soil-health"},
+    "corpus": {"series": "ai-demystified", "arcs": "attention-substance-ai-moment",
+               "duplicate": ("attention-substance-ai-moment", 29), "topic": "ai-literacy"},
+}  # fmt: skip
+
+
+@pytest.fixture
+def articles(dataset: str) -> list[Article]:
+    return read_articles(CONTENT if dataset == "content" else CORPUS / "content")
 
 
 @pytest.fixture(scope="module")
@@ -163,9 +195,11 @@ def _client(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient
 
 
 @pytest.fixture
-def client(corpus_db: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    """A client of the publisher's corpus."""
-    yield from _client(corpus_db, monkeypatch)
+def client(
+    dataset: str, backend: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[TestClient]:
+    """A client of content/ or of the publisher's corpus (``backend``: the database picked by name runs on each)."""
+    yield from _client(request.getfixturevalue(f"{dataset}_db"), monkeypatch)
 
 
 @pytest.fixture
@@ -205,12 +239,10 @@ def _expected_series_list(articles: list[Article]) -> list[dict[str, Any]]:
     return expected
 
 
-def test_series_list_has_every_series_with_its_public_member_count(
-    client: TestClient, corpus_articles: list[Article]
-) -> None:
+def test_series_list_has_every_series_with_its_public_member_count(client: TestClient, articles: list[Article]) -> None:
     body = _get(client, "/series")
     SeriesList.model_validate(body)
-    expected = _expected_series_list(corpus_articles)
+    expected = _expected_series_list(articles)
     assert len(expected) > 1
     assert body["total"] == len(expected)
     for item in body["items"]:
@@ -220,15 +252,16 @@ def test_series_list_has_every_series_with_its_public_member_count(
 
 
 def test_series_member_counts_include_non_public_members_in_preview(
-    client: TestClient, corpus_articles: list[Article]
+    client: TestClient, articles: list[Article]
 ) -> None:
     counts = {item["slug"]: item["memberCount"] for item in _get(client, "/series", preview=True)["items"]}
-    assert counts == {slug: len(m) for slug, m in series_members(corpus_articles, preview=True).items()}
+    assert counts == {slug: len(m) for slug, m in series_members(articles, preview=True).items()}
 
 
-def test_ai_demystified_lists_its_public_members_in_order(client: TestClient, corpus_articles: list[Article]) -> None:
-    members = series_members(corpus_articles)["ai-demystified"]
-    body = _get(client, "/series/ai-demystified")
+def test_a_series_lists_its_public_members_in_order(dataset: str, client: TestClient, articles: list[Article]) -> None:
+    slug = NAMES[dataset]["series"]
+    members = series_members(articles)[slug]
+    body = _get(client, f"/series/{slug}")
     SeriesDetail.model_validate(body)
     assert list(body) == ["slug", "title", "season", "memberCount", "members", "warnings"]
     assert body["memberCount"] == len(body["members"]) == len(members)
@@ -255,9 +288,9 @@ def test_ai_demystified_lists_its_public_members_in_order(client: TestClient, co
     }  # fmt: skip
 
 
-def test_every_series_matches_its_files(client: TestClient, corpus_articles: list[Article]) -> None:
+def test_every_series_matches_its_files(client: TestClient, articles: list[Article]) -> None:
     for preview in (False, True):
-        for slug, members in series_members(corpus_articles, preview=preview).items():
+        for slug, members in series_members(articles, preview=preview).items():
             body = _get(client, f"/series/{slug}", preview=preview)
             assert [m["slug"] for m in body["members"]] == [a.slug for a in members]
             assert [w["code"] for w in body["warnings"]] == expected_codes(members), (slug, preview)
@@ -272,11 +305,22 @@ def _contract_arcs() -> dict[str, str]:
     return dict(pair.split(" → ") for pair in table.strip().split(", "))
 
 
-def test_arc_titles_and_parts_follow_the_sites_table(client: TestClient, corpus_articles: list[Article]) -> None:
+def test_the_written_arc_table_is_the_contracts() -> None:
+    """ARC_TABLE below is the contract's table, word for word and in its order (the parts are its positions)."""
     contract = _contract_arcs()
-    assert contract == ARCS and list(ARCS) == list(contract)
-    slug = "attention-substance-ai-moment"
-    arcs = {a.slug: a.series.get("arc") for a in series_members(corpus_articles)[slug]}
+    assert {arc: title for arc, (title, _) in ARC_TABLE.items()} == contract
+    assert list(ARC_TABLE) == list(contract)
+
+
+def test_the_apps_arc_table_is_the_written_one() -> None:
+    assert {arc: title for arc, (title, _) in ARC_TABLE.items()} == ARCS
+    assert {arc: part for arc, (_, part) in ARC_TABLE.items()} == ARC_PART
+
+
+def test_arc_titles_and_parts_follow_the_sites_table(dataset: str, client: TestClient, articles: list[Article]) -> None:
+    slug = NAMES[dataset]["arcs"]
+    arcs = {a.slug: a.series.get("arc") for a in series_members(articles)[slug]}
+    assert set(arcs.values()) - {None}, f"no member of {slug} has an arc"
     body = _get(client, f"/series/{slug}")
     seen = set()
     for member in body["members"]:
@@ -286,19 +330,18 @@ def test_arc_titles_and_parts_follow_the_sites_table(client: TestClient, corpus_
             assert member["arcTitle"] is None and member["arcPart"] is None
         else:
             seen.add(arc)
-            assert member["arcTitle"] == contract[arc]
-            assert member["arcPart"] == list(contract).index(arc) + 1
+            assert (member["arcTitle"], member["arcPart"]) == ARC_TABLE[arc]
     assert seen == set(arcs.values()) - {None}
     assert "unknown-arc" not in [w["code"] for w in body["warnings"]]
 
 
 def test_preview_shows_the_archived_member_and_its_duplicate_order(
-    client: TestClient, corpus_articles: list[Article]
+    dataset: str, client: TestClient, articles: list[Article]
 ) -> None:
-    slug = "attention-substance-ai-moment"
-    everyone = series_members(corpus_articles, preview=True)[slug]
+    slug, duplicated = NAMES[dataset]["duplicate"]
+    everyone = series_members(articles, preview=True)[slug]
     hidden = {a.slug for a in everyone if not a.public}
-    assert hidden, "the corpus has a non-public member in the attention series"
+    assert hidden, f"the data has a non-public member in {slug}"
     orders = Counter(a.series["order"] for a in everyone)
     clashes = {order for order, count in orders.items() if count > 1}
     assert clashes, "the archived member collides with a public one"
@@ -318,7 +361,7 @@ def test_preview_shows_the_archived_member_and_its_duplicate_order(
         for article in everyone:
             if article.series["order"] == order:
                 assert article.slug in message
-    assert 29 in clashes  # DATA-CONTRACT §3: the-small-rep-theory duplicates order 29
+    assert duplicated in clashes  # the corpus: DATA-CONTRACT §3, the-small-rep-theory duplicates order 29
     response = client.get(f"/series/{slug}", headers=BEARER)
     assert response.headers["cache-control"] == "private, no-store"
 
@@ -346,10 +389,10 @@ def _expected_topics(articles: list[Article]) -> dict[str, dict[str, int]]:
     return dict(out)
 
 
-def test_topics_count_public_articles_and_their_claims(client: TestClient, corpus_articles: list[Article]) -> None:
+def test_topics_count_public_articles_and_their_claims(client: TestClient, articles: list[Article]) -> None:
     body = _get(client, "/topics")
     TopicList.model_validate(body)
-    expected = _expected_topics(corpus_articles)
+    expected = _expected_topics(articles)
     assert body["total"] == len(body["items"]) == len(expected)
     assert [item["topic"] for item in body["items"]] == sorted(expected)
     for item in body["items"]:
@@ -360,16 +403,16 @@ def test_topics_count_public_articles_and_their_claims(client: TestClient, corpu
         }  # fmt: skip
 
 
-def test_topics_in_preview_count_every_article(client: TestClient, corpus_articles: list[Article]) -> None:
-    everything = [Article(**{**a.__dict__, "public": True}) for a in corpus_articles]
+def test_topics_in_preview_count_every_article(client: TestClient, articles: list[Article]) -> None:
+    everything = [Article(**{**a.__dict__, "public": True}) for a in articles]
     body = _get(client, "/topics", preview=True)
     counts = {item["topic"]: {"articleCount": item["articleCount"], "claimCount": item["claimCount"]}
               for item in body["items"]}  # fmt: skip
     assert counts == _expected_topics(everything)
 
 
-def test_topic_lists_its_articles_in_dir_order(client: TestClient, corpus_articles: list[Article]) -> None:
-    public = [a for a in corpus_articles if a.public]
+def test_topic_lists_its_articles_in_dir_order(client: TestClient, articles: list[Article]) -> None:
+    public = [a for a in articles if a.public]
     topics_seen = sorted({t for a in public for t in a.topics})
     for topic in topics_seen:
         expected = sorted((a for a in public if topic in a.topics), key=lambda a: a.dir_key)
@@ -389,9 +432,9 @@ def test_topic_articles_are_the_article_list_items(client: TestClient) -> None:
     assert sorted(body["articles"], key=lambda a: a["slug"]) == sorted(listed, key=lambda a: a["slug"])
 
 
-def test_unknown_or_hidden_topic_is_a_404_problem(client: TestClient, corpus_articles: list[Article]) -> None:
-    public_topics = {t for a in corpus_articles if a.public for t in a.topics}
-    hidden_only = {t for a in corpus_articles if not a.public for t in a.topics} - public_topics
+def test_unknown_or_hidden_topic_is_a_404_problem(client: TestClient, articles: list[Article]) -> None:
+    public_topics = {t for a in articles if a.public for t in a.topics}
+    hidden_only = {t for a in articles if not a.public for t in a.topics} - public_topics
     for topic in ["no-such-topic", "%00", *sorted(hidden_only)]:
         response = client.get(f"/topics/{topic}")
         assert response.status_code == 404, topic
@@ -404,8 +447,9 @@ def test_unknown_or_hidden_topic_is_a_404_problem(client: TestClient, corpus_art
 # HTTP behaviour shared with the other resources.
 
 
-@pytest.mark.parametrize("path", ["/series", "/series/ai-demystified", "/topics", "/topics/ai-literacy"])
-def test_head_etag_and_unknown_parameters(client: TestClient, path: str) -> None:
+@pytest.mark.parametrize("path", ["/series", "/series/{series}", "/topics", "/topics/{topic}"])
+def test_head_etag_and_unknown_parameters(dataset: str, client: TestClient, path: str) -> None:
+    path = path.format(**NAMES[dataset])
     got = client.get(path)
     head = client.head(path)
     assert head.status_code == 200 and head.content == b""
@@ -513,7 +557,7 @@ def test_warning_rules() -> None:
     two = series_warnings([_m("g", 0, "guide"), _m("h", 1, "guide")])
     assert [w["code"] for w in two] == ["misplaced-guide"] and "g (order 0), h (order 1)" in two[0]["message"]
     assert [w["code"] for w in series_warnings([_m("a", 0)])] == ["missing-guide"]
-    assert {arc: part for part, arc in enumerate(ARCS, 1)} == ARC_PART
+    assert [w["code"] for w in series_warnings([_m("g", 0, "guide"), _m("a", 1, arc="synthesis")])] == []
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -5,10 +5,11 @@ YAML; a schema violation; an artifact ``schemaVersion`` other than 3; slug, id o
 files and the directory; a slug used twice). ``garden ingest --json`` then exits 1, lists every error as
 ``{file, field, message}`` and, without ``--keep-going``, writes nothing at all.
 
-The suite loads a small valid corpus (three articles copied from ``../shared/corpus``) into a fresh SQLite
+The suite loads a small valid corpus (three articles copied from our own ``content/``) into a fresh SQLite
 database once, then, for each case, copies that tree and that database, breaks one thing in the article
-``agents`` and ingests again. Each run also carries a valid change to another article (the "canary"), so a
-run that wrongly wrote the valid part would change the database and fail the byte-for-byte check.
+``native-plants-for-bees`` and ingests again (only the packet case reads ../shared: a publisher's packet).
+Each run also carries a valid change to another article (the "canary"), so a run that wrongly wrote the valid
+part would change the database and fail the byte-for-byte check.
 """
 
 from __future__ import annotations
@@ -30,10 +31,10 @@ from sqlalchemy import make_url
 from app.db import make_engine, upgrade_to_head
 from app.ingest import ingest
 from app.ingest.discover import Walk
-from tests.conftest import CORPUS, SEEDS, ingest_json, need_shared, sql_rows, stored_state
+from tests.conftest import CONTENT, SEEDS, ingest_json, need_shared, sql_rows, stored_state
 
-SOURCE_ARTICLES = CORPUS / "content" / "articles" / "2026"
-VICTIM, CANARY, BYSTANDER = "agents", "ai-demystified", "a-map-of-levers"
+SOURCE_ARTICLES = CONTENT / "articles" / "2026"  # our own sample articles
+VICTIM, CANARY, BYSTANDER = "native-plants-for-bees", "pollinator-corridors", "nesting-habitat-for-solitary-bees"
 SLUGS = (VICTIM, CANARY, BYSTANDER)
 
 ARTICLES = "content/articles"
@@ -60,15 +61,14 @@ class Baseline:
 
 @pytest.fixture(scope="module")
 def baseline(tmp_path_factory: pytest.TempPathFactory) -> Baseline:
-    """Three valid articles ingested into a fresh SQLite database; skipped if ../shared is absent."""
-    need_shared(SOURCE_ARTICLES)
+    """Three valid articles of content/ ingested into a fresh SQLite database."""
     work = tmp_path_factory.mktemp("baseline")
     tree = work / "tree"
     for slug in SLUGS:
         target = tree / ARTICLES / "2026" / slug
         target.mkdir(parents=True)
         for name in ("article.md", "agent.md", "artifact.json"):
-            # copyfile, not copy2: the shared files are read-only and the copies must be editable.
+            # copyfile, not copy2: the copies must be editable even where the checkout is read-only.
             shutil.copyfile(SOURCE_ARTICLES / slug / name, target / name)
     db = work / "garden.db"
     code, report = ingest_json(tree, db_url=f"sqlite:///{db}")
@@ -103,7 +103,7 @@ def workspace(baseline: Baseline, tmp_path: Path, db_url: str) -> Workspace:
 
 # --------------------------------------------------------------------------------------------------------
 # Small editors. The front-matter ones fail loudly if the line they edit is not there, so a change in the
-# shared corpus cannot turn a case into a silent no-op.
+# sample articles cannot turn a case into a silent no-op.
 
 
 def _fm_line(path: Path, key: str, line: str | None) -> None:
@@ -177,7 +177,7 @@ def _missing_path(root: Path) -> list[Path]:
 
 
 def _packet_slug(root: Path) -> list[Path]:
-    need_shared(SEEDS)
+    need_shared(SEEDS)  # the publisher's own packet: content/ has none in the packet layout
     packets = root / "packets"
     packets.mkdir()
     shutil.copyfile(SEEDS / "fine-tuning.md", packets / "fine-tuning.md")
@@ -238,7 +238,7 @@ MISSING = "required field is missing"
 # fmt: off
 CASES = [
     # --- unreadable files
-    bad("json-syntax", write(ART, '{"schemaVersion": 3, "slug": "agents",\n'),
+    bad("json-syntax", write(ART, f'{{"schemaVersion": 3, "slug": "{VICTIM}",\n'),
         (ART, FILE, "invalid JSON at line")),
     bad("json-array", write(ART, "[1, 2, 3]\n"),
         (ART, FILE, "must hold a JSON object, not list")),
@@ -304,16 +304,16 @@ CASES = [
     bad("duplicate-claim-id", edit_artifact(lambda d: d["claims"][1].update(id=d["claims"][0]["id"])),
         (ART, "claims[1].id", ("'claim-001' is used twice", "also claims[0]"))),
     # --- identity: slug, id and paths must agree with the directory (or the packet file name)
-    bad("artifact-slug-vs-directory", edit_artifact(lambda d: d.update(slug="agents-renamed")),
-        (ART, "slug", ("is 'agents-renamed' but must be 'agents'", "the directory name"))),
-    bad("brief-article-id-vs-directory", set_line(BRIEF, "articleId", "articleId: article:agents-v2"),
-        (BRIEF, "articleId", "is 'article:agents-v2' but must be 'article:agents'")),
+    bad("artifact-slug-vs-directory", edit_artifact(lambda d: d.update(slug=f"{VICTIM}-renamed")),
+        (ART, "slug", (f"is '{VICTIM}-renamed' but must be '{VICTIM}'", "the directory name"))),
+    bad("brief-article-id-vs-directory", set_line(BRIEF, "articleId", f"articleId: article:{VICTIM}-v2"),
+        (BRIEF, "articleId", f"is 'article:{VICTIM}-v2' but must be 'article:{VICTIM}'")),
     bad("source-path-vs-location",
-        edit_artifact(lambda d: d.update(sourcePath="content/articles/2025/agents/article.md")),
-        (ART, "sourcePath", ("must be 'content/articles/2026/agents/article.md'", "file's own location"))),
+        edit_artifact(lambda d: d.update(sourcePath=f"content/articles/2025/{VICTIM}/article.md")),
+        (ART, "sourcePath", (f"must be 'content/articles/2026/{VICTIM}/article.md'", "file's own location"))),
     bad("slug-in-two-years", _second_year,
-        (f"{ARTICLES}/2025/{VICTIM}/artifact.json", "slug", ("slug 'agents' is used twice", "also at ")),
-        (ART, "slug", ("slug 'agents' is used twice", f"{ARTICLES}/2025/{VICTIM}"))),
+        (f"{ARTICLES}/2025/{VICTIM}/artifact.json", "slug", (f"slug '{VICTIM}' is used twice", "also at ")),
+        (ART, "slug", (f"slug '{VICTIM}' is used twice", f"{ARTICLES}/2025/{VICTIM}"))),
     bad("packet-slug-vs-file-name", _packet_slug,
         ("packets/fine-tuning.json", "slug",
          ("is 'fine-tuning-renamed' but must be 'fine-tuning'", "the packet file name"))),

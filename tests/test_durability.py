@@ -57,15 +57,13 @@ def _writing(db_url: str) -> bool:
     return bool(inserting[0][0])
 
 
-def test_sigkill_halfway_through_a_large_ingest_leaves_the_previous_corpus(
-    corpus_dir: Path, tmp_path: Path, db_url: str
-) -> None:
+def test_sigkill_halfway_through_a_large_ingest_leaves_the_previous_corpus(tmp_path: Path, db_url: str) -> None:
     code, report = ingest_json(CONTENT, db_url=db_url)
     assert code == 0, report["errors"]
     before = _snapshot(db_url)
 
     generate = runpy.run_path(str(ROOT / "bench/generate_corpus.py"))["generate"]
-    generate(corpus_dir, tmp_path / "large", 3000)
+    generate(CONTENT / "articles", tmp_path / "large", 3000)  # copies of content/, under other slugs
     env = {**os.environ, "GARDEN_DATABASE_URL": db_url}
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "ingest", "--json", str(tmp_path / "large")],
@@ -95,11 +93,11 @@ def test_sigkill_halfway_through_a_large_ingest_leaves_the_previous_corpus(
     assert report["articles"]["unchanged"] == len(before["articles"])  # type: ignore[arg-type]
 
 
-def test_a_reader_sees_the_old_corpus_or_the_new_one_never_half(corpus_dir: Path, tmp_path: Path, db_url: str) -> None:
+def test_a_reader_sees_the_old_corpus_or_the_new_one_never_half(tmp_path: Path, db_url: str) -> None:
     assert ingest_json(CONTENT, db_url=db_url)[0] == 0
     before = _snapshot(db_url)
     generate = runpy.run_path(str(ROOT / "bench/generate_corpus.py"))["generate"]
-    generate(corpus_dir, tmp_path / "large", 1500)
+    generate(CONTENT / "articles", tmp_path / "large", 1500)
     env = {**os.environ, "GARDEN_DATABASE_URL": db_url}
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "ingest", "--json", str(tmp_path / "large")],

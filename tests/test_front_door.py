@@ -32,8 +32,8 @@ def test_a_browser_gets_a_self_contained_page(content_db: str, accept: str | Non
     assert response.headers["content-type"] == "text/html; charset=utf-8"
     page = response.text
     assert page.startswith("<!doctype html>") and "<title>Aura Knowledge</title>" in page
-    assert totals == {"articles": 10, "claims": 50, "sources": 55}
-    for label, value in (("Articles", 10), ("Claims", 50), ("Sources", 55), ("Corpus version", ready["version"])):
+    assert totals == {"articles": 11, "claims": 54, "sources": 60}
+    for label, value in (("Articles", 11), ("Claims", 54), ("Sources", 60), ("Corpus version", ready["version"])):
         assert f"<tr><th>{label}</th><td>{value}</td></tr>" in page
     assert "<tr><th>Last ingest</th><td>20" in page
     for path in ("/docs", "/redoc", "/llms.txt", "/agents/feeds/manifest.json", "/agents/feeds/claims.jsonl", "/mcp"):
@@ -81,7 +81,7 @@ def test_counts_follow_the_callers_visibility(content_db: str) -> None:
         assert preview.headers["cache-control"] == "private, no-store"
         counts = preview.json()["corpus"]
         assert {k: counts[k] for k in ("articles", "claims", "sources")} == _totals(client, preview=True)
-    assert counts["articles"] == 12 and anonymous["articles"] == 10
+    assert counts["articles"] == 13 and anonymous["articles"] == 11
 
 
 def test_cacheable_per_representation(content_db: str) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
 from sqlalchemy import create_engine, inspect
 
-from tests.conftest import CONTENT, ingest_json, run_garden, stored_state
+from tests.conftest import CONTENT, CORPUS, ingest_json, need_shared, run_garden, stored_state
 from tests.conftest import sql_rows as rows
 
 CLAIMS_OF = "SELECT count(*) FROM claim JOIN article a ON a.id = claim.article_id WHERE a.slug = :slug"
@@ -30,12 +31,16 @@ def test_corpus_counts_match_the_publishers_feeds(corpus_dir: Path, expected_dir
     assert report["errors"] == []
 
 
-def test_second_run_changes_nothing_not_even_the_file(corpus_dir: Path, db_url: str) -> None:
-    assert ingest_json(corpus_dir, db_url=db_url)[0] == 0
+@pytest.mark.parametrize("tree", ["content", "corpus"])
+def test_second_run_changes_nothing_not_even_the_file(tree: str, db_url: str) -> None:
+    """On content/, and on the publisher's corpus where ../shared is there (74 articles, odder files)."""
+    articles = CONTENT / "articles" if tree == "content" else need_shared(CORPUS) / "content" / "articles"
+    count = len(list(articles.glob("*/*")))
+    assert ingest_json(articles, db_url=db_url) == (0, ANY) and count >= 12
     before = stored_state(db_url)
-    code, report = ingest_json(corpus_dir, db_url=db_url)
+    code, report = ingest_json(articles, db_url=db_url)
     assert code == 0
-    assert report["articles"] == {"added": 0, "updated": 0, "unchanged": 74, "removed": 0, "invalid": 0}
+    assert report["articles"] == {"added": 0, "updated": 0, "unchanged": count, "removed": 0, "invalid": 0}
     assert stored_state(db_url) == before
 
 
@@ -97,10 +102,10 @@ def test_missing_articles_stay_unless_pruned(tmp_path: Path, db_url: str) -> Non
     assert rows(db_url, CLAIMS_OF, slug=gone.name)[0][0] == 0
 
 
-def test_dry_run_validates_and_writes_nothing(corpus_dir: Path, db_url: str) -> None:
-    code, report = ingest_json(corpus_dir, db_url=db_url, flags=("--dry-run",))
+def test_dry_run_validates_and_writes_nothing(db_url: str) -> None:
+    code, report = ingest_json(CONTENT, db_url=db_url, flags=("--dry-run",))
     assert code == 0
-    assert report["articles"]["added"] == 74
+    assert report["articles"]["added"] == len(list(CONTENT.glob("articles/*/*"))) >= 12
     assert report["counts"]["articles"] == 0
     engine = create_engine(db_url)
     with engine.connect() as conn:
@@ -130,7 +135,7 @@ def test_sample_content_ingests_cleanly(db_url: str) -> None:
 
 
 def test_parallel_preparation_writes_exactly_what_the_sequential_one_does(
-    corpus_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Articles prepared on several cores get the same rows and ids as articles prepared one by one."""
     import datetime as dt
@@ -141,7 +146,7 @@ def test_parallel_preparation_writes_exactly_what_the_sequential_one_does(
     from app.ingest import prepare
     from tests.conftest import ROOT
 
-    runpy.run_path(str(ROOT / "bench/generate_corpus.py"))["generate"](corpus_dir, tmp_path / "corpus", 300)
+    runpy.run_path(str(ROOT / "bench/generate_corpus.py"))["generate"](CONTENT / "articles", tmp_path / "corpus", 300)
     dumps = []
     for threshold in (10**9, 1):  # never parallel, then always
         monkeypatch.setattr(prepare, "PARALLEL_FROM", threshold)

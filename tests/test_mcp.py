@@ -1,8 +1,9 @@
 """The MCP server at /mcp, through the SDK's own client over real HTTP: a uvicorn subprocess serves
-``app.main:create_app()`` on the publisher's corpus, and ``mcp.client.streamable_http`` + ``ClientSession`` talk to it.
+``app.main:create_app()`` on our content/, and ``mcp.client.streamable_http`` + ``ClientSession`` talk to it.
 
-Expectations come from the publisher's files in ../shared (claims.jsonl, index.json, the articles' agent.md and
-artifact.json); where a tool promises the REST body, it is compared with what the same server answers over REST.
+Expectations come from content/'s files (the claims feed rows and index entries built from them by
+tests/oracle.py, the articles' agent.md and artifact.json); where a tool promises the REST body, it is compared
+with what the same server answers over REST.
 """
 
 from __future__ import annotations
@@ -22,13 +23,16 @@ from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
-from tests.conftest import CORPUS, EXPECTED, running_server
+from tests.conftest import CONTENT, running_server
+from tests.oracle import read_tree
 
 T = TypeVar("T")
 
 TOKEN = "preview-4b1f0c7e-mcp-tests"
-ARCHIVED = "the-small-rep-theory"
-CLAIM = "article:agents:claim-001"
+ARCHIVED = "hot-composting-in-seven-days"
+ARTICLE = "native-plants-for-bees"  # published, in the series pollinator-corridors, topic pollinators
+SERIES = "pollinator-corridors"
+CLAIM = f"article:{ARTICLE}:claim-001"
 TOOLS = {"get_claim", "list_claims", "get_article", "get_brief", "list_series", "get_series", "list_topics"}
 
 
@@ -46,10 +50,10 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def server(corpus_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """garden serve on the corpus with a preview token configured, until the module's tests are done."""
+def server(content_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """garden serve on content/ with a preview token configured, until the module's tests are done."""
     log = tmp_path_factory.mktemp("mcp") / "server.log"
-    with running_server(corpus_db, log, env={"GARDEN_PREVIEW_TOKEN": TOKEN}) as base:
+    with running_server(content_db, log, env={"GARDEN_PREVIEW_TOKEN": TOKEN}) as base:
         yield Server(base, log)
 
 
@@ -114,22 +118,21 @@ def read_error(server: Server, uri: str, token: str | None = None) -> MCPError:
     return in_session(server.mcp, work, token)
 
 
-# --- What the publisher's files say -----------------------------------------------------------------------------------
+# --- What content/'s files say ----------------------------------------------------------------------------------------
 
 
 def feed() -> list[dict[str, Any]]:
-    """claims.jsonl: every published claim, in feed order."""
-    lines = (EXPECTED / "agents" / "feeds" / "claims.jsonl").read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
+    """The claims feed: every published claim, in feed order (dir order, then artifact order)."""
+    return [row for article in read_tree(CONTENT) if article.public for row in article.claim_rows()]
 
 
 def topics_of() -> dict[str, list[str]]:
-    index = json.loads((EXPECTED / "agents" / "index.json").read_text(encoding="utf-8"))
-    return {article["slug"]: article["topics"] for article in index["articles"]}
+    """{slug: topics} of the published articles."""
+    return {article.slug: article.artifact["topics"] for article in read_tree(CONTENT) if article.public}
 
 
 def article_file(slug: str, name: str) -> Path:
-    [found] = CORPUS.joinpath("content", "articles").glob(f"*/{slug}/{name}")
+    [found] = CONTENT.joinpath("articles").glob(f"*/{slug}/{name}")
     return found
 
 
@@ -191,11 +194,11 @@ def test_get_claim_returns_the_claim_with_its_evidence(server: Server) -> None:
 @pytest.mark.parametrize(
     ("tool", "arguments", "path"),
     [
-        ("get_article", {"slug": "agents"}, "/articles/agents"),
-        ("get_article", {"slug": "article:agents"}, "/articles/agents"),
-        ("get_brief", {"slug": "agents"}, "/articles/agents/brief"),
+        ("get_article", {"slug": ARTICLE}, f"/articles/{ARTICLE}"),
+        ("get_article", {"slug": f"article:{ARTICLE}"}, f"/articles/{ARTICLE}"),
+        ("get_brief", {"slug": ARTICLE}, f"/articles/{ARTICLE}/brief"),
         ("list_series", {}, "/series"),
-        ("get_series", {"slug": "ai-demystified"}, "/series/ai-demystified"),
+        ("get_series", {"slug": SERIES}, f"/series/{SERIES}"),
         ("list_topics", {}, "/topics"),
     ],
 )
@@ -204,13 +207,13 @@ def test_a_tool_answers_the_rest_body(server: Server, tool: str, arguments: dict
 
 
 def test_get_article_and_get_brief_match_the_publisher_files(server: Server) -> None:
-    artifact = json.loads(article_file("agents", "artifact.json").read_text(encoding="utf-8"))
-    article = ok(call(server, "get_article", slug="agents"))
+    artifact = json.loads(article_file(ARTICLE, "artifact.json").read_text(encoding="utf-8"))
+    article = ok(call(server, "get_article", slug=ARTICLE))
     assert (article["id"], article["title"]) == (artifact["id"], artifact["title"])
     assert [c["id"] for c in article["claims"]] == [c["id"] for c in artifact["claims"]]
-    brief = ok(call(server, "get_brief", slug="agents"))
-    assert brief["markdown"] == article_file("agents", "agent.md").read_text(encoding="utf-8")
-    assert brief["articleId"] == "article:agents"
+    brief = ok(call(server, "get_brief", slug=ARTICLE))
+    assert brief["markdown"] == article_file(ARTICLE, "agent.md").read_text(encoding="utf-8")
+    assert brief["articleId"] == f"article:{ARTICLE}"
 
 
 def test_list_topics_and_series_count_the_published_articles(server: Server) -> None:
@@ -222,8 +225,8 @@ def test_list_topics_and_series_count_the_published_articles(server: Server) -> 
     assert {item["topic"]: item["articleCount"] for item in listed["items"]} == counts
     assert listed["total"] == len(counts)
     series = ok(call(server, "list_series"))
-    assert series["total"] == len(series["items"]) > 0
-    assert "ai-demystified" in {item["slug"] for item in series["items"]}
+    assert series["total"] == len(series["items"]) == 2
+    assert SERIES in {item["slug"] for item in series["items"]}
 
 
 # --- list_claims filters ----------------------------------------------------------------------------------------------
@@ -252,36 +255,37 @@ def _all_pages(server: Server, token: str | None = None, **filters: Any) -> tupl
 
 def test_list_claims_by_topic_and_confidence_matches_the_feed(server: Server) -> None:
     topics = topics_of()
-    expected = [row["claimId"] for row in feed() if "ai-agents" in topics[row["slug"]] and row["confidence"] == "high"]
+    wanted = {"soil-health"}, {"medium-high"}
+    expected = [r["claimId"] for r in feed() if wanted[0] & set(topics[r["slug"]]) and r["confidence"] in wanted[1]]
     assert len(expected) > 10
-    ids, total = _all_pages(server, topic="ai-agents", confidence="high", limit=10)
+    ids, total = _all_pages(server, topic="soil-health", confidence="medium-high", limit=10)
     assert ids == expected
     assert total == len(expected)
-    listed, _ = _all_pages(server, topic=["ai-agents"], confidence=["high"], limit=500)
+    listed, _ = _all_pages(server, topic=["soil-health"], confidence=["medium-high"], limit=500)
     assert listed == expected
 
 
 def test_list_claims_filters_and_with_many_values_or(server: Server) -> None:
     rows = feed()
-    wanted = {"high", "medium"}
-    expected = [r["claimId"] for r in rows if r["slug"] == "agents" and r["confidence"] in wanted]
-    ids, _ = _all_pages(server, article="agents", confidence=sorted(wanted))
-    assert ids == expected
+    wanted = {"low", "medium"}
+    expected = [r["claimId"] for r in rows if r["slug"] == ARTICLE and r["confidence"] in wanted]
+    ids, _ = _all_pages(server, article=ARTICLE, confidence=sorted(wanted))
+    assert ids == expected and len(expected) == 2
     no_counter = [r["claimId"] for r in rows if r["counterevidenceCount"] == 0]
     ids, _ = _all_pages(server, has_counterevidence=False, limit=500)
-    assert ids == no_counter
+    assert ids == no_counter and 0 < len(no_counter) < len(rows)
     core_verified = [r["claimId"] for r in rows if r["status"] == "core" and r["verificationStatus"] == "verified"]
     ids, _ = _all_pages(server, status="core", verification="verified", limit=500)
-    assert ids == core_verified
+    assert ids == core_verified and len(core_verified) > 1
 
 
 def test_list_claims_items_are_the_feed_rows(server: Server) -> None:
-    page = ok(call(server, "list_claims", article="agents"))
-    expected = [row for row in feed() if row["slug"] == "agents"]
-    assert page["total"] == len(expected) and page["nextCursor"] is None
+    page = ok(call(server, "list_claims", article=ARTICLE))
+    expected = [row for row in feed() if row["slug"] == ARTICLE]
+    assert page["total"] == len(expected) > 1 and page["nextCursor"] is None
     for item, row in zip(page["items"], expected, strict=True):
         assert {key: item[key] for key in row} == row
-        assert "ai-agents" in item["topics"]
+        assert "pollinators" in item["topics"]
 
 
 def test_list_claims_rejects_a_value_outside_its_enum_with_a_tool_error(server: Server) -> None:
@@ -297,9 +301,9 @@ def test_list_claims_rejects_a_value_outside_its_enum_with_a_tool_error(server: 
 
 
 def test_article_resource_is_the_article_json(server: Server) -> None:
-    contents = read(server, "article://agents")
+    contents = read(server, f"article://{ARTICLE}")
     assert contents.mime_type == "application/json"
-    assert json.loads(contents.text) == server.rest("/articles/agents").json()
+    assert json.loads(contents.text) == server.rest(f"/articles/{ARTICLE}").json()
 
 
 def test_claim_resource_takes_a_claim_id_with_colons(server: Server) -> None:
@@ -312,13 +316,13 @@ def test_claim_resource_takes_a_claim_id_with_colons(server: Server) -> None:
 
 
 def test_brief_resource_is_the_agent_markdown_byte_for_byte(server: Server) -> None:
-    contents = read(server, "brief://agents")
+    contents = read(server, f"brief://{ARTICLE}")
     assert contents.mime_type == "text/markdown"
-    assert contents.text == article_file("agents", "agent.md").read_text(encoding="utf-8")
+    assert contents.text == article_file(ARTICLE, "agent.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("uri", ["article://no-such-article", f"claim://{CLAIM[:-3]}999", "brief://no-such-article",
-                                 f"article://{ARCHIVED}", "nope://agents"])  # fmt: skip
+                                 f"article://{ARCHIVED}", f"nope://{ARTICLE}"])  # fmt: skip
 def test_an_unknown_resource_is_a_not_found_error(server: Server, uri: str) -> None:
     assert read_error(server, uri).code == types.INVALID_PARAMS
 
@@ -327,8 +331,8 @@ def test_an_unknown_resource_is_a_not_found_error(server: Server, uri: str) -> N
 
 
 def test_an_unknown_claim_is_a_clear_tool_error(server: Server) -> None:
-    text = error_text(call(server, "get_claim", claim_id="article:agents:claim-999"))
-    assert "No claim 'article:agents:claim-999'" in text
+    text = error_text(call(server, "get_claim", claim_id=f"article:{ARTICLE}:claim-999"))
+    assert f"No claim 'article:{ARTICLE}:claim-999'" in text
     assert "No claim 'nonsense'" in error_text(call(server, "get_claim", claim_id="nonsense"))
     assert "No article 'no-such-article'" in error_text(call(server, "get_article", slug="no-such-article"))
     assert "No series 'no-such-series'" in error_text(call(server, "get_series", slug="no-such-series"))
@@ -431,7 +435,7 @@ def test_the_server_logged_no_crash(server: Server) -> None:
 
 
 def test_search_claims_ranks_a_claim_first_for_its_own_words(server: Server) -> None:
-    row = next(r for r in feed() if r["claimId"] == "article:agents:claim-001")
+    row = next(r for r in feed() if r["claimId"] == CLAIM)
     page = ok(call(server, "search_claims", query=row["claim"], limit=3))
     assert page["items"][0]["claimId"] == row["claimId"]
     assert page["items"][0]["type"] == "claim" and "<mark>" in page["items"][0]["snippet"]
@@ -439,8 +443,17 @@ def test_search_claims_ranks_a_claim_first_for_its_own_words(server: Server) -> 
 
 
 def test_search_claims_applies_the_claim_filters_and_the_budget(server: Server) -> None:
-    page = ok(call(server, "search_claims", query="attention platforms", confidence="high", max_tokens=700))
-    assert page["items"] and all(item["confidence"] == "high" for item in page["items"])
+    page = ok(call(server, "search_claims", query="soil water plants", confidence="medium-high", max_tokens=700))
+    assert page["items"] and all(item["confidence"] == "medium-high" for item in page["items"])
     assert page["truncated"] is True and page["nextCursor"]
-    quoted = ok(call(server, "search_claims", query='"unbalanced ( AND', limit=2))
-    assert quoted["total"] >= 0
+    # Quotes, brackets and operators are dropped, never interpreted: the answer is the plain words' answer.
+    plain = ok(call(server, "search_claims", query="bees", limit=500))
+    assert plain["total"] == len(plain["items"]) >= 5  # "bees" is in claims of three articles at least
+    quoted = ok(call(server, "search_claims", query='"bees ( AND', limit=500))
+    assert (quoted["total"], [item["claimId"] for item in quoted["items"]]) == (
+        plain["total"],
+        [item["claimId"] for item in plain["items"]],
+    )
+    assert not [row for row in feed() if "unbalanced" in row["claim"].lower()]
+    nothing = ok(call(server, "search_claims", query='"unbalanced ( AND', limit=2))
+    assert (nothing["total"], nothing["items"], nothing["nextCursor"]) == (0, [], None)

@@ -1,6 +1,6 @@
 """Every filter of /articles and /claims reaches its rows through an index, never a full table scan.
 
-A 1,000-article synthetic corpus (bench/generate_corpus.py over ../shared/corpus) is ingested, which also
+A 1,000-article synthetic corpus (bench/generate_corpus.py over our content/) is ingested, which also
 gathers the planner's statistics (ANALYZE). Each filter is then requested through the API with the response
 cache off, as a public caller (but for the preview-only ``status`` filter: previews list every article,
 unfiltered by visibility, and are not the hot path). Every SELECT it runs is captured and put to ``EXPLAIN
@@ -23,7 +23,7 @@ from sqlalchemy import event
 
 from app.db import get_engine
 from app.queries import plan
-from tests.conftest import CORPUS, ROOT, api_client, ingest_json, need_shared
+from tests.conftest import CONTENT, ROOT, api_client, ingest_json
 
 pytestmark = pytest.mark.slow
 
@@ -38,18 +38,18 @@ ARTICLE_FILTERS: list[tuple[str, set[str]]] = [
     ("sort=published", {"ix_article_public_published"}),
     ("sort=title", set()),
     ("sort=series", set()),
-    ("topic=retrieval", {"ix_article_topic_topic"}),
-    ("topic=ai-agents&sort=-updated", {"ix_article_topic_topic", "ix_article_public_updated"}),
-    ("tag=rag", {"ix_article_tag_tag"}),
-    ("series=ai-demystified-b3", {"ix_article_series"}),
+    ("topic=soil-testing", {"ix_article_topic_topic"}),
+    ("topic=soil-health&sort=-updated", {"ix_article_topic_topic", "ix_article_public_updated"}),
+    ("tag=glossary", {"ix_article_tag_tag"}),
+    ("series=pollinator-corridors-b3", {"ix_article_series"}),
     ("maturity=evergreen", {"ix_article_maturity"}),
-    ("audience=engineers", {"ix_article_audience_audience"}),
+    ("audience=teachers", {"ix_article_audience_audience"}),
     ("confidence=high", {"ix_claim_confidence"}),
     ("min_confidence=medium-high", {"ix_claim_confidence"}),
     ("claim_state=contested", {"ix_claim_state"}),
     ("source_type=paper", {"ix_source_type"}),
-    ("q=retrieval", {"keyword_trigram"}),
-    ("related_to=tool-use-b3", {"ix_related_link_target", "ix_article_topic_topic"}),
+    ("q=compost", {"keyword_trigram"}),
+    ("related_to=soil-testing-glossary-b3", {"ix_related_link_target", "ix_article_topic_topic"}),
     ("updated_since=2026-06-01", {"ix_article_public_updated"}),
     ("updated_until=2025-06-01", {"ix_article_public_updated"}),
     ("published_since=2026-06-01", {"ix_article_public_published"}),
@@ -58,10 +58,10 @@ ARTICLE_FILTERS: list[tuple[str, set[str]]] = [
 ]
 CLAIM_FILTERS: list[tuple[str, set[str]]] = [
     ("", {"ix_claim_public_feed"}),
-    ("topic=retrieval", {"ix_article_topic_topic"}),
-    ("topic=ai-agents&confidence=high", {"ix_article_topic_topic", "ix_claim_confidence"}),
-    ("series=ai-demystified-b3", {"ix_article_series"}),
-    ("article=tool-use-b3", {"sqlite_autoindex_article_2"}),  # the unique slug
+    ("topic=soil-testing", {"ix_article_topic_topic"}),
+    ("topic=soil-health&confidence=high", {"ix_article_topic_topic", "ix_claim_confidence"}),
+    ("series=pollinator-corridors-b3", {"ix_article_series"}),
+    ("article=soil-testing-glossary-b3", {"sqlite_autoindex_article_2"}),  # the unique slug
     ("confidence=low", {"ix_claim_confidence"}),
     ("min_confidence=high", {"ix_claim_confidence", "ix_claim_public_feed"}),
     ("status=forecast", {"ix_claim_kind"}),
@@ -73,16 +73,16 @@ CLAIM_FILTERS: list[tuple[str, set[str]]] = [
     ("has_counterevidence=true", set()),
     ("has_counterevidence=false", set()),
     ("supports=analogous", {"ix_evidence_supports"}),
-    ("source=source-aser-2024", {"ix_evidence_source"}),
-    ("q=attention", {"claim_trigram"}),
+    ("source=source-xerces-pollinators", {"ix_evidence_source"}),
+    ("q=compost", {"claim_trigram"}),
 ]
 # "SCAN t USING [COVERING] INDEX i", virtual tables and a subquery's rows (SCAN anon_1) are not full scans
 SOURCE_FILTERS: list[tuple[str, set[str]]] = [
     ("", {"ix_source_public_feed"}),
     ("type=paper", {"ix_source_type", "ix_source_public_feed"}),
-    ("article=tool-use-b3", {"sqlite_autoindex_article_2"}),
-    ("topic=retrieval", {"ix_article_topic_topic"}),
-    ("url=https%3A%2F%2Farxiv.org%2Fabs%2F2210.03629", {"ix_source_url"}),
+    ("article=soil-testing-glossary-b3", {"sqlite_autoindex_article_2"}),
+    ("topic=soil-testing", {"ix_article_topic_topic"}),
+    ("url=https%3A%2F%2Fwww.fao.org%2Fsoils-portal%2Fen%2F", {"ix_source_url"}),
     ("cited=false", {"ix_source_cited_by"}),  # rare at 1,000 articles: read first
 ]
 FULL_SCAN = re.compile(r"^SCAN (?!anon_\d+$)(\w+)$")
@@ -91,10 +91,9 @@ USES = re.compile(r"(?:USING (?:COVERING )?INDEX|VIRTUAL TABLE INDEX \S+|SCAN) (
 
 @pytest.fixture(scope="module")
 def planned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, sqlite3.Connection]]:
-    need_shared(CORPUS)
     root = tmp_path_factory.mktemp("plans")
     generate = runpy.run_path(str(ROOT / "bench" / "generate_corpus.py"))["generate"]
-    generate(CORPUS, root / "gen", 1000)
+    generate(CONTENT / "articles", root / "gen", 1000)
     db_url = f"sqlite:///{root / 'garden.db'}"
     code, report = ingest_json(root / "gen", db_url=db_url)
     assert code == 0, report["errors"]
@@ -196,7 +195,7 @@ ORDER_INDEXES = {
 }
 #: Filters that match many rows (at 1,000 articles): {TOPIC} is the largest topic.
 DENSE = {
-    "/articles": ["", "topic={TOPIC}", "topic={TOPIC}&maturity=seed", "min_confidence=medium&audience=general",
+    "/articles": ["", "topic={TOPIC}", "topic={TOPIC}&maturity=evergreen", "min_confidence=medium&audience=AI%20agents",
                   "source_type=paper"],
     "/claims": ["", "topic={TOPIC}", "topic={TOPIC}&confidence=high", "status=core&has_counterevidence=true",
                 "supports=direct"],
@@ -236,7 +235,7 @@ def test_dense_filters_read_the_page_from_the_order_index(planned: tuple[TestCli
 def test_a_rare_filter_is_read_first_and_its_few_rows_sorted(planned: tuple[TestClient, sqlite3.Connection]) -> None:
     """The other plan: a series (a handful of articles) is read from its own index, not by walking every article."""
     client, raw = planned
-    _, lines = page_plan(client, raw, "/claims?series=ai-demystified-b3&limit=20")
+    _, lines = page_plan(client, raw, "/claims?series=pollinator-corridors-b3&limit=20")
     assert any("ix_article_series" in line for line in lines), lines
     assert not any("ix_claim_public_feed" in line for line in lines), lines
 
@@ -244,9 +243,10 @@ def test_a_rare_filter_is_read_first_and_its_few_rows_sorted(planned: tuple[Test
 LATER_PAGES = [
     "/articles?limit=20", "/articles?topic={TOPIC}&sort=-updated&limit=20",
     "/articles?sort=title&maturity=seed&limit=20",
-    "/articles?q=retrieval&sort=series&limit=5", "/articles?updated_since=2026-01-01&tag=rag&limit=5",
-    "/claims?limit=20", "/claims?topic={TOPIC}&confidence=high&limit=20", "/claims?series=ai-demystified-b3&limit=3",
-    "/claims?q=attention&state=verified&limit=20", "/sources?limit=20", "/sources?topic={TOPIC}&type=paper&limit=20",
+    "/articles?q=compost&sort=series&limit=5", "/articles?updated_since=2026-01-01&tag=compost&limit=5",
+    "/claims?limit=20", "/claims?topic={TOPIC}&confidence=high&limit=20",
+    "/claims?series=pollinator-corridors-b3&limit=3", "/claims?q=soil&state=verified&limit=20", "/sources?limit=20",
+    "/sources?topic={TOPIC}&type=paper&limit=20",
 ]  # fmt: skip
 
 

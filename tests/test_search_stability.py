@@ -1,7 +1,7 @@
 """/search is stable (issue 12, finding 13): hidden articles move no public score, ties keep one order through
 any re-ingest, and cursors are keyset positions that never repeat, skip or drift.
 
-Each test runs on both backends. Trees are copies of the sample content/ (12 articles, a draft and an archived
+Each test runs on both backends. Trees are copies of the sample content/ (13 articles, a draft and an archived
 one among them), with hidden copies of a public article added or articles removed.
 """
 
