@@ -1,7 +1,7 @@
 """The agent layer serves the publisher's agent files byte for byte, live from the database.
 
 The byte-for-byte comparisons need the publisher's corpus and its expected files (../shared) and skip without
-them; the rest runs on our content/ (tests/test_agent_layer_rules.py builds the files' rules on small trees)."""
+them; the rest runs on our content/ (tests/test_agent_layer_rules_*.py builds the files' rules on small trees)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ TOKEN = "preview-5c0a3e-agent-layer"
 def test_every_expected_file_is_served_byte_for_byte(corpus_db: str, expected_dir: Path, preview: bool) -> None:
     """With the preview token the files are the publisher's over every article. The corpus holds no draft or
     review article (73 published, 1 archived, which the reports list for everyone), so an anonymous caller
-    gets the very same bytes; tests/test_agent_layer_rules.py and tests/test_visibility_leaks.py cover trees
+    gets the very same bytes; tests/test_agent_layer_rules_*.py and tests/test_visibility_leaks.py cover trees
     that hold hidden articles."""
     expected = sorted(p for p in expected_dir.rglob("*") if p.is_file())
     compared, different = 0, []

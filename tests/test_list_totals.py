@@ -57,7 +57,7 @@ def test_filter_values_are_taken_once_whatever_the_spelling() -> None:
 def test_stored_counts_are_read_once_per_corpus_and_again_after_an_ingest(db_url: str, tmp_path: Path) -> None:
     """app.queries.plan keeps ``list_count`` per corpus version in each worker: a second list reads none of it,
     and a list after an ingest that changed the counts gives the new total."""
-    from tests.test_agent_layer_rules import write_article
+    from tests.agent_rules_tree import write_article
 
     repo = tmp_path / "repo"
     shutil.copytree(CONTENT, repo / "content")

@@ -45,8 +45,8 @@ from sqlalchemy.pool import NullPool
 
 from app import models
 from app.models import table
+from tests.agent_rules_tree import claim, source, write_article
 from tests.conftest import CONTENT, Databases, api_client, ingest_json
-from tests.test_agent_layer_rules import claim, source, write_article
 
 TOKEN = "preview-9e0b7d-visibility-leaks"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
