@@ -1,4 +1,4 @@
-"""``garden``: a thin command line over the library (ingest, serve, migrate).
+"""``garden``: a thin command line over the library (ingest, check, serve, migrate, agent-files).
 
 User errors end with a one-line ``Error: …`` and exit code 1, never a traceback.
 """
@@ -29,6 +29,7 @@ cli = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,  # click's help: a flag is shown as a flag (typer's panels print "--json <bool>")
 )
 out = Console(soft_wrap=True)  # a long line is the terminal's to wrap; off a terminal it is never broken
 err = Console(stderr=True, soft_wrap=True)
@@ -49,6 +50,7 @@ def ingest_command(
             help="Content repository roots, content/articles directories or packet directories. "
             "Default: GARDEN_CONTENT_DIR.",
             show_default=False,
+            metavar="PATH",
         ),
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
@@ -80,6 +82,7 @@ def check_command(
             help="Content repository roots, content/articles directories or packet directories. "
             "Default: GARDEN_CONTENT_DIR.",
             show_default=False,
+            metavar="PATH",
         ),
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of lines.")] = False,
@@ -158,9 +161,9 @@ def agent_files_command() -> None:
 
 @cli.command("serve")
 def serve_command(
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    host: Annotated[str, typer.Option(metavar="ADDRESS", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(metavar="PORT", help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, metavar="N", help="Worker processes (at least 1).")] = 1,
     access_log: Annotated[
         bool, typer.Option("--access-log", help="Log every request (off by default: it costs throughput).")
     ] = False,
@@ -234,7 +237,7 @@ def _first_load(engine: Engine, created: Path | None) -> bool:
         if created is not None:
             serve_content.remove_database_file(created)
             removed = f", and {created} (created by this run) was removed"
-        print_report(report, lambda: iter(spool), out, err, terminal=_on_terminal(out))
+        print_report(report, lambda: iter(spool), out, err, terminal=_on_terminal(out), error_line=False)
     finally:
         spool.close()
     err.print(

@@ -42,6 +42,13 @@ def _line(text: str) -> str:
     return " ".join(text.split("\n")) if "\n" in text else text
 
 
+def _message(item: dict[str, Any]) -> str:
+    """A finding's message for a person: without the ``<year>/<slug>: `` it starts with (the path says it)."""
+    message = str(item["message"])
+    own = item["file"].removeprefix("content/articles/") + ": "
+    return _line(message.removeprefix(own))
+
+
 def write_json(report: IngestReport, findings: Iterable[dict[str, Any]], stream: IO[str]) -> None:
     """The report's JSON document with ``findings`` (every listed diagnostic) as its last key, written as the
     diagnostics are read: one compact object per line inside the indented document."""
@@ -59,15 +66,16 @@ def diagnostic_counts(report: IngestReport) -> str:
 
 
 def print_report(report: IngestReport, findings: Findings, out: Console, err: Console, *, terminal: bool,
-                 check: bool = False) -> None:  # fmt: skip
-    """The report for a person (``terminal``) or for grep; ``check``: worded for ``garden check``."""
+                 check: bool = False, error_line: bool = True) -> None:  # fmt: skip
+    """The report for a person (``terminal``) or for grep; ``check``: worded for ``garden check``;
+    ``error_line``: end with the ``Error:`` line when there are errors (else the caller says its own)."""
     if terminal:
         _tables(report, out, check)
         _terminal_findings(report, findings, out)
     else:
         _plain_summary(report, check)
         for item in findings():
-            sys.stdout.write(f"{item['file']}: {item['severity']}: {item['rule']}: {_line(item['message'])}\n")
+            sys.stdout.write(f"{item['file']}: {item['severity']}: {item['rule']}: {_message(item)}\n")
         sys.stdout.flush()
     for line in _notes(report, check):
         if terminal:
@@ -75,7 +83,7 @@ def print_report(report: IngestReport, findings: Findings, out: Console, err: Co
         else:
             sys.stdout.write(line + "\n")
     if report.errors:
-        _print_errors(report, err, terminal=terminal, check=check)
+        _print_errors(report, err, terminal=terminal, check=check, error_line=error_line)
 
 
 def _checked(report: IngestReport) -> str:
@@ -110,15 +118,17 @@ def _terminal_findings(report: IngestReport, findings: Findings, out: Console) -
     if not total:
         return
     table = Table(title=f"{plural(total, 'diagnostic')} ({diagnostic_counts(report)})", title_justify="left")
-    for name in ("file", "severity", "rule", "message"):
-        table.add_column(name, overflow="fold")
+    table.add_column("file", overflow="fold")
+    table.add_column("severity", no_wrap=True)
+    table.add_column("rule", no_wrap=True)
+    table.add_column("message", overflow="fold")
     shown = 0
     for severity in ("error", "warning"):  # errors first: two passes over the stream, nothing kept
         for item in findings():
             if shown == TERMINAL_FINDINGS:
                 break
             if item["severity"] == severity:
-                table.add_row(*(Text(item[key]) for key in ("file", "severity", "rule", "message")))
+                table.add_row(Text(item["file"]), Text(item["severity"]), Text(item["rule"]), Text(_message(item)))
                 shown += 1
     out.print(table)
     if total > shown:
@@ -149,7 +159,7 @@ def _notes(report: IngestReport, check: bool) -> list[str]:
     return notes + report.notes
 
 
-def _print_errors(report: IngestReport, err: Console, *, terminal: bool, check: bool) -> None:
+def _print_errors(report: IngestReport, err: Console, *, terminal: bool, check: bool, error_line: bool) -> None:
     if terminal:
         table = Table(title=plural(len(report.errors), "error"), title_justify="left", show_lines=False)
         for name in ("file", "field", "problem"):
@@ -159,6 +169,8 @@ def _print_errors(report: IngestReport, err: Console, *, terminal: bool, check: 
         err.print(table)
     else:
         sys.stderr.write("".join(f"{e.file}: {e.field}: {_line(e.message)}\n" for e in report.errors))
+    if not error_line:
+        return
     invalid = plural(len(report.invalid), "invalid article") if report.invalid else plural(len(report.errors), "error")
     written = "the valid articles were written" if report.written else "nothing was written"
     _error_line(err, f"{invalid}; {'nothing is written by a check' if check else written}.", terminal)
