@@ -267,11 +267,34 @@ def _progress(enabled: bool) -> Progress:
     )
 
 
+def _database_url_problem() -> str | None:
+    """What is wrong with GARDEN_DATABASE_URL itself, if anything (the URL is never shown whole: it may hold a
+    password)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    expects = "it expects sqlite:///path/to/garden.db or postgresql+psycopg://user:password@host:5432/db"
+    try:
+        url = make_url(get_settings().database_url)
+    except ArgumentError:
+        return f"GARDEN_DATABASE_URL cannot be read as a database URL: {expects}"
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        backend = url.get_backend_name()
+        return f"GARDEN_DATABASE_URL names a {backend!r} database; garden-api runs on SQLite or PostgreSQL: {expects}"
+    return None
+
+
 def main() -> None:
     """The ``garden`` console script."""
     try:
         cli()
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, ModuleNotFoundError) as exc:
+        problem = _database_url_problem()
+        if problem is not None:
+            err.print(f"Error: {problem}", markup=False, highlight=False)
+            sys.exit(1)
+        if not isinstance(exc, SQLAlchemyError):
+            raise
         detail = exc.orig if isinstance(exc, DBAPIError) else exc
         err.print(f"Error: the database at {_safe_url()} failed: {detail}", markup=False, highlight=False)
         sys.exit(1)

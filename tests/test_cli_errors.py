@@ -34,6 +34,16 @@ def test_a_bad_setting_is_one_error_line(command: str, variable: str, value: str
     assert not database.exists()
 
 
+@pytest.mark.parametrize("command", ["migrate", "ingest", "serve"])
+@pytest.mark.parametrize("url", ["not a url", "mysql://user:secret@host/db"])
+def test_a_bad_database_url_is_one_error_line(command: str, url: str) -> None:
+    result = run_garden(command, db_url=url, timeout=60)
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith("Error: GARDEN_DATABASE_URL ") and "sqlite:///" in line, line
+    assert "secret" not in line
+
+
 def test_a_failed_first_serve_removes_the_database_it_created(tmp_path: Path) -> None:
     database = tmp_path / "garden.db"
     missing = tmp_path / "no-such-content"
