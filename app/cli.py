@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from app.cli_output import print_report, settings_error, write_json
+from app.cli_output import plural, print_report, settings_error, write_json
 from app.db import get_engine, upgrade_to_head
 from app.ingest import ConcurrentIngest, FindingSpool, IngestReport, ingest
 from app.ingest.report import listed_findings
@@ -230,7 +230,8 @@ def _first_load(engine: Engine, created: Path | None) -> bool:
         report = ingest(engine, [settings.content_dir], today=settings.effective_today(),
                         max_file_bytes=settings.max_file_bytes, findings=spool)  # fmt: skip
         if report.ok:
-            out.print(f"Loaded {report.counts['articles']} articles from {settings.content_dir}.")
+            loaded = plural(report.counts["articles"], "article")
+            out.print(f"Loaded {loaded} from {settings.content_dir}.", markup=False)
             return True
         engine.dispose()
         removed = ""

@@ -93,7 +93,7 @@ def _checked(report: IngestReport) -> str:
 
 def _tables(report: IngestReport, out: Console, check: bool) -> None:
     if check:
-        out.print(Text(f"Checked {_checked(report)}; nothing written."))
+        out.print(Text(f"Checked {_checked(report)}; nothing written. Diagnostics: {diagnostic_counts(report)}."))
     else:
         summary = Table(title="Dry run: nothing written" if report.dry_run else "Ingest", title_justify="left")
         for name in _COUNTED:
@@ -124,6 +124,8 @@ def _terminal_findings(report: IngestReport, findings: Findings, out: Console) -
     table.add_column("message", overflow="fold")
     shown = 0
     for severity in ("error", "warning"):  # errors first: two passes over the stream, nothing kept
+        if not report.diagnostics[severity]:
+            continue
         for item in findings():
             if shown == TERMINAL_FINDINGS:
                 break
