@@ -261,21 +261,27 @@ class _GzipStream:
 
 
 def preview_access(request: Request, settings: Settings) -> bool:
+    """Whether the request carries the preview token. An Authorization header that does not is a 401 that says
+    why: this server has no preview access configured at all (GARDEN_PREVIEW_TOKEN unset), the header is not
+    ``Bearer <token>``, or the token is not this server's. The token itself is never echoed or logged."""
     header = request.headers.get("authorization")
     if header is None:
         return False
     scheme, _, token = header.partition(" ")
     expected = settings.preview_token.get_secret_value() if settings.preview_token else None
-    # compare_digest runs in time independent of where the strings differ; the token is never logged.
-    given = token.strip().encode("utf-8", "surrogateescape")
-    if scheme.lower() != "bearer" or expected is None or not hmac.compare_digest(given, expected.encode()):
-        raise ApiProblem(
-            401,
-            "Unauthorized",
-            "The bearer token does not grant preview access.",
-            headers={"WWW-Authenticate": 'Bearer realm="garden-api preview"'},
-        )
-    return True
+    if expected is None:
+        detail = ("This server has no preview access configured (GARDEN_PREVIEW_TOKEN is not set), so no bearer "
+                  "token grants it: send no Authorization header for the published articles, or set "
+                  "GARDEN_PREVIEW_TOKEN on the server and restart it.")  # fmt: skip
+    elif scheme.lower() != "bearer":
+        detail = "The bearer token does not grant preview access: the Authorization header must be 'Bearer <token>'."
+    else:
+        # compare_digest runs in time independent of where the strings differ; the token is never logged.
+        given = token.strip().encode("utf-8", "surrogateescape")
+        if hmac.compare_digest(given, expected.encode()):
+            return True
+        detail = "The bearer token does not grant preview access: it is not this server's GARDEN_PREVIEW_TOKEN."
+    raise ApiProblem(401, "Unauthorized", detail, headers={"WWW-Authenticate": 'Bearer realm="garden-api preview"'})
 
 
 def is_heavy(path: str) -> bool:

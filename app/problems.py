@@ -48,7 +48,10 @@ def _problem(description: str) -> dict[str, Any]:
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not Modified: the If-None-Match or If-Modified-Since validator still holds."},
     400: _problem("Unknown parameter or malformed cursor."),
-    401: _problem("The bearer token does not grant preview access."),
+    401: _problem(
+        "The Authorization header does not grant preview access: the token is wrong, or this server has no "
+        "GARDEN_PREVIEW_TOKEN configured (the detail says which)."
+    ),
     403: _problem("The request needs preview access."),
     404: _problem("No such resource, or it is not published."),
     410: _problem("The article was archived."),

@@ -101,26 +101,19 @@ def parse(source: InputArticle) -> ParsedArticle:
     Raises InvalidContent with every problem found (not only the first) when the article must be rejected.
     """
     errors: list[ContentError] = []
-    paths, slug, year = source.paths, source.slug, source.year
+    paths = source.paths
     article = markdown(source.raw["article"], paths["article"], errors) if "article" in source.raw else None
     brief = markdown(source.raw["brief"], paths["brief"], errors) if "brief" in source.raw else None
     data = load_json(source.raw["artifact"], paths["artifact"], errors)
-    if errors:
-        raise InvalidContent(errors)
-    assert data is not None
-
-    if data.get("schemaVersion") in (1, 2):
-        raise InvalidContent(
-            [
-                ContentError(
-                    paths["artifact"],
-                    "schemaVersion",
-                    f"is {data['schemaVersion']}, which is not supported. {SCHEMA_VERSION_HISTORY}",
-                )
-            ]
-        )
-    artifact, problems = validate(Artifact, data, paths["artifact"])
-    errors += problems
+    # A file that cannot be read hides nothing else: the other files are still validated, and the cross-file
+    # checks below run on whatever parsed.
+    artifact = None
+    if data is not None and data.get("schemaVersion") in (1, 2):
+        message = f"is {data['schemaVersion']}, which is not supported. {SCHEMA_VERSION_HISTORY}"
+        errors.append(ContentError(paths["artifact"], "schemaVersion", message))
+    elif data is not None:
+        artifact, problems = validate(Artifact, data, paths["artifact"])
+        errors += problems
     brief_fm = None
     if article is not None:
         errors += validate(ArticleFrontMatter, article[1], paths["article"])[1]
@@ -128,58 +121,45 @@ def parse(source: InputArticle) -> ParsedArticle:
         brief_fm, problems = validate(BriefFrontMatter, brief[1], paths["brief"])
         errors += problems
 
+    _check_identity(source, data, article[1] if article else None, brief[1] if brief else None, errors)
+    if artifact is not None:
+        _check_unique_ids(artifact, paths["artifact"], errors)
+    if errors:
+        raise InvalidContent(errors)
+    assert artifact is not None and data is not None
+    return _derive(source, artifact, data, article, brief, brief_fm)
+
+
+def _check_identity(
+    source: InputArticle,
+    data: dict[str, Any] | None,
+    article: dict[str, Any] | None,
+    brief: dict[str, Any] | None,
+    errors: list[ContentError],
+) -> None:
+    """The cross-file identity checks (slug, ids, own paths), over whichever files parsed (None: did not)."""
+    paths, slug, year = source.paths, source.slug, source.year
     article_id = f"article:{slug}"
     where = "the directory name" if source.layout == "source" else "the packet file name"
     source_path = f"content/articles/{year}/{slug}/article.md"
-    for file, payload in ((paths["artifact"], data), (paths.get("article"), article and article[1])):
+    for file, payload in ((paths["artifact"], data), (paths.get("article"), article)):
         if file is None or not isinstance(payload, dict):
             continue
         _expect(errors, file, "slug", payload.get("slug"), slug, f"the slug comes from {where}")
         _expect(errors, file, "id", payload.get("id"), article_id, f"the id comes from {where}")
         if source.layout == "source":
             _expect(errors, file, "sourcePath", payload.get("sourcePath"), source_path, "the file's own location")
-    if source.layout == "source":
-        _expect(
-            errors,
-            paths["artifact"],
-            "agentBriefPath",
-            data.get("agentBriefPath"),
-            f"content/articles/{year}/{slug}/agent.md",
-            "the brief's own location",
-        )
-        if article is not None:
-            _expect(
-                errors,
-                paths["article"],
-                "agentArtifact",
-                article[1].get("agentArtifact"),
-                f"/agents/articles/{slug}.json",
-                "the packet path of this slug",
-            )
+    if source.layout == "source" and data is not None:
+        brief_path = f"content/articles/{year}/{slug}/agent.md"
+        _expect(errors, paths["artifact"], "agentBriefPath", data.get("agentBriefPath"), brief_path,
+                "the brief's own location")  # fmt: skip
+    if source.layout == "source" and article is not None:
+        _expect(errors, paths["article"], "agentArtifact", article.get("agentArtifact"),
+                f"/agents/articles/{slug}.json", "the packet path of this slug")  # fmt: skip
     if brief is not None:
-        _expect(errors, paths["brief"], "slug", brief[1].get("slug"), slug, f"the slug comes from {where}")
-        _expect(
-            errors,
-            paths["brief"],
-            "articleId",
-            brief[1].get("articleId"),
-            article_id,
-            f"the id comes from {where}",
-        )
-        _expect(
-            errors,
-            paths["brief"],
-            "id",
-            brief[1].get("id"),
-            f"agent-brief:{slug}",
-            f"the id comes from {where}",
-        )
-    if artifact is not None:
-        _check_unique_ids(artifact, paths["artifact"], errors)
-    if errors:
-        raise InvalidContent(errors)
-    assert artifact is not None
-    return _derive(source, artifact, data, article, brief, brief_fm)
+        _expect(errors, paths["brief"], "slug", brief.get("slug"), slug, f"the slug comes from {where}")
+        _expect(errors, paths["brief"], "articleId", brief.get("articleId"), article_id, f"the id comes from {where}")
+        _expect(errors, paths["brief"], "id", brief.get("id"), f"agent-brief:{slug}", f"the id comes from {where}")
 
 
 def _check_unique_ids(artifact: Artifact, file: str, errors: list[ContentError]) -> None:

@@ -35,11 +35,11 @@ from app.content.errors import ContentError
 from app.ingest import plan
 from app.ingest.discover import Walk
 from app.ingest.prepare import Built, Same, Task, prepare_all
-from app.ingest.report import IngestReport, corpus_counts, diagnostic_totals
+from app.ingest.report import FindingSpool, IngestReport, corpus_counts, diagnostic_totals
 from app.ingest.write import ConcurrentIngest, Progress, Writer
 from app.models import table
 
-__all__ = ["ConcurrentIngest", "IngestReport", "Progress", "ingest", "stored_article_count", "vacuum"]
+__all__ = ["ConcurrentIngest", "FindingSpool", "IngestReport", "Progress", "ingest", "stored_article_count", "vacuum"]
 
 _ATTEMPTS = 3
 #: A run that changes at least this share of the corpus gathers planner statistics again (ANALYZE).
@@ -56,6 +56,7 @@ def ingest(
     prune: bool = False,
     max_file_bytes: int = 8 * 1024 * 1024,
     progress: Progress | None = None,
+    findings: FindingSpool | None = None,
 ) -> IngestReport:
     """Validate everything under ``paths`` and (unless ``dry_run``) store it in one transaction.
 
@@ -63,8 +64,12 @@ def ingest(
     another run committed since it read the stored corpus has written nothing; it starts again from the new
     corpus (up to three times, then :class:`ConcurrentIngest`), so two ingests started together both apply,
     one after the other, as they would one after the other.
+
+    ``findings``, when given, receives the diagnostics of every article the run parses (for listing them after
+    the run with app.ingest.report.listed_findings; they are never held in memory).
     """
     run = _Run(engine, list(paths), today, dry_run, keep_going, prune, max_file_bytes, progress)
+    run.findings = findings
     for attempt in range(1, _ATTEMPTS + 1):
         try:
             return run.once()
@@ -79,6 +84,7 @@ class _Run:
                  prune: bool, max_file_bytes: int, progress: Progress | None) -> None:  # fmt: skip
         self.engine, self.paths, self.today, self.progress = engine, paths, today, progress
         self.dry_run, self.keep_going, self.prune, self.max_bytes = dry_run, keep_going, prune, max_file_bytes
+        self.findings: FindingSpool | None = None
 
     def once(self) -> IngestReport:
         report = IngestReport(dry_run=self.dry_run)
@@ -93,6 +99,8 @@ class _Run:
         fresh: Counter[str] = Counter()
         parse_errors: list[ContentError] = []
         may_write = False
+        if self.findings is not None:
+            self.findings.reset()
         try:
             for outcome in prepare_all(self._tasks(walk, stored, report), self.today):
                 self._tick(walk.total)
@@ -100,6 +108,8 @@ class _Run:
                     previous = stored.articles.get(outcome.slug)
                     (report.added if previous is None else report.updated).append(outcome.slug)
                     fresh.update(outcome.severities)
+                    if self.findings is not None:
+                        self.findings.add(outcome)
                     if writer is not None and (self.keep_going or not (walk.errors or parse_errors)):
                         writer.add(outcome, previous.id if previous else None)
                 elif isinstance(outcome, Same):

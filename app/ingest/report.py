@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
+import orjson
 from sqlalchemy import Connection, Engine, Table, bindparam, func, inspect, select
 
 from app import models
 from app.content.errors import ContentError
 from app.models import table
 
+if TYPE_CHECKING:
+    from app.ingest.prepare import Built
+
 _CHUNK = 10_000
+_STREAM_ROWS = 2_000
 
 
 @dataclass
@@ -126,3 +132,87 @@ def diagnostic_totals(
 
 def _chunks(ids: list[int]) -> list[list[int]]:
     return [ids[start : start + _CHUNK] for start in range(0, len(ids), _CHUNK)]
+
+
+# --- the listed diagnostics ---------------------------------------------------------------------------------
+
+
+def article_location(year: str, slug: str, layout: str) -> str:
+    """Where an article lives in a content repository: its directory, or its packet file (the ``file`` of a
+    listed diagnostic: the same for findings parsed now and findings read back from the database)."""
+    return f"content/articles/{year}/{slug}" if layout == "source" else f"{slug}.json"
+
+
+def finding_item(
+    location: str, slug: str, rule: str, severity: str, claim_id: str | None, message: str, origin: str
+) -> dict[str, Any]:
+    """One listed diagnostic: the ``findings`` items of ``garden ingest --json`` and ``garden check --json``."""
+    return {"file": location, "slug": slug, "severity": severity, "rule": rule, "claimId": claim_id,
+            "message": message, "origin": origin}  # fmt: skip
+
+
+class FindingSpool:
+    """The diagnostics of the articles one run parsed, kept in an unnamed temporary file (one JSON line each) as
+    they come out of validation, not in memory: a 50,000-article corpus has some 250,000 of them.
+
+    The ingest calls :meth:`reset` as each attempt starts and :meth:`add` for each article it built;
+    :func:`listed_findings` reads them back after the run, with the stored ones of the unchanged articles."""
+
+    def __init__(self, today: dt.date) -> None:
+        from app.ingest.rows import columns
+
+        self.today = today.isoformat()
+        article = columns("article")
+        self._year, self._layout = article.index("year"), article.index("layout")
+        self._columns = columns("diagnostic")
+        self._file: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
+
+    def reset(self) -> None:
+        self._file.seek(0)
+        self._file.truncate()
+
+    def add(self, built: Built) -> None:
+        [article] = built.rows["article"]
+        location = article_location(article[self._year], built.slug, article[self._layout])
+        for row in built.rows.get("diagnostic", ()):
+            finding = dict(zip(self._columns, row, strict=True))
+            if finding["active_from"] is None or finding["active_from"] <= self.today:
+                item = finding_item(location, built.slug, finding["rule"], finding["severity"],
+                                    finding["claim_local_id"], finding["message"], finding["origin"])  # fmt: skip
+                self._file.write(orjson.dumps(item) + b"\n")
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        self._file.flush()
+        self._file.seek(0)
+        for line in self._file:
+            yield orjson.loads(line)
+        self._file.seek(0, 2)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def listed_findings(
+    engine: Engine | None, spool: FindingSpool, unchanged: Collection[str], today: dt.date
+) -> Iterator[dict[str, Any]]:
+    """Every active diagnostic of a run's valid input, one at a time: the parsed articles' from ``spool``, then
+    the stored ones of the ``unchanged`` articles (slugs), streamed from the ``diagnostic`` table in dir order.
+    The same findings ``IngestReport.diagnostics`` counts."""
+    yield from spool
+    if not unchanged or engine is None:
+        return
+    article, diagnostic = table(models.Article), table(models.Diagnostic)
+    query = (
+        select(article.c.slug, article.c.year, article.c.layout, diagnostic.c.rule, diagnostic.c.severity,
+               diagnostic.c.claim_local_id, diagnostic.c.message, diagnostic.c.origin)
+        .join(article, article.c.id == diagnostic.c.article_id)
+        .where(diagnostic.c.active_from.is_(None) | (diagnostic.c.active_from <= today.isoformat()))
+        .order_by(article.c.dir_key, diagnostic.c.position)
+    )  # fmt: skip
+    wanted = unchanged if isinstance(unchanged, set | frozenset) else set(unchanged)
+    with engine.connect() as conn:
+        rows = conn.execution_options(yield_per=_STREAM_ROWS).execute(query)
+        for slug, year, layout, rule, severity, claim_id, message, origin in rows:
+            if slug in wanted:
+                yield finding_item(article_location(year, slug, layout), slug, rule, severity, claim_id, message,
+                                   origin)  # fmt: skip
