@@ -38,6 +38,11 @@ def test_a_new_article_ingests_cleanly_and_is_served(tmp_path: Path, db_url: str
     record = parsed(directory)
     assert [f.rule for f in record.findings if f.active_from is None] == []  # type: ignore[attr-defined]
     assert "Replace" in (directory / "article.md").read_text()
+    # What the README promises: `garden new my-article && garden check` reports nothing, and writes nothing.
+    checked = run_garden("check", "--json", str(content), db_url=db_url, env={"GARDEN_CONTENT_DIR": str(content)})
+    assert checked.returncode == 0, checked.stderr
+    summary = json.loads(checked.stdout)
+    assert (summary["errors"], summary["diagnostics"], summary["findings"]) == ([], {"error": 0, "warning": 0}, [])
 
     code, report = ingest_json(content, db_url=db_url)
     assert (code, report["changes"]["added"]) == (0, ["my-article"])
