@@ -42,17 +42,21 @@ def migrate_command() -> None:
     out.print(f"Database is at the newest schema: {_safe_url()}")
 
 
+#: The PATH arguments of `garden ingest` and `garden check`.
+ContentPaths = Annotated[
+    list[Path] | None,
+    typer.Argument(
+        help="Content repository roots, content/articles directories or packet directories. "
+        "Default: GARDEN_CONTENT_DIR.",
+        show_default=False,
+        metavar="PATH",
+    ),
+]
+
+
 @cli.command("ingest")
 def ingest_command(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(
-            help="Content repository roots, content/articles directories or packet directories. "
-            "Default: GARDEN_CONTENT_DIR.",
-            show_default=False,
-            metavar="PATH",
-        ),
-    ] = None,
+    paths: ContentPaths = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; write nothing.")] = False,
     keep_going: Annotated[
@@ -76,15 +80,7 @@ def ingest_command(
 
 @cli.command("check")
 def check_command(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(
-            help="Content repository roots, content/articles directories or packet directories. "
-            "Default: GARDEN_CONTENT_DIR.",
-            show_default=False,
-            metavar="PATH",
-        ),
-    ] = None,
+    paths: ContentPaths = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of lines.")] = False,
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 1 on diagnostics of severity error too, not only on invalid input.")
