@@ -81,7 +81,7 @@ class Guard:
 
 #: The guard of the request being served (None outside requests: ingest, migrations, the command line).
 current_guard: ContextVar[Guard | None] = ContextVar("garden_request_guard", default=None)
-#: The guard in the request's ASGI scope too, for work that does not run in the request's context (app.mcp_server).
+#: The guard in the request's ASGI scope too, for work that does not run in the request's context (app.mcp_access).
 GUARD_KEY = "garden.guard"
 
 

@@ -18,7 +18,7 @@ from app.deadline import DetachedTasks, RequestDeadline
 from app.docs import install_docs
 from app.http import HeadAsGet, Slots, code_fingerprint, reject_nul, revalidate
 from app.lane import Lane
-from app.mcp_server import McpHttp
+from app.mcp_http import McpHttp
 from app.negotiation import NotModified, not_modified_response
 from app.problems import PROBLEM_RESPONSES, install_problem_handlers
 from app.routers import agents, articles, claims, health, home, search, series, sources, topics

@@ -14,46 +14,27 @@ RFC 6570 matcher lets a simple ``{var}`` take ``:``, and stops it only at ``/``,
 ``brief://{slug}`` (Markdown). An unknown or unpublished one answers JSON-RPC ``-32602`` (the SDK's
 ``ResourceNotFoundError``), a wrong token ``-32600``.
 
-``McpHttp`` serves the server over streamable HTTP inside the FastAPI app (``app.main``): stateless, with JSON
-responses rather than SSE streams, so that any of several server processes can answer any message.
+How a call reaches the query layer (visibility, session, errors) is ``app.mcp_access``; ``app.mcp_http.McpHttp``
+serves the server over streamable HTTP inside the FastAPI app (``app.main``): stateless, with JSON responses
+rather than SSE streams, so that any of several server processes can answer any message.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
-import orjson
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
-from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
-from mcp.server.transport_security import TransportSecuritySettings
-from mcp.shared.exceptions import MCPError
-from mcp.types import INVALID_REQUEST, CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy.exc import DataError
-from sqlmodel import Session
-from starlette.requests import Request
-from starlette.routing import Route
-from starlette.types import Receive, Send
-from starlette.types import Scope as AsgiScope
+from mcp.types import CallToolResult, ToolAnnotations
+from pydantic import BaseModel, Field
 
 from app.content.schema import ClaimKind, Confidence, Supports, VerificationStatus
-from app.db import get_engine
-from app.deadline import GUARD_KEY, current_guard
-from app.http import api_url, holding_nul, preview_access
-from app.problems import ApiProblem
+from app.mcp_access import as_json, page_result, resource_query, structured, tool_params, tool_query, url_for
 from app.queries import articles, claims, series, topics
-from app.queries.common import Listing, Scope
 from app.queries.params import ClaimParams, SearchParams, State
 from app.queries.search import search
 from app.responses import ArticleDetail, Brief, ClaimDetail, ClaimItem
 from app.responses_series import SeriesDetail, SeriesList, TopicList
-from app.settings import get_settings
-
-T = TypeVar("T")
 
 INSTRUCTIONS = """\
 garden-api: agent-readable articles. Every article states claims (ids like article:<slug>:claim-001), each with
@@ -82,77 +63,6 @@ def _server() -> MCPServer:
 mcp = _server()
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
-
-
-# --- Who is asking, and the query layer's problems as MCP errors ------------------------------------------------------
-
-
-def http_request(ctx: Context) -> Request | None:
-    """The HTTP request that carried this MCP message (None in-process, or on a transport without one)."""
-    try:
-        request = ctx.request_context.request
-    except ValueError:  # no request context: a direct in-process call
-        return None
-    return request if isinstance(request, Request) else None
-
-
-def query(ctx: Context, run: Callable[[Scope], T]) -> T:
-    """``run(scope)`` in a fresh session, with the caller's visibility; ApiProblem propagates.
-
-    Preview follows the REST rule (``app.http``): no Authorization header is anonymous; a bearer token equal
-    (constant-time) to GARDEN_PREVIEW_TOKEN is preview; anything else is a 401 problem.
-    """
-    settings = get_settings()
-    request = http_request(ctx)
-    preview = preview_access(request, settings) if request is not None else False
-    # The SDK runs tools in tasks of its own, which do not inherit the HTTP request's context: its deadline
-    # (app.deadline) is handed over through the ASGI scope, so that the database layer bounds this work too.
-    token = current_guard.set(request.scope.get(GUARD_KEY)) if request is not None else None
-    try:
-        with Session(get_engine()) as session:
-            today = settings.effective_today()
-            return run(Scope(session, preview=preview, today=today, site=settings.site_url, repo=settings.repo_url))
-    except DataError as error:  # a value PostgreSQL refuses for its column: only a forged cursor gets here
-        raise ApiProblem(400, "Invalid cursor", "cursor is malformed: pass back nextCursor unchanged.",
-                         parameter="cursor") from error  # fmt: skip
-    finally:
-        if token is not None:
-            current_guard.reset(token)
-
-
-def tool_query(ctx: Context, run: Callable[[Scope], T]) -> T:
-    """``query()`` for a tool: a problem becomes a tool error (``isError: true`` with its detail)."""
-    try:
-        return query(ctx, run)
-    except ApiProblem as problem:
-        raise ToolError(problem.detail) from problem
-
-
-def resource_query(ctx: Context, run: Callable[[Scope], T]) -> T:
-    """``query()`` for a resource: absent or unpublished is "not found" (-32602), any other problem -32600."""
-    try:
-        return query(ctx, run)
-    except ApiProblem as problem:
-        if problem.status in (404, 410):
-            raise ResourceNotFoundError(problem.detail) from problem
-        raise MCPError(code=INVALID_REQUEST, message=problem.detail) from problem
-
-
-def url_for(_ctx: Context) -> Callable[[str], str]:
-    """URLs on the serving API, as the REST bodies carry them (``app.http.api_url``: GARDEN_PUBLIC_URL or relative)."""
-    settings = get_settings()
-    return lambda path: api_url(settings, path)
-
-
-def structured(payload: dict[str, Any]) -> CallToolResult:
-    """A tool result: ``payload`` as structuredContent and, for clients that read text only, as JSON text."""
-    return CallToolResult(
-        content=[TextContent(type="text", text=orjson.dumps(payload).decode())], structured_content=payload
-    )
-
-
-def _json(payload: Any) -> str:
-    return orjson.dumps(payload).decode()
 
 
 # --- Tools ------------------------------------------------------------------------------------------------------------
@@ -235,31 +145,6 @@ def get_claim(claim_id: ClaimId, ctx: Context) -> Annotated[CallToolResult, Clai
     return structured(tool_query(ctx, lambda scope: claims.get_claim(scope, claim_id)))
 
 
-_Params = TypeVar("_Params", bound=ClaimParams)
-
-
-def _params(model: type[_Params], given: dict[str, Any]) -> _Params:
-    """The REST API's parameter model from a tool's arguments (the ones given); a NUL character in any of
-    them is refused by name, as the REST API refuses it (``app.http.reject_nul``)."""
-    name = holding_nul(given.items())
-    if name is not None:
-        raise ToolError(f"{name}: must not contain the NUL character.")
-    try:
-        return model.model_validate({name: value for name, value in given.items() if value is not None})
-    except ValidationError as error:
-        raise ToolError(str(error)) from error
-
-
-def _page(listing: Listing) -> CallToolResult:
-    page = {"items": listing.items, "total": listing.total, "totalRelation": listing.relation,
-            "nextCursor": listing.next_cursor}  # fmt: skip
-    if listing.truncated is not None:
-        page["truncated"] = listing.truncated
-    if listing.facets is not None:
-        page["facets"] = listing.facets
-    return structured(page)
-
-
 @mcp.tool(title="List claims", annotations=READ_ONLY)
 def list_claims(
     ctx: Context,
@@ -284,8 +169,8 @@ def list_claims(
     """Claims in feed order, filtered like GET /claims: different filters are ANDed, the values of one filter
     ORed. Each claim carries its confidence, verification status, computed state, evidence and
     counterevidence counts, topics and series; get_claim gives the evidence itself."""
-    params = _params(ClaimParams, dict(locals()) | {"ctx": None})
-    return _page(tool_query(ctx, lambda scope: claims.list_claims(scope, params)))
+    params = tool_params(ClaimParams, dict(locals()) | {"ctx": None})
+    return page_result(tool_query(ctx, lambda scope: claims.list_claims(scope, params)))
 
 
 @mcp.tool(title="Search claims", annotations=READ_ONLY)
@@ -318,8 +203,8 @@ def search_claims(
     """Claims ranked by relevance to ``query`` (over claim text, evidence snippets and counterevidence),
     with the /claims filters, highlighted snippets and, on the first page, facets of the matching claims."""
     given = dict(locals()) | {"ctx": None, "query": None, "q": query, "type": ["claims"]}
-    params = _params(SearchParams, given)
-    return _page(tool_query(ctx, lambda scope: search(scope, params)))
+    params = tool_params(SearchParams, given)
+    return page_result(tool_query(ctx, lambda scope: search(scope, params)))
 
 
 @mcp.tool(title="Get an article", annotations=READ_ONLY)
@@ -362,68 +247,16 @@ def list_topics(ctx: Context) -> Annotated[CallToolResult, TopicList]:
 @mcp.resource("article://{slug}", name="article", title="Article", mime_type="application/json")
 def article_resource(slug: str, ctx: Context) -> str:
     """An article's packet with its front matter and series navigation (as the get_article tool)."""
-    return _json(resource_query(ctx, lambda scope: articles.get_article(scope, slug)))
+    return as_json(resource_query(ctx, lambda scope: articles.get_article(scope, slug)))
 
 
 @mcp.resource("claim://{claim_id}", name="claim", title="Claim", mime_type="application/json")
 def claim_resource(claim_id: str, ctx: Context) -> str:
     """One claim with everything about it (as the get_claim tool), e.g. claim://article:<slug>:claim-001."""
-    return _json(resource_query(ctx, lambda scope: claims.get_claim(scope, claim_id)))
+    return as_json(resource_query(ctx, lambda scope: claims.get_claim(scope, claim_id)))
 
 
 @mcp.resource("brief://{slug}", name="brief", title="Agent brief", mime_type="text/markdown")
 def brief_resource(slug: str, ctx: Context) -> str:
     """An article's agent brief, byte for byte, as Markdown."""
     return resource_query(ctx, lambda scope: articles.brief_markdown(scope, slug)[2])
-
-
-# --- Streamable HTTP --------------------------------------------------------------------------------------------------
-
-
-# streamable_http_app() builds a session manager whose ``app`` is the low-level server it drives: the one public way
-# to it. McpHttp makes a manager of its own for each lifespan run, since a manager may run only once.
-mcp.streamable_http_app()
-LOW_LEVEL_SERVER = mcp.session_manager.app
-
-
-class McpHttp:
-    """The server over streamable HTTP for one FastAPI app: an ASGI endpoint, its routes, and the lifespan that
-    runs a session manager for it.
-
-    Stateless (no session id, any process answers any message) with JSON responses rather than SSE streams.
-    ``routes(path)`` answers both ``path`` and ``path/`` directly: no redirect, which a client could not follow
-    for a POST behind a TLS-terminating proxy. They take POST only: a stateless server has no messages of its
-    own to stream, and the SDK would hold a GET's SSE stream open, idle, until the client leaves; the transport
-    spec's answer for "no SSE stream here" is 405. Host/Origin (DNS-rebinding) checks are off: this is a public,
-    read-only API whose preview access rests on a bearer token, not on cookies or the network.
-
-    Each run of the lifespan gets a new session manager (one may run only once, and an app's lifespan may run
-    more than once: a TestClient runs it on each ``with``).
-    """
-
-    def __init__(self) -> None:
-        self.session_manager: StreamableHTTPSessionManager | None = None
-
-    async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
-        if self.session_manager is None:
-            raise RuntimeError("The MCP session manager is not running: serve the app with its lifespan.")
-        await self.session_manager.handle_request(scope, receive, send)
-
-    def routes(self, path: str) -> list[Route]:
-        path = path.rstrip("/")
-        return [Route(p, endpoint=self, methods=["POST"], include_in_schema=False) for p in (path, f"{path}/")]
-
-    @asynccontextmanager
-    async def lifespan(self, _app: Any) -> AsyncIterator[None]:
-        manager = StreamableHTTPSessionManager(
-            LOW_LEVEL_SERVER,
-            stateless=True,
-            json_response=True,
-            security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
-        )
-        async with manager.run():
-            self.session_manager = manager
-            try:
-                yield
-            finally:
-                self.session_manager = None
