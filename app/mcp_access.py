@@ -7,7 +7,7 @@ There is no SQL here, and no tool: ``app.mcp_server`` declares those and calls `
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import orjson
@@ -20,11 +20,14 @@ from sqlalchemy.exc import DataError
 from sqlmodel import Session
 from starlette.requests import Request
 
+from app.budget import BudgetTooSmall
 from app.db import get_engine
 from app.deadline import GUARD_KEY, current_guard
 from app.http import api_url, holding_nul, preview_access
+from app.mcp_sentences import error_sentence, validation_sentence
 from app.problems import ApiProblem
 from app.queries.common import Listing, Scope
+from app.queries.errors import Gone, MalformedCursor, NotFound, QueryError
 from app.queries.params import ClaimParams
 from app.settings import get_settings
 
@@ -41,10 +44,11 @@ def http_request(ctx: Context) -> Request | None:
 
 
 def query(ctx: Context, run: Callable[[Scope], T]) -> T:
-    """``run(scope)`` in a fresh session, with the caller's visibility; ApiProblem propagates.
+    """``run(scope)`` in a fresh session, with the caller's visibility; the query layer's errors propagate.
 
     Preview follows the REST rule (``app.http``): no Authorization header is anonymous; a bearer token equal
-    (constant-time) to GARDEN_PREVIEW_TOKEN is preview; anything else is a 401 problem.
+    (constant-time) to GARDEN_PREVIEW_TOKEN is preview; anything else is refused (``ApiProblem`` 401, whose
+    detail is one sentence).
     """
     settings = get_settings()
     request = http_request(ctx)
@@ -57,29 +61,30 @@ def query(ctx: Context, run: Callable[[Scope], T]) -> T:
             today = settings.effective_today()
             return run(Scope(session, preview=preview, today=today, site=settings.site_url, repo=settings.repo_url))
     except DataError as error:  # a value PostgreSQL refuses for its column: only a forged cursor gets here
-        raise ApiProblem(400, "Invalid cursor", "cursor is malformed: pass back nextCursor unchanged.",
-                         parameter="cursor") from error  # fmt: skip
+        raise MalformedCursor() from error
     finally:
         if token is not None:
             current_guard.reset(token)
 
 
-def tool_query(ctx: Context, run: Callable[[Scope], T]) -> T:
-    """``query()`` for a tool: a problem becomes a tool error (``isError: true`` with its detail)."""
+def tool_query(ctx: Context, run: Callable[[Scope], T], renamed: Mapping[str, str] | None = None) -> T:
+    """``query()`` for a tool: the query layer's errors become a tool error (``isError: true``) of one sentence
+    naming the argument as the tool calls it (``renamed`` maps REST's names to the tool's where they differ)."""
     try:
         return query(ctx, run)
-    except ApiProblem as problem:
-        raise ToolError(problem.detail) from problem
+    except (QueryError, BudgetTooSmall, ApiProblem) as error:
+        raise ToolError(error_sentence(error, renamed or {})) from error
 
 
 def resource_query(ctx: Context, run: Callable[[Scope], T]) -> T:
-    """``query()`` for a resource: absent or unpublished is "not found" (-32602), any other problem -32600."""
+    """``query()`` for a resource: absent or unpublished is "not found" (-32602), any other error -32600; the
+    message is the same one sentence a tool's would be."""
     try:
         return query(ctx, run)
-    except ApiProblem as problem:
-        if problem.status in (404, 410):
-            raise ResourceNotFoundError(problem.detail) from problem
-        raise MCPError(code=INVALID_REQUEST, message=problem.detail) from problem
+    except (NotFound, Gone) as error:
+        raise ResourceNotFoundError(error_sentence(error, {})) from error
+    except (QueryError, BudgetTooSmall, ApiProblem) as error:
+        raise MCPError(code=INVALID_REQUEST, message=error_sentence(error, {})) from error
 
 
 def url_for(_ctx: Context) -> Callable[[str], str]:
@@ -102,16 +107,18 @@ def as_json(payload: Any) -> str:
 _Params = TypeVar("_Params", bound=ClaimParams)
 
 
-def tool_params(model: type[_Params], given: dict[str, Any]) -> _Params:
+def tool_params(model: type[_Params], given: dict[str, Any], renamed: Mapping[str, str] | None = None) -> _Params:
     """The REST API's parameter model from a tool's arguments (the ones given); a NUL character in any of
-    them is refused by name, as the REST API refuses it (``app.http.reject_nul``)."""
+    them is refused by name, as the REST API refuses it (``app.http.reject_nul``). ``given`` is keyed by REST's
+    names; ``renamed`` maps those to the tool's where they differ, for the error sentences."""
+    names = renamed or {}
     name = holding_nul(given.items())
     if name is not None:
-        raise ToolError(f"{name}: must not contain the NUL character.")
+        raise ToolError(f"{names.get(name, name)}: must not contain the NUL character.")
     try:
         return model.model_validate({name: value for name, value in given.items() if value is not None})
     except ValidationError as error:
-        raise ToolError(str(error)) from error
+        raise ToolError(validation_sentence(error, given, names)) from error
 
 
 def page_result(listing: Listing) -> CallToolResult:

@@ -6,8 +6,9 @@ request that carries an MCP message grants preview access (drafts, review, archi
 
 Tools answer with ``structuredContent`` (exactly the REST body) and the same JSON as text; their return annotation
 ``Annotated[CallToolResult, Model]`` publishes ``Model``'s JSON schema as the tool's ``outputSchema`` and makes the
-SDK validate each result against it. A problem the query layer raises (``ApiProblem``: unknown id, archived
-article, bad cursor, wrong token) becomes a tool error (``isError: true``) carrying its detail.
+SDK validate each result against it. An error the query layer raises (``app.queries.errors``: unknown id, archived
+article, bad cursor), a wrong token or an argument the SDK refuses becomes a tool error (``isError: true``) of one
+sentence naming the argument (``app.mcp_sentences``).
 
 Resources: ``article://{slug}``, ``claim://{claim_id}`` (``claim://article:<slug>:claim-001``: the SDK's
 RFC 6570 matcher lets a simple ``{var}`` take ``:``, and stops it only at ``/``, ``?`` and ``#``) and
@@ -30,6 +31,7 @@ from pydantic import BaseModel, Field
 
 from app.content.schema import ClaimKind, Confidence, Supports, VerificationStatus
 from app.mcp_access import as_json, page_result, resource_query, structured, tool_params, tool_query, url_for
+from app.mcp_sentences import install
 from app.queries import articles, claims, series, topics
 from app.queries.params import ClaimParams, SearchParams, State
 from app.queries.search import search
@@ -54,7 +56,7 @@ def _server() -> MCPServer:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     try:
-        return MCPServer("garden-api", title="garden-api", instructions=INSTRUCTIONS, version="0.1.0")
+        return install(MCPServer("garden-api", title="garden-api", instructions=INSTRUCTIONS, version="0.1.0"))
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
@@ -203,8 +205,8 @@ def search_claims(
     """Claims ranked by relevance to ``query`` (over claim text, evidence snippets and counterevidence),
     with the /claims filters, highlighted snippets and, on the first page, facets of the matching claims."""
     given = dict(locals()) | {"ctx": None, "query": None, "q": query, "type": ["claims"]}
-    params = tool_params(SearchParams, given)
-    return page_result(tool_query(ctx, lambda scope: search(scope, params)))
+    params = tool_params(SearchParams, given, renamed={"q": "query"})
+    return page_result(tool_query(ctx, lambda scope: search(scope, params), renamed={"q": "query"}))
 
 
 @mcp.tool(title="Get an article", annotations=READ_ONLY)

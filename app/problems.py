@@ -16,6 +16,7 @@ from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.budget import BudgetTooSmall, estimate
+from app.queries.errors import CursorMismatch, Gone, MalformedCursor, NeedsPreview, NotFound, QueryError
 
 log = logging.getLogger("garden.api")
 PROBLEM = "application/problem+json"
@@ -87,6 +88,24 @@ def malformed_cursor() -> ApiProblem:
                       parameter="cursor")  # fmt: skip
 
 
+def domain_problem(error: QueryError) -> ApiProblem:
+    """The problem document for a query-layer error (``app.queries.errors``): the one place that decides its status
+    and title. A missing or archived thing is not a parameter error, so its body names no ``parameter``."""
+    if isinstance(error, MalformedCursor):
+        return malformed_cursor()
+    if isinstance(error, CursorMismatch):
+        detail = "cursor was made under another sort or other filters; start again without a cursor, or keep the "
+        return ApiProblem(400, "Invalid cursor", detail + "parameters the first page had.", parameter="cursor")
+    if isinstance(error, NotFound):
+        return ApiProblem(404, "Not Found", error.message)
+    if isinstance(error, Gone):
+        return ApiProblem(410, "Gone", error.message)
+    if isinstance(error, NeedsPreview):
+        return ApiProblem(403, "Forbidden", error.message, parameter=error.parameter)
+    # InvalidParameter, and any other error the query layer may add: the caller's value is at fault.
+    return ApiProblem(422, "Invalid parameter", error.message, parameter=error.parameter)
+
+
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     """A problem+json response; ``extra`` adds members such as ``parameter`` or ``requestId``."""
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
@@ -108,6 +127,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         response = problem(exc.status, exc.title, exc.detail, **extra)
         response.headers.update(exc.headers)
         return response
+
+    @app.exception_handler(QueryError)
+    async def query_error(request: Request, exc: QueryError) -> JSONResponse:
+        return await api_problem(request, domain_problem(exc))
 
     @app.exception_handler(BudgetTooSmall)
     async def budget_too_small(_request: Request, exc: BudgetTooSmall) -> JSONResponse:

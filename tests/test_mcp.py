@@ -332,11 +332,11 @@ def test_an_unknown_resource_is_a_not_found_error(server: Server, uri: str) -> N
 
 def test_an_unknown_claim_is_a_clear_tool_error(server: Server) -> None:
     text = error_text(call(server, "get_claim", claim_id=f"article:{ARTICLE}:claim-999"))
-    assert f"No claim 'article:{ARTICLE}:claim-999'" in text
-    assert "No claim 'nonsense'" in error_text(call(server, "get_claim", claim_id="nonsense"))
-    assert "No article 'no-such-article'" in error_text(call(server, "get_article", slug="no-such-article"))
-    assert "No series 'no-such-series'" in error_text(call(server, "get_series", slug="no-such-series"))
-    assert "get_claim" in error_text(call(server, "get_claim"))  # the argument is missing
+    assert f"no claim 'article:{ARTICLE}:claim-999'" in text
+    assert "no claim 'nonsense'" in error_text(call(server, "get_claim", claim_id="nonsense"))
+    assert "no article 'no-such-article'" in error_text(call(server, "get_article", slug="no-such-article"))
+    assert "no series 'no-such-series'" in error_text(call(server, "get_series", slug="no-such-series"))
+    assert "claim_id" in error_text(call(server, "get_claim"))  # the argument is missing
 
 
 def test_an_archived_article_is_hidden_anonymously_and_shown_with_the_token(server: Server) -> None:

@@ -24,7 +24,6 @@ from app import derive, fulltext, shapes
 from app.content.frontmatter import split_front_matter
 from app.content.schema import CONFIDENCE_RANK
 from app.models import SERIES_RANK
-from app.problems import ApiProblem
 from app.queries.common import (
     ARTICLE,
     ARTICLE_COLUMNS,
@@ -45,6 +44,7 @@ from app.queries.common import (
     state_condition,
     visible,
 )
+from app.queries.errors import InvalidParameter, NeedsPreview, NotFound
 from app.queries.paging import Keyset, finish
 from app.queries.params import ArticleParams
 from app.queries.plan import Filter, ListQuery, fetch, substring_probe, unindexed
@@ -107,7 +107,7 @@ def _related_to(scope: Scope, value: str) -> Filter:
     slug = article_slug(value)
     target = scope.session.execute(select(ARTICLE.c.id).where(ARTICLE.c.slug == slug, visible(scope.preview))).scalar()
     if target is None:
-        raise ApiProblem(422, "Invalid parameter", f"related_to: no article '{slug}'.", parameter="related_to")
+        raise InvalidParameter("related_to", f"no article '{slug}'.")
     links = scope.session.execute(select(RELATED.c.target).where(RELATED.c.article_id == target)).scalars()
     linked = [link.removeprefix("article:") for link in links if link.startswith("article:")]
     their_topics = select(TOPIC.c.topic).where(TOPIC.c.article_id == target).scalar_subquery()
@@ -148,12 +148,7 @@ def filters(scope: Scope, params: ArticleParams) -> list[Filter]:
     found: list[Filter] = []
     if params.status:
         if not scope.preview:
-            raise ApiProblem(
-                403,
-                "Forbidden",
-                "status: filtering by status needs preview access (a bearer token).",
-                parameter="status",
-            )
+            raise NeedsPreview("status: filtering by status needs preview access (a bearer token).", "status")
         found.append(_column(scope, ARTICLE.c.status, lambda c: c.in_(params.status)))
     for link, values in ((TOPIC.c.topic, params.topic), (TAG.c.tag, params.tag),
                          (AUDIENCE.c.audience, params.audience)):  # fmt: skip
@@ -282,7 +277,7 @@ def article_body(scope: Scope, slug: str) -> str:
     article = find_article(scope.session, slug, scope.preview)
     markdown = _document(scope, article["id"])["article_md"]
     if markdown is None:
-        raise ApiProblem(404, "Not Found", f"The article '{article['slug']}' was loaded as a packet: it has no body.")
+        raise NotFound(f"The article '{article['slug']}' was loaded as a packet: it has no body.", "slug")
     return split_front_matter(markdown)[1]
 
 
@@ -291,7 +286,7 @@ def brief_markdown(scope: Scope, slug: str) -> tuple[Any, Any, str]:
     article = find_article(scope.session, slug, scope.preview)
     document = _document(scope, article["id"])
     if document["agent_md"] is None:
-        raise ApiProblem(404, "Not Found", f"The article '{article['slug']}' has no agent brief.")
+        raise NotFound(f"The article '{article['slug']}' has no agent brief.", "slug")
     return article, document, document["agent_md"]
 
 

@@ -13,7 +13,6 @@ from sqlalchemy.sql.util import ClauseAdapter
 
 from app import derive, fulltext, shapes
 from app.content.schema import CONFIDENCE_RANK
-from app.problems import ApiProblem
 from app.queries.articles import state_bases
 from app.queries.common import (
     ARTICLE,
@@ -33,6 +32,7 @@ from app.queries.common import (
     state_condition,
     visible,
 )
+from app.queries.errors import NotFound
 from app.queries.paging import Keyset, finish
 from app.queries.params import ClaimParams
 from app.queries.plan import Filter, ListQuery, fetch, substring_probe, unindexed
@@ -256,12 +256,12 @@ _FINDINGS = (
 def get_claim(scope: Scope, claim_id: str) -> dict[str, Any]:
     """One claim by its global id ``article:<slug>:claim-NNN``, with everything known about it."""
     slug, _, local = claim_id.removeprefix("article:").rpartition(":")
-    article = find_article(scope.session, slug or claim_id, scope.preview) if slug else None
+    article = find_article(scope.session, slug, scope.preview, parameter="claim_id") if slug else None
     row = None
     if article is not None:
         row = scope.session.execute(_CLAIM_OF_ARTICLE, {"article": article["id"], "local": local}).mappings().first()
     if article is None or row is None:
-        raise ApiProblem(404, "Not Found", f"No claim '{claim_id}'; claim ids look like article:<slug>:claim-001.")
+        raise NotFound(f"No claim '{claim_id}'; claim ids look like article:<slug>:claim-001.", "claim_id")
     [item] = claim_items(scope, [row], ("evidence", "counterevidence"))
     artifact = orjson.loads(scope.session.execute(_ARTIFACT, {"article": article["id"]}).scalar_one())
     raw = next(claim for claim in artifact["claims"] if claim.get("id") == local)

@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from app import models
 from app.models import table
-from app.problems import ApiProblem
+from app.queries.errors import Gone, NotFound
 
 T = TypeVar("T")
 
@@ -155,17 +155,20 @@ _NEWEST_PUBLIC_UPDATE = (
 )
 
 
-def find_article(session: Session, slug_or_id: str, preview: bool, query: Select[Any] = _ARTICLE_BY_SLUG) -> Any:
-    """The article row for ``/articles/{slug}``: 404 if absent or hidden (:func:`hides`), 410 if archived.
-    ``query`` may add columns to the article's (it takes the slug as the parameter ``slug``)."""
+def find_article(
+    session: Session, slug_or_id: str, preview: bool, query: Select[Any] = _ARTICLE_BY_SLUG, *, parameter: str = "slug"
+) -> Any:
+    """The article row for ``/articles/{slug}``: NotFound if absent or hidden (:func:`hides`), Gone if archived,
+    each naming ``parameter``, the argument that named the article. ``query`` may add columns to the article's (it
+    takes the slug as the parameter ``slug``)."""
     slug = article_slug(slug_or_id)
     row = session.execute(query, {"slug": slug}).mappings().first()
     if row is None:
-        raise ApiProblem(404, "Not Found", f"No article '{slug}'.")
+        raise NotFound(f"No article '{slug}'.", parameter)
     if not preview and not row["is_public"]:
         if hides(row["fm_status"], row["status"]):  # the stricter wins: hidden even where the other says archived
-            raise ApiProblem(404, "Not Found", f"No article '{slug}'.")
-        raise ApiProblem(410, "Gone", f"The article '{slug}' has been archived.")
+            raise NotFound(f"No article '{slug}'.", parameter)
+        raise Gone(f"The article '{slug}' has been archived.", parameter)
     return row
 
 

@@ -14,8 +14,8 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Integer, RowMapping, String, TypeDecorator, tuple_
 
 from app.budget import fitting
-from app.problems import ApiProblem, malformed_cursor
 from app.queries.common import Listing
+from app.queries.errors import CursorMismatch, InvalidParameter, MalformedCursor
 from app.queries.params import Page
 
 
@@ -42,7 +42,7 @@ class Keyset:
         which PostgreSQL would refuse to compare) is a 400. ``terms``: the columns as other expressions of the
         same values (app.queries.plan.sort_only), compared instead of them."""
         if not all(map(_of_type, self.columns, key)):
-            raise malformed_cursor()
+            raise MalformedCursor()
         row, last = tuple_(*(self.columns if terms is None else terms)), tuple_(*key)
         return row < last if self.descending else row > last
 
@@ -104,17 +104,11 @@ def decode_page_cursor(params: BaseModel, arity: int) -> tuple[list[Any] | None,
         digest, key, carried = data["f"], data["k"], data.get("t")
     except (ValueError, TypeError, KeyError, AttributeError, UnicodeEncodeError, binascii.Error,
             orjson.JSONDecodeError):  # fmt: skip
-        raise malformed_cursor() from None
+        raise MalformedCursor() from None
     if digest != _digest(params):
-        raise ApiProblem(
-            400,
-            "Invalid cursor",
-            "cursor was made under another sort or other filters; start "
-            "again without a cursor, or keep the parameters the first page had.",
-            parameter="cursor",
-        )
+        raise CursorMismatch()
     if not isinstance(key, list) or len(key) != arity or not all(map(_scalar, key)):
-        raise malformed_cursor()
+        raise MalformedCursor()
     return key, _total(carried)
 
 
@@ -122,11 +116,11 @@ def _total(carried: Any) -> Carried | None:
     if carried is None:
         return None
     if not (isinstance(carried, list) and len(carried) == 5 and carried[1] in ("eq", "gte")):
-        raise malformed_cursor()
+        raise MalformedCursor()
     value, relation, walk, driver, preview = carried
     numbers = (value, walk, driver, preview)
     if not all(isinstance(n, int) and not isinstance(n, bool) and -1 <= n < 2**62 for n in numbers) or value < 0:
-        raise malformed_cursor()
+        raise MalformedCursor()
     return Carried(Total(value, relation), bool(walk), driver, bool(preview))
 
 
@@ -172,7 +166,7 @@ def budget_slice(
     resume = decode_cursor(params, 1)
     start = resume[0] if resume else 0
     if not isinstance(start, int) or not 0 <= start <= len(items):
-        raise malformed_cursor()
+        raise MalformedCursor()
     rest = items[start:]
     kept = fitting(rest, envelope, budget)
     if kept < len(rest):
@@ -208,10 +202,5 @@ def select_fields(items: list[dict[str, Any]], fields: list[str], allowed: Seque
         return items
     unknown = [name for name in fields if name not in allowed]
     if unknown:
-        raise ApiProblem(
-            422,
-            "Invalid parameter",
-            f"fields: unknown field(s) {', '.join(unknown)}; choose from {', '.join(allowed)}.",
-            parameter="fields",
-        )
+        raise InvalidParameter("fields", f"unknown field(s) {', '.join(unknown)}; choose from {', '.join(allowed)}.")
     return [{name: item[name] for name in fields if name in item} for item in items]

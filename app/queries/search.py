@@ -43,7 +43,6 @@ from sqlalchemy import ColumnElement, String, and_, func, literal, or_, select, 
 
 from app import derive, fulltext
 from app.budget import estimate, fitting
-from app.problems import ApiProblem, malformed_cursor
 from app.queries import claims as claim_queries
 from app.queries.articles import ITEM_FIELDS as ARTICLE_FIELDS
 from app.queries.articles import summaries
@@ -58,6 +57,7 @@ from app.queries.common import (
     article_slug,
     visible,
 )
+from app.queries.errors import InvalidParameter, MalformedCursor
 from app.queries.paging import decode_cursor, encode_cursor, select_fields
 from app.queries.params import SearchParams
 from app.queries.sources import ITEM_FIELDS as SOURCE_FIELDS
@@ -122,13 +122,13 @@ def _resume(params: SearchParams) -> Key | None:
         return None
     score, kind, *ident = key
     if not (isinstance(score, str) and kind in KINDS and all(isinstance(part, str) for part in ident)):
-        raise malformed_cursor()
+        raise MalformedCursor()
     try:
         value = float(score)
     except ValueError:
-        raise malformed_cursor() from None
+        raise MalformedCursor() from None
     if not math.isfinite(value):
-        raise malformed_cursor()
+        raise MalformedCursor()
     return Key(value, kind, (ident[0], ident[1]))
 
 
@@ -268,7 +268,7 @@ def search(scope: Scope, params: SearchParams) -> Listing:
     keeps the best ``limit``. Ties are broken by :class:`Key`, never by row ids."""
     words = fulltext.terms(params.q)
     if not any(character.isalnum() for word in words for character in word):
-        raise ApiProblem(422, "Invalid parameter", "q: give at least one word to search for.", parameter="q")
+        raise InvalidParameter("q", "give at least one word to search for.")
     after = _resume(params)
     kinds = [kind.removesuffix("s") for kind in _kinds(params)]
     first_page = params.cursor is None

@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from app import shapes
 from app.aggregates import SERIES_HEAD, SORT_DATE, in_series_order
-from app.problems import ApiProblem
 from app.queries.common import ARTICLE, SERIES_COLUMNS, Scope, path_segment, visible
+from app.queries.errors import NotFound
 
 #: The kicker table of the site's content.ts (§3): arc → title; its 1-based position is the part number.
 ARCS: dict[str, str] = {
@@ -94,7 +94,7 @@ def get_series(scope: Scope, slug: str, url_for: UrlFor) -> dict[str, Any]:
     """One series: its visible members in order with arc titles and parts, and what its ordering breaks."""
     members = _members(scope, slug) if "\x00" not in slug else None
     if not members:
-        raise ApiProblem(404, "Not Found", f"No series '{slug}'.")
+        raise NotFound(f"No series '{slug}'.", "slug")
     first = members[0]
     return {
         "slug": slug,

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import select
 
 from app import shapes
-from app.problems import ApiProblem
 from app.queries.claims import CLAIM_ROW, OWNER, by_article, by_topic, claim_items, on_row
 from app.queries.common import (
     ARTICLE,
@@ -20,6 +19,7 @@ from app.queries.common import (
     article_slug,
     find_article,
 )
+from app.queries.errors import NotFound
 from app.queries.paging import Keyset, finish
 from app.queries.params import SourceParams
 from app.queries.plan import Filter, ListQuery, fetch
@@ -87,7 +87,7 @@ def get_source(scope: Scope, slug: str, source_id: str) -> dict[str, Any]:
         .where(SOURCE.c.article_id == article["id"], SOURCE.c.source_id == source_id)
     ).mappings().first()  # fmt: skip
     if row is None:
-        raise ApiProblem(404, "Not Found", f"The article '{article['slug']}' lists no source '{source_id}'.")
+        raise NotFound(f"The article '{article['slug']}' lists no source '{source_id}'.", "source_id")
     [item] = source_items(scope, [row])
     citing = (
         select(*CLAIM_ROW)

@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import select
 
 from app.aggregates import TOPIC_COUNT
-from app.problems import ApiProblem
 from app.queries.articles import summaries
 from app.queries.common import ARTICLE, ARTICLE_COLUMNS, TOPIC, Scope, path_segment, visible
+from app.queries.errors import NotFound
 
 #: Builds an absolute URL on the serving API from a path (``Context.url`` in the REST API).
 UrlFor = Callable[[str], str]
@@ -60,7 +60,7 @@ def get_topic(scope: Scope, topic: str) -> dict[str, Any]:
         query = select(*ARTICLE_COLUMNS).where(visible(scope.preview), ARTICLE.c.id.in_(tagged))
         rows = sorted(scope.session.execute(query).mappings().all(), key=lambda row: dir_order(row["dir_key"]))
     if not rows:
-        raise ApiProblem(404, "Not Found", f"No article has the topic '{topic}'.")
+        raise NotFound(f"No article has the topic '{topic}'.", "topic")
     return {
         "topic": topic,
         "label": label(topic),
