@@ -31,14 +31,13 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, create_engine, select
+from sqlalchemy import Engine, create_engine
 from starlette.types import ASGIApp, Message, Receive, Send
 from starlette.types import Scope as AsgiScope
 
-from app import models
 from app.db import client_timeouts
-from app.models import table
 from app.negotiation import accepts_gzip, http_date, not_modified
+from app.queries.corpus import sqlite_data_version, sqlite_version_row, version_row
 from app.settings import get_settings
 
 _Key = tuple[str, bytes, bool]  # path, query string, gzip or not
@@ -83,10 +82,10 @@ class CorpusWatch:
             self._open()
         probe = self._probe
         if probe is not None:
-            data_version = probe.execute("PRAGMA data_version").fetchone()[0]
+            data_version = sqlite_data_version(probe)
             if data_version != self._data_version:
                 self._data_version = data_version
-                self.version = self._read(lambda: probe.execute("SELECT version FROM corpus").fetchone())
+                self.version = self._read(lambda: sqlite_version_row(probe))
         return self.version
 
     def _open(self) -> None:
@@ -109,8 +108,7 @@ class CorpusWatch:
     @staticmethod
     def _fetch(engine: Engine) -> tuple[int] | None:
         with engine.connect() as connection:
-            row = connection.execute(select(table(models.Corpus).c.version)).first()
-        return (row.version,) if row else None
+            return version_row(connection)
 
     def _poll(self, engine: Engine) -> None:
         """Re-read the version every ``poll`` seconds until closed."""

@@ -50,21 +50,19 @@ import anyio.to_thread
 import orjson
 from fastapi import Depends, Request
 from fastapi.responses import Response, StreamingResponse
-from sqlalchemy import select
 from sqlmodel import Session
 from starlette.concurrency import iterate_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Send
 from starlette.types import Scope as AsgiScope
 
 import app
-from app import models
 from app.budget import estimate
 from app.db import get_engine
 from app.deadline import current_guard
-from app.models import table
 from app.negotiation import NotModified, accepts_gzip, not_modified
 from app.problems import ApiProblem
 from app.queries.common import Listing, Scope
+from app.queries.corpus import stored_version
 from app.settings import Settings, get_settings
 
 JSON = "application/json"
@@ -226,8 +224,7 @@ def api_url(settings: Settings, path: str, params: Sequence[tuple[str, str]] = (
 
 def read_corpus(session: Session) -> CorpusVersion:
     """The corpus version and last ingest; the first read of a session, so it pins the snapshot."""
-    row = session.execute(select(table(models.Corpus).c.version, table(models.Corpus).c.ingested_at)).first()
-    return CorpusVersion(row.version, row.ingested_at) if row else CorpusVersion(0, None)
+    return CorpusVersion(*stored_version(session))
 
 
 @lru_cache

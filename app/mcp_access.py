@@ -1,5 +1,6 @@
 """How an MCP call reaches the query layer: who is asking (preview or anonymous), a session with the request's
-deadline, the tool's arguments as the REST parameter models, and the query layer's problems as MCP errors.
+deadline, the tool's arguments as the REST parameter models, and the query layer's errors (``app.queries.errors``)
+as MCP errors of one sentence naming the argument (worded by ``app.mcp_sentences``).
 
 There is no SQL here, and no tool: ``app.mcp_server`` declares those and calls ``tool_query`` and
 ``resource_query``.

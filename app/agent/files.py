@@ -14,32 +14,18 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlmodel import Session
 
 from app import shapes
 from app.agent.collation import locale_key
-from app.queries.common import (
-    ARTICLE,
-    CLAIM,
-    DOCUMENT,
-    EDGE,
-    SOURCE,
-    TAG,
-    TOPIC,
-    disclosed,
-    grouped,
-    max_public_updated,
-)
+from app.queries import agent as reads
+from app.queries.common import max_public_updated
 from app.settings import Settings
-
-ROW_CHUNK = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,16 +76,15 @@ class Corpus:
 
     def public_articles(self) -> list[Any]:
         """Published (P) article rows in dir order (the same for every caller: P articles are never hidden)."""
-        return self.articles(ARTICLE.c.is_public.is_(True))
+        return self.articles("public")
 
-    def articles(self, *where: ColumnElement[bool]) -> list[Any]:
+    def articles(self, which: reads.Selection = "disclosed") -> list[Any]:
         """Article rows matching ``where`` that the caller may learn of, in dir order."""
-        query = select(ARTICLE).where(disclosed(self.preview), *where).order_by(ARTICLE.c.dir_key)
-        return list(self.session.execute(query).mappings())
+        return reads.articles(self.session, self.preview, which)
 
     def index_entries(self, rows: Sequence[Any]) -> list[dict[str, Any]]:
         ids = [row["id"] for row in rows]
-        topics, tags = grouped(self.session, TOPIC.c.topic, ids), grouped(self.session, TAG.c.tag, ids)
+        topics, tags = reads.topics_of(self.session, ids), reads.tags_of(self.session, ids)
         return [shapes.index_entry(row, topics[row["id"]], tags[row["id"]], self.site) for row in rows]
 
 
@@ -186,11 +171,7 @@ def topic_json(corpus: Corpus, topic: str) -> bytes | None:
 
 
 def packet_json(corpus: Corpus, slug: str) -> bytes | None:
-    row: Any = corpus.session.execute(
-        select(ARTICLE, DOCUMENT.c.artifact_json)
-        .join(DOCUMENT, DOCUMENT.c.article_id == ARTICLE.c.id)
-        .where(ARTICLE.c.slug == slug, ARTICLE.c.is_public.is_(True))
-    ).mappings().first()  # fmt: skip
+    row = reads.public_packet_row(corpus.session, slug)
     if row is None:
         return None
     if row["layout"] == "packet":
@@ -200,88 +181,52 @@ def packet_json(corpus: Corpus, slug: str) -> bytes | None:
 
 
 def packet_markdown(corpus: Corpus, slug: str) -> bytes | None:
-    markdown = corpus.session.execute(
-        select(DOCUMENT.c.agent_md)
-        .join(ARTICLE, DOCUMENT.c.article_id == ARTICLE.c.id)
-        .where(ARTICLE.c.slug == slug, ARTICLE.c.is_public.is_(True))
-    ).scalar()  # fmt: skip
+    markdown = reads.public_agent_markdown(corpus.session, slug)
     return markdown.encode() if markdown is not None else None
 
 
 # --- feeds (§2.5) -----------------------------------------------------------------------------------------
 
 
-def _stream(session: Session, query: Select[Any], line: Any) -> Iterator[bytes]:
-    """Rows of ``query`` as JSONL, read in chunks so that memory does not grow with the feed."""
-    result = session.execute(query.execution_options(yield_per=ROW_CHUNK)).mappings()
+def _stream(session: Session, feed: reads.Feed, line: Any) -> Iterator[bytes]:
+    """Rows of ``feed`` as JSONL, read in chunks so that memory does not grow with the feed."""
     empty = True
     dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
-    for rows in result.partitions():
+    for rows in reads.feed_chunks(session, feed):
         empty = False
         yield b"".join([dumps(line(row), option=newline) for row in rows])
     if empty:
         yield b"\n"  # an empty feed is a file holding just a newline
 
 
-def _public_join(child: Any) -> Any:
-    return child.join(ARTICLE, and_(ARTICLE.c.id == child.c.article_id, ARTICLE.c.is_public.is_(True)))
-
-
-def claims_query() -> Select[Any]:
-    return (
-        select(CLAIM, ARTICLE.c.slug, ARTICLE.c.canonical_path)
-        .select_from(_public_join(CLAIM))
-        .order_by(ARTICLE.c.dir_key, CLAIM.c.position)
-    )
-
-
-def sources_query() -> Select[Any]:
-    return (
-        select(SOURCE, ARTICLE.c.slug, ARTICLE.c.canonical_path)
-        .select_from(_public_join(SOURCE))
-        .order_by(ARTICLE.c.dir_key, SOURCE.c.position)
-    )
-
-
-def edges_query() -> Select[Any]:
-    """Edges of public articles in localeCompare order of ``from:type:to`` (stored sort keys; stored merged)."""
-    return select(EDGE.c.source, EDGE.c.type, EDGE.c.target).select_from(_public_join(EDGE)).order_by(EDGE.c.sort_key)
-
-
-def _article_feed(
-    corpus: Corpus, query: Select[Any], row: Callable[[Any, str, str], dict[str, Any]]
-) -> Iterator[bytes]:
+def _article_feed(corpus: Corpus, feed: reads.Feed, row: Callable[[Any, str, str], dict[str, Any]]) -> Iterator[bytes]:
     """A feed of per-article rows, each built by ``row(db_row, slug, articleUrl)`` (app.shapes)."""
     site = corpus.site
-    return _stream(corpus.session, query, lambda r: row(r, r["slug"], shapes.article_url(site, r["canonical_path"])))
+    return _stream(corpus.session, feed, lambda r: row(r, r["slug"], shapes.article_url(site, r["canonical_path"])))
 
 
 def claims_feed(corpus: Corpus) -> Iterator[bytes]:
-    return _article_feed(corpus, claims_query(), shapes.claim_feed_row)
+    return _article_feed(corpus, "claims", shapes.claim_feed_row)
 
 
 def sources_feed(corpus: Corpus) -> Iterator[bytes]:
-    return _article_feed(corpus, sources_query(), shapes.source_feed_row)
+    return _article_feed(corpus, "sources", shapes.source_feed_row)
 
 
 def edges_feed(corpus: Corpus) -> Iterator[bytes]:
-    return _stream(corpus.session, edges_query(), lambda r: {"from": r["source"], "to": r["target"], "type": r["type"]})
+    return _stream(corpus.session, "edges", lambda r: {"from": r["source"], "to": r["target"], "type": r["type"]})
 
 
 def roadmap_feed(_corpus: Corpus) -> Iterator[bytes]:
     yield b"\n"  # roadmaps are out of scope (§0): the feed is always empty
 
 
-def _count(session: Session, query: Select[Any]) -> int:
-    return int(session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one())
-
-
 def manifest_json(corpus: Corpus) -> bytes:
     counts = {
-        "claims": _count(corpus.session, claims_query()),
-        "sources": _count(corpus.session, sources_query()),
+        "claims": reads.feed_count(corpus.session, "claims"),
+        "sources": reads.feed_count(corpus.session, "sources"),
         "roadmap": 0,
-        "edges": _count(corpus.session, edges_query()),
+        "edges": reads.feed_count(corpus.session, "edges"),
     }
     return pretty({
         "schemaVersion": 1,
@@ -301,8 +246,8 @@ def nodes_json(corpus: Corpus) -> bytes:
     nodes: dict[str, dict[str, Any]] = {}
     articles = corpus.public_articles()
     ids = [row["id"] for row in articles]
-    topics = grouped(corpus.session, TOPIC.c.topic, ids)
-    claims, sources = by_article(corpus.session, CLAIM, ids), by_article(corpus.session, SOURCE, ids)
+    topics = reads.topics_of(corpus.session, ids)
+    claims, sources = reads.claims_by_article(corpus.session, ids), reads.sources_by_article(corpus.session, ids)
     for row in articles:
         article_id = f"article:{row['slug']}"
         nodes.setdefault(article_id, {"id": article_id, "type": "article", "label": row["title"],
@@ -322,24 +267,9 @@ def nodes_json(corpus: Corpus) -> bytes:
 
 def edges_json(corpus: Corpus) -> bytes:
     """Every edge of the public graph with its provenance (merged at ingest: the last occurrence wins)."""
-    query = (
-        select(EDGE.c.source, EDGE.c.type, EDGE.c.target, EDGE.c.reviewed_at)
-        .select_from(_public_join(EDGE))
-        .order_by(EDGE.c.sort_key)
-    )
     edges = [
         {"from": row.source, "to": row.target, "type": row.type,
          "provenance": {"reviewedAt": row.reviewed_at, "reviewer": "generator", "status": "machine-generated"}}
-        for row in corpus.session.execute(query)
+        for row in reads.graph_edges(corpus.session)
     ]  # fmt: skip
     return pretty({"schemaVersion": 2, "generatedAt": corpus.generated_at, "edges": edges})
-
-
-def by_article(session: Session, child: Any, article_ids: Sequence[int]) -> dict[int, list[Any]]:
-    """{article id: rows of ``child`` (claims, sources) in position order}, for the articles ``article_ids``."""
-    out: dict[int, list[Any]] = defaultdict(list)
-    if article_ids:
-        query = select(child).where(child.c.article_id.in_(article_ids))
-        for row in session.execute(query.order_by(child.c.article_id, child.c.position)).mappings():
-            out[row["article_id"]].append(row)
-    return out

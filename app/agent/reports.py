@@ -13,16 +13,13 @@ publisher would build from a tree without the hidden articles.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import select
-
 from app import derive, shapes
 from app.agent.collation import code_unit_key, locale_key
-from app.agent.files import Corpus, by_article, pretty
-from app.queries.common import ARTICLE, CLAIM, DIAGNOSTIC, SOURCE, TAG, TOPIC, grouped
+from app.agent.files import Corpus, pretty
+from app.queries import agent as reads
 
 STATES = derive.STATES
 MATURITIES = ["seed", "sprout", "evergreen", "contested", "superseded"]
@@ -33,19 +30,7 @@ STATUSES = ["draft", "review", "published", "archived"]
 
 def _findings(corpus: Corpus, article_ids: Sequence[int]) -> dict[int, list[Any]]:
     """{article id: the publisher's active findings, in order} for the articles ``article_ids``."""
-    today = corpus.today.isoformat()
-    out: dict[int, list[Any]] = defaultdict(list)
-    if not article_ids:
-        return out
-    query = (
-        select(DIAGNOSTIC)
-        .where(DIAGNOSTIC.c.origin == "generator", DIAGNOSTIC.c.article_id.in_(article_ids))
-        .order_by(DIAGNOSTIC.c.article_id, DIAGNOSTIC.c.position)
-    )
-    for finding in corpus.session.execute(query).mappings():
-        if finding["active_from"] is None or finding["active_from"] <= today:
-            out[finding["article_id"]].append(finding)
-    return out
+    return reads.generator_findings(corpus.session, article_ids, corpus.today.isoformat())
 
 
 def verification_report(corpus: Corpus) -> list[dict[str, Any]]:
@@ -53,7 +38,7 @@ def verification_report(corpus: Corpus) -> list[dict[str, Any]]:
     against today."""
     articles = corpus.articles()
     ids = [article["id"] for article in articles]
-    findings, claims = _findings(corpus, ids), by_article(corpus.session, CLAIM, ids)
+    findings, claims = _findings(corpus, ids), reads.claims_by_article(corpus.session, ids)
     report = []
     for article in articles:
         items, summary = [], dict.fromkeys(STATES, 0)
@@ -122,10 +107,11 @@ class _Catalog:
 
     def __init__(self, corpus: Corpus) -> None:
         self.site = corpus.site
-        self.articles = corpus.articles(ARTICLE.c.status == "published")
+        self.articles = corpus.articles("artifact-published")
         ids = [row["id"] for row in self.articles]
-        self.topics, self.tags = grouped(corpus.session, TOPIC.c.topic, ids), grouped(corpus.session, TAG.c.tag, ids)
-        self.claims, self.sources = by_article(corpus.session, CLAIM, ids), by_article(corpus.session, SOURCE, ids)
+        self.topics, self.tags = reads.topics_of(corpus.session, ids), reads.tags_of(corpus.session, ids)
+        self.claims = reads.claims_by_article(corpus.session, ids)
+        self.sources = reads.sources_by_article(corpus.session, ids)
         # States come from the verification report: by slug (first match) and local claim id.
         self.states: dict[tuple[str, str], str] = {}
         for item in verification_report(corpus):

@@ -282,7 +282,7 @@ def article_body(scope: Scope, slug: str) -> str:
 
 
 def brief_markdown(scope: Scope, slug: str) -> tuple[Any, Any, str]:
-    """(article row, document row, agent.md as stored) or 404 when the article has no brief."""
+    """(article row, document row, agent.md as stored) or NotFound when the article has no brief."""
     article = find_article(scope.session, slug, scope.preview)
     document = _document(scope, article["id"])
     if document["agent_md"] is None:

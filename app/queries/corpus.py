@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlmodel import Session
 
 from app import models
@@ -17,6 +18,34 @@ CORPUS = table(models.Corpus)
 TOPIC_COUNT = table(models.TopicCount)
 SERIES_HEAD = table(models.SeriesHead)
 LIST_COUNT = table(models.ListCount)
+
+# --- The corpus version: read on every request (app.http.read_corpus) and by the response cache's watch ----------
+
+_VERSION = select(CORPUS.c.version, CORPUS.c.ingested_at)  # built once: read on every request
+
+
+def stored_version(session: Session) -> tuple[int, dt.datetime | None]:
+    """(corpus version, last ingest), or (0, None) before the first ingest: one row of one table."""
+    row = session.execute(_VERSION).first()
+    return (row.version, row.ingested_at) if row else (0, None)
+
+
+def version_row(connection: Connection) -> tuple[int] | None:
+    """(corpus version,) on a plain connection (the response cache's watch on PostgreSQL), None before ingest."""
+    row = connection.execute(_VERSION).first()
+    return (row.version,) if row else None
+
+
+def sqlite_data_version(probe: sqlite3.Connection) -> int:
+    """SQLite's ``data_version`` on the watch's own connection: it changes when another connection commits."""
+    value: int = probe.execute("PRAGMA data_version").fetchone()[0]
+    return value
+
+
+def sqlite_version_row(probe: sqlite3.Connection) -> tuple[int] | None:
+    """(corpus version,) on the watch's own SQLite connection, None before the first ingest."""
+    row: tuple[int] | None = probe.execute("SELECT version FROM corpus").fetchone()
+    return row
 
 
 @dataclass(frozen=True, slots=True)

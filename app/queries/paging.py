@@ -39,7 +39,7 @@ class Keyset:
 
     def after(self, key: Sequence[Any], terms: Sequence[Any] | None = None) -> ColumnElement[bool]:
         """Rows strictly after ``key`` in this order; a key of other types than the columns' (a forged cursor,
-        which PostgreSQL would refuse to compare) is a 400. ``terms``: the columns as other expressions of the
+        which PostgreSQL would refuse to compare) is MalformedCursor. ``terms``: the columns as other expressions of the
         same values (app.queries.plan.sort_only), compared instead of them."""
         if not all(map(_of_type, self.columns, key)):
             raise MalformedCursor()
@@ -92,7 +92,7 @@ def decode_cursor(params: BaseModel, arity: int) -> list[Any] | None:
 
 
 def decode_page_cursor(params: BaseModel, arity: int) -> tuple[list[Any] | None, Carried | None]:
-    """(the key a cursor resumes after, what it carries): (None, None) on the first page; a 400 for any bad
+    """(the key a cursor resumes after, what it carries): (None, None) on the first page; MalformedCursor for any bad
     cursor. What it carries is checked for shape only: a forged total misleads only whoever forged it, and a
     forged plan reads the same rows another way (app.queries.plan checks the filter index)."""
     cursor: str | None = getattr(params, "cursor", None)

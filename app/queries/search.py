@@ -116,7 +116,7 @@ class Key:
 
 
 def _resume(params: SearchParams) -> Key | None:
-    """The key a cursor resumes after, or None on the first page; a 400 for any key this API did not make."""
+    """The key a cursor resumes after, or None on the first page; MalformedCursor for any key this API did not make."""
     key = decode_cursor(params, 4)
     if key is None:
         return None
