@@ -19,7 +19,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError, UnexpectedToolError
+from mcp.server.mcpserver.resources.resource_manager import ResourceManager
 from mcp.server.mcpserver.tools.tool_manager import ToolManager
 from mcp.types import CallToolResult, TextContent
 from pydantic import ValidationError
@@ -175,10 +176,31 @@ class SentenceToolManager(ToolManager):
             raise
 
 
+class SentenceResourceManager(ResourceManager):
+    """The SDK's resource manager, answering a URI that matches no resource or template in one sentence naming
+    the ``uri`` (the SDK says "Unknown resource: <uri>"); our resources' own errors pass unchanged."""
+
+    async def get_resource(self, uri: Any, context: Context[Any, Any]) -> Any:
+        try:
+            return await super().get_resource(uri, context)
+        except ResourceNotFoundError as error:
+            if isinstance(error.__cause__, QueryError | ApiProblem):  # raised by our resource: one sentence already
+                raise
+            raise ResourceNotFoundError(
+                f"uri: no resource at {_echo(str(uri))}; resources/templates/list names the URI templates."
+            ) from error
+
+
 def install(server: MCPServer) -> MCPServer:
-    """Put :class:`SentenceToolManager` in ``server`` in place of the SDK's, keeping any tool added already. The
-    SDK offers no hook for this (its middleware sees only the finished result, its text already a dump), so this
-    sets the server's ``_tool_manager``: ``tests/test_mcp_errors.py`` fails should an SDK release rename it."""
-    current: ToolManager = server._tool_manager
-    server._tool_manager = SentenceToolManager(current.warn_on_duplicate_tools, tools=current.list_tools())
+    """Put :class:`SentenceToolManager` and :class:`SentenceResourceManager` in ``server`` in place of the SDK's,
+    keeping anything added already. The SDK offers no hook for this (its middleware sees only the finished result,
+    its text already a dump), so this sets the server's ``_tool_manager`` and ``_resource_manager``:
+    ``tests/test_mcp_errors.py`` fails should an SDK release rename them."""
+    tools: ToolManager = server._tool_manager
+    server._tool_manager = SentenceToolManager(tools.warn_on_duplicate_tools, tools=tools.list_tools())
+    resources: ResourceManager = server._resource_manager
+    replacement = SentenceResourceManager(resources.warn_on_duplicate_resources, resources=resources.list_resources())
+    for template in resources.list_templates():
+        replacement._templates[template.uri_template] = template
+    server._resource_manager = replacement
     return server

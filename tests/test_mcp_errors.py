@@ -179,6 +179,8 @@ def test_a_wrong_preview_token_is_one_sentence_for_a_tool_and_a_resource(server:
         (f"brief://{ARCHIVED}", f"slug: the article '{ARCHIVED}' has been archived."),
         (f"claim://{CLAIM[:-3]}999", f"claim_id: no claim '{CLAIM[:-3]}999'; claim ids look like "
                                      "article:<slug>:claim-001."),
+        (f"nope://{ARTICLE}", f"uri: no resource at 'nope://{ARTICLE}'; resources/templates/list names the URI "
+                              "templates."),
     ],
 )  # fmt: skip
 def test_an_unknown_or_archived_resource_is_not_found_in_one_sentence(server: Server, uri: str, message: str) -> None:
