@@ -20,6 +20,7 @@ from __future__ import annotations
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS, INVALID_REQUEST, ListResourcesResult, Resource
+from pydantic import ValidationError
 
 from app.mcp_access import as_json, query, resource_query
 from app.problems import ApiProblem
@@ -33,13 +34,15 @@ ARTICLE_MIME = "application/json"
 
 def article_resources(ctx: Context, cursor: str | None) -> ListResourcesResult:
     """One page of resources/list: the articles the caller may read, as ``article://{slug}`` resources."""
-    params = ArticleParams(limit=PAGE_SIZE, cursor=cursor, fields=["slug", "title"])
+    bad_cursor = MCPError(code=INVALID_PARAMS, message="cursor: not a nextCursor this server gave; omit it to start.")
     try:
+        params = ArticleParams(limit=PAGE_SIZE, cursor=cursor, fields=["slug", "title"])
         listing = query(ctx, lambda scope: articles.list_articles(scope, params))
+    except ValidationError as error:  # longer than any cursor this server makes
+        raise bad_cursor from error
     except ApiProblem as problem:
         if problem.parameter == "cursor":
-            message = "cursor: not a nextCursor this server gave; start again without one."
-            raise MCPError(code=INVALID_PARAMS, message=message) from problem
+            raise bad_cursor from problem
         raise MCPError(code=INVALID_REQUEST, message=problem.detail) from problem
     resources = [Resource(uri=f"article://{item['slug']}", name=item["slug"], title=item["title"],
                           mime_type=ARTICLE_MIME) for item in listing.items]  # fmt: skip
