@@ -36,7 +36,7 @@ def article_resources(ctx: Context, cursor: str | None) -> ListResourcesResult:
     """One page of resources/list: the articles the caller may read, as ``article://{slug}`` resources."""
     bad_cursor = MCPError(code=INVALID_PARAMS, message="cursor: not a nextCursor this server gave; omit it to start.")
     try:
-        params = ArticleParams(limit=PAGE_SIZE, cursor=cursor, fields=["slug", "title"])
+        params = ArticleParams.model_validate({"limit": PAGE_SIZE, "cursor": cursor, "fields": ["slug", "title"]})
         listing = query(ctx, lambda scope: articles.list_articles(scope, params))
     except ValidationError as error:  # longer than any cursor this server makes
         raise bad_cursor from error

@@ -16,32 +16,26 @@ true`` (JSON Schema's default) is left out.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import Field
 from typing_extensions import TypeAliasType
 
-from app.content.schema import ClaimKind, Confidence, Supports, VerificationStatus
-from app.queries.params import State
+from app.content import schema as content
+from app.queries import params
 
 # The enums and their value-or-list shapes, each a named alias: pydantic writes each once under a tool's $defs
 # and refers to it (one value, or a list of them, ORed: how every claim filter is given).
-ConfidenceValue = TypeAliasType("Confidence", Confidence)
-KindValue = TypeAliasType("ClaimKind", ClaimKind)
-VerificationValue = TypeAliasType("Verification", VerificationStatus)
-StateValue = TypeAliasType("State", State)
-SupportsValue = TypeAliasType("Support", Supports)
-Confidences = TypeAliasType("Confidences", ConfidenceValue | list[ConfidenceValue])
-Kinds = TypeAliasType("ClaimKinds", KindValue | list[KindValue])
-Verifications = TypeAliasType("Verifications", VerificationValue | list[VerificationValue])
-States = TypeAliasType("States", StateValue | list[StateValue])
-SupportsValues = TypeAliasType("Supports", SupportsValue | list[SupportsValue])
+Confidence = TypeAliasType("Confidence", content.Confidence)
+ClaimKind = TypeAliasType("ClaimKind", content.ClaimKind)
+Verification = TypeAliasType("Verification", content.VerificationStatus)
+State = TypeAliasType("State", params.State)
+Support = TypeAliasType("Support", content.Supports)
+Confidences = TypeAliasType("Confidences", Confidence | list[Confidence])
+ClaimKinds = TypeAliasType("ClaimKinds", ClaimKind | list[ClaimKind])
+Verifications = TypeAliasType("Verifications", Verification | list[Verification])
+States = TypeAliasType("States", State | list[State])
+Supports = TypeAliasType("Supports", Support | list[Support])
 Texts = TypeAliasType("Texts", str | list[str])
-
-
-def one_or_many(shape: Any, description: str) -> Any:
-    """An optional claim filter of ``shape`` (one of the value-or-list aliases above)."""
-    return Annotated[shape | None, Field(description=description)]
 
 
 #: Keys that only document a schema (titles, examples) or restate JSON Schema's defaults.

@@ -33,17 +33,7 @@ from pydantic import BaseModel, Field
 
 from app.mcp_access import page_result, structured, tool_params, tool_query, url_for
 from app.mcp_resources import article_resources, install_resources
-from app.mcp_schema import (
-    Confidences,
-    ConfidenceValue,
-    Kinds,
-    States,
-    SupportsValues,
-    Texts,
-    Verifications,
-    compact,
-    one_or_many,
-)
+from app.mcp_schema import ClaimKinds, Confidence, Confidences, States, Supports, Texts, Verifications, compact
 from app.queries import articles, claims, series, topics
 from app.queries.params import ClaimParams, SearchParams
 from app.queries.search import search
@@ -126,17 +116,17 @@ def _said(name: str) -> str:
 
 
 # The /claims filters, as search_claims takes them (the SDK reads the tool's signature).
-TopicFilter = one_or_many(Texts, _said("topic"))
-SeriesFilter = one_or_many(Texts, _said("series"))
-ArticleFilter = one_or_many(Texts, _said("article"))
-ConfidenceFilter = one_or_many(Confidences, "Claims at this confidence.")
-MinConfidence = Annotated[ConfidenceValue | None, Field(description="This confidence or higher.")]
-KindFilter = one_or_many(Kinds, "The claim kind.")
-VerificationFilter = one_or_many(Verifications, _said("verification"))
-StateFilter = one_or_many(States, _said("state"))
+TopicFilter = Annotated[Texts | None, Field(description=_said("topic"))]
+SeriesFilter = Annotated[Texts | None, Field(description=_said("series"))]
+ArticleFilter = Annotated[Texts | None, Field(description=_said("article"))]
+ConfidenceFilter = Annotated[Confidences | None, Field(description="Claims at this confidence.")]
+MinConfidence = Annotated[Confidence | None, Field(description="This confidence or higher.")]
+KindFilter = Annotated[ClaimKinds | None, Field(description="The claim kind.")]
+VerificationFilter = Annotated[Verifications | None, Field(description=_said("verification"))]
+StateFilter = Annotated[States | None, Field(description=_said("state"))]
 HasCounterevidence = Annotated[bool | None, Field(description=_said("has_counterevidence"))]
-SupportsFilter = one_or_many(SupportsValues, _said("supports"))
-SourceFilter = one_or_many(Texts, _said("source"))
+SupportsFilter = Annotated[Supports | None, Field(description=_said("supports"))]
+SourceFilter = Annotated[Texts | None, Field(description=_said("source"))]
 ClaimLimit = Annotated[int, Field(ge=1, le=500, description="Claims per page.")]
 ClaimCursor = Annotated[str | None, Field(max_length=2048, description="The previous page's nextCursor.")]
 ClaimBudget = Annotated[int | None, Field(ge=1, description="Token budget for the page.")]

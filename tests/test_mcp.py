@@ -227,7 +227,7 @@ def test_list_topics_and_series_count_the_published_articles(server: Server) -> 
     assert SERIES in {item["slug"] for item in series["items"]}
 
 
-# --- search_claims without a query: the claims feed, filtered ----------------------------------------------------------------------------------------------
+# --- search_claims without a query: the claims feed, filtered ------------------------------------------------------
 
 
 def _all_pages(server: Server, token: str | None = None, **filters: Any) -> tuple[list[str], int]:

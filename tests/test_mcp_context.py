@@ -7,17 +7,20 @@ Runs over real HTTP against ``garden serve`` on content/ (tests/test_mcp.py's se
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal, get_args, get_type_hints
 
 import httpx
 import pytest
 from mcp import types
 from mcp.client.session import ClientSession
 from mcp.shared.exceptions import MCPError
+from pydantic import BaseModel, TypeAdapter
 
+from app.mcp_schema import compact
 from tests.conftest import CONTENT
 from tests.oracle import read_tree
-from tests.test_mcp import TOKEN, Server, in_session, server  # noqa: F401  (the fixture)
+from tests.test_mcp import TOKEN, Server, in_session
+from tests.test_mcp import server as server  # the module's fixture
 
 ACCEPT = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 ORIGIN = "https://agent.example"
@@ -81,6 +84,58 @@ def test_output_schemas_keep_types_required_and_enums_without_prose(server: Serv
     assert {"claimId", "claim", "confidence", "state"} <= set(item["required"])
     assert item["properties"]["evidenceCount"] == {"type": "integer"}
     assert "citationUrl" in tools["get_claim"]["outputSchema"]["required"]
+
+
+def test_output_schemas_are_generated_from_the_response_models(server: Server) -> None:
+    """Each outputSchema is ``compact`` of the model its tool returns (app.responses*, shared with OpenAPI)."""
+    from app import mcp_server
+
+    for tool in rpc(server, "tools/list").json()["result"]["tools"]:
+        returned = get_type_hints(getattr(mcp_server, tool["name"]), include_extras=True)["return"]
+        model = get_args(returned)[1]
+        assert tool["outputSchema"] == compact(TypeAdapter(model).json_schema(), describe=False), tool["name"]
+
+
+class _Source(BaseModel):
+    title: str
+
+
+class _Evidence(BaseModel):
+    snippet: str
+    source: _Source | None
+
+
+class _Claim(BaseModel):
+    claimId: str
+    confidence: Literal["low", "high"]
+    evidence: list[_Evidence]
+
+
+class _Page(BaseModel):
+    items: list[_Claim]
+    nextCursor: str | None
+
+
+def test_an_output_schema_types_two_levels_of_objects() -> None:
+    """The result and its items keep types, required and enums; deeper objects are typed object, so that new
+    fields on embedded models (the typed models of the OpenAPI document) cost an agent's context nothing."""
+    schema = compact(_Page.model_json_schema(), describe=False)
+    assert schema == {
+        "properties": {
+            "items": {"items": {
+                "properties": {
+                    "claimId": {"type": "string"},
+                    "confidence": {"enum": ["low", "high"], "type": "string"},
+                    "evidence": {"items": {"type": "object"}, "type": "array"},
+                },
+                "required": ["claimId", "confidence", "evidence"],
+                "type": "object",
+            }, "type": "array"},
+            "nextCursor": {"type": ["string", "null"]},
+        },
+        "required": ["items", "nextCursor"],
+        "type": "object",
+    }  # fmt: skip
 
 
 def _keywords(schema: Any) -> set[str]:
