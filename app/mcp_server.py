@@ -12,7 +12,10 @@ archived article, bad cursor, wrong token) becomes a tool error (``isError: true
 
 What every tool shares (ids, filters, paging, budgets, the path from search to citation) is said once, in the
 server's ``instructions``; each tool's description says only what it does. ``tools/list`` is kept under 12 KB
-(tests/test_mcp_context.py measures it).
+(tests/test_mcp_context.py measures it). Decided where the issue is silent: ``search_claims`` is the one claims
+tool, ranked by ``query`` when given and the claims feed (``GET /claims``) otherwise. A separate ``list_claims``
+would repeat its fifteen filters, their enums and the page schema (4.5 KB, measured), which left no room under
+12 KB; its substring filter ``q`` is not offered (``query`` finds claims by their words).
 
 How a call reaches the query layer (visibility, session, errors) is ``app.mcp_access``; ``app.mcp_http.McpHttp``
 serves the server over streamable HTTP inside the FastAPI app (``app.main``): stateless, with JSON responses

@@ -282,3 +282,16 @@ def test_a_cross_origin_post_can_read_the_mcp_headers(server: Server) -> None:
     assert {"mcp-session-id", "mcp-protocol-version"} <= exposed
     rest = httpx.get(f"{server.base}/claims?limit=1", headers={"Origin": ORIGIN}, timeout=10)
     assert "etag" in rest.headers["access-control-expose-headers"].lower()
+
+
+def test_resources_list_with_a_wrong_token_is_an_invalid_request(server: Server) -> None:
+    response = rpc(server, "resources/list", Authorization="Bearer wrong-token")
+    error = response.json()["error"]
+    assert error["code"] == types.INVALID_REQUEST
+    assert "bearer token does not grant preview access" in error["message"] and TOKEN not in error["message"]
+
+
+def test_a_cursor_of_another_list_is_refused_as_a_cursor(server: Server) -> None:
+    claims_cursor = httpx.get(f"{server.base}/claims?limit=1", timeout=10).json()["next"].split("cursor=")[1]
+    error = rpc(server, "resources/list", {"cursor": claims_cursor}).json()["error"]
+    assert error["code"] == types.INVALID_PARAMS and error["message"].startswith("cursor: ")
