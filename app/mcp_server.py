@@ -61,10 +61,11 @@ class GardenServer(MCPServer):
     _listed: list[MCPTool] | None = None
 
     async def list_tools(self) -> list[MCPTool]:
-        """The tools, their schemas compacted once (the SDK validates results against the response models)."""
+        """The tools, their schemas compacted once (the SDK still validates results against the response models)."""
         if self._listed is None:
             self._listed = [
                 tool.model_copy(update={
+                    "description": " ".join((tool.description or "").split()),  # a docstring's lines, as one
                     "input_schema": compact(tool.input_schema, describe=True),
                     "output_schema": tool.output_schema and compact(tool.output_schema, describe=False),
                 })
