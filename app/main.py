@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 import anyio
 import anyio.to_thread
 from fastapi import Depends, FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from app.cache import CorpusWatch, ResponseCache
 from app.db import get_engine
@@ -18,7 +17,7 @@ from app.deadline import DetachedTasks, RequestDeadline
 from app.docs import install_docs
 from app.http import HeadAsGet, Slots, code_fingerprint, reject_nul, revalidate
 from app.lane import Lane
-from app.mcp_http import McpHttp
+from app.mcp_http import McpHttp, PathCors
 from app.negotiation import NotModified, not_modified_response
 from app.problems import PROBLEM_RESPONSES, install_problem_handlers
 from app.routers import agents, articles, claims, health, home, search, series, sources, topics
@@ -103,13 +102,13 @@ def create_app(*, lane: bool = True) -> FastAPI:
         watch=watch,
         today=settings.effective_today,
     )
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.cors_origins,
-        allow_methods=["GET", "HEAD"],
-        allow_headers=["Authorization", "If-None-Match", "If-Modified-Since"],
-        expose_headers=["ETag", "Link", "X-Corpus-Version", "X-Token-Estimate", "WWW-Authenticate"],
-        max_age=600,
+    app.add_middleware(  # CORS: GET and HEAD everywhere, POST with the MCP headers on /mcp only (app.mcp_http)
+        PathCors,
+        origins=settings.cors_origins,
+        methods=["GET", "HEAD"],
+        headers=["Authorization", "If-None-Match", "If-Modified-Since"],
+        exposed=["ETag", "Link", "X-Corpus-Version", "X-Token-Estimate", "WWW-Authenticate"],
+        mcp_path="/mcp",
     )
     app.add_middleware(HeadAsGet)
     return app

@@ -8,8 +8,9 @@ from typing import Any
 
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
-from starlette.types import Receive, Send
+from starlette.types import ASGIApp, Receive, Send
 from starlette.types import Scope as AsgiScope
 
 from app.mcp_server import mcp
@@ -61,3 +62,33 @@ class McpHttp:
                 yield
             finally:
                 self.session_manager = None
+
+
+#: What a browser's MCP client sends to /mcp beyond the CORS-safe headers, and the response headers it reads.
+MCP_REQUEST_HEADERS = ["Content-Type", "Accept", "Authorization", "Mcp-Protocol-Version", "Mcp-Session-Id",
+                       "Last-Event-ID"]  # fmt: skip
+MCP_EXPOSED_HEADERS = ["Mcp-Session-Id", "Mcp-Protocol-Version"]
+
+
+class PathCors:
+    """CORS for the configured origins, by path: ``mcp_path`` (and ``mcp_path/``) takes POST with the MCP
+    headers; every other path keeps the read-only REST rules (``methods``, ``headers``).
+
+    Decided where the issue is silent: POST is allowed on /mcp only. The REST API is read-only, so a preflight
+    for POST on /claims is refused rather than told it works; and the MCP headers are neither allowed nor exposed
+    on REST paths, which do not use them. Exposed on /mcp: the REST API's exposed headers as well (the MCP
+    endpoint's answers carry none of them today; a client reading one there finds it absent, not blocked).
+    """
+
+    def __init__(self, app: ASGIApp, *, origins: list[str], methods: list[str], headers: list[str],
+                 exposed: list[str], mcp_path: str = "/mcp", max_age: int = 600) -> None:  # fmt: skip
+        self.mcp_path = mcp_path.rstrip("/")
+        self.rest = CORSMiddleware(app, allow_origins=origins, allow_methods=methods, allow_headers=headers,
+                                   expose_headers=exposed, max_age=max_age)  # fmt: skip
+        self.mcp = CORSMiddleware(app, allow_origins=origins, allow_methods=["POST"],
+                                  allow_headers=MCP_REQUEST_HEADERS, expose_headers=[*exposed, *MCP_EXPOSED_HEADERS],
+                                  max_age=max_age)  # fmt: skip
+
+    async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
+        on_mcp = scope["type"] == "http" and scope["path"].rstrip("/") == self.mcp_path
+        await (self.mcp if on_mcp else self.rest)(scope, receive, send)

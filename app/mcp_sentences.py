@@ -17,7 +17,7 @@ wrong token's sentence names no argument, as the token is no argument but the HT
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError, UnexpectedToolError
 from mcp.server.mcpserver.resources.resource_manager import ResourceManager
@@ -28,6 +28,8 @@ from pydantic import ValidationError
 from app.budget import BudgetTooSmall
 from app.problems import ApiProblem
 from app.queries.errors import CursorMismatch, InvalidParameter, MalformedCursor, QueryError
+
+_Server = TypeVar("_Server", bound="MCPServer")
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import Context, MCPServer
@@ -191,7 +193,7 @@ class SentenceResourceManager(ResourceManager):
             ) from error
 
 
-def install(server: MCPServer) -> MCPServer:
+def install(server: _Server) -> _Server:
     """Put :class:`SentenceToolManager` and :class:`SentenceResourceManager` in ``server`` in place of the SDK's,
     keeping anything added already. The SDK offers no hook for this (its middleware sees only the finished result,
     its text already a dump), so this sets the server's ``_tool_manager`` and ``_resource_manager``:

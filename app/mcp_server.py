@@ -1,19 +1,22 @@
-"""The MCP server: the API's claims, articles, briefs, series and topics as Model Context Protocol tools and resources.
+"""The MCP server: the API's claims, articles, briefs, series and topics as Model Context Protocol tools, with
+the articles as resources and a prompt (``app.mcp_resources``).
 
 Tools and resources call the same query code as the REST routes (``app.queries``), with the same visibility:
 anonymous callers see published articles only; ``Authorization: Bearer <GARDEN_PREVIEW_TOKEN>`` on the HTTP
 request that carries an MCP message grants preview access (drafts, review, archived). There is no SQL here.
 
 Tools answer with ``structuredContent`` (exactly the REST body) and the same JSON as text; their return annotation
-``Annotated[CallToolResult, Model]`` publishes ``Model``'s JSON schema as the tool's ``outputSchema`` and makes the
-SDK validate each result against it. An error the query layer raises (``app.queries.errors``: unknown id, archived
-article, bad cursor), a wrong token or an argument the SDK refuses becomes a tool error (``isError: true``) of one
-sentence naming the argument (``app.mcp_sentences``).
+``Annotated[CallToolResult, Model]`` makes the SDK validate each result against ``Model``, and its JSON schema,
+compacted (``app.mcp_schema``), is the tool's ``outputSchema``. An error the query layer raises (``app.queries.errors``:
+unknown id, archived article, bad cursor), a wrong token or an argument the SDK refuses becomes a tool error
+(``isError: true``) of one sentence naming the argument (``app.mcp_sentences``).
 
-Resources: ``article://{slug}``, ``claim://{claim_id}`` (``claim://article:<slug>:claim-001``: the SDK's
-RFC 6570 matcher lets a simple ``{var}`` take ``:``, and stops it only at ``/``, ``?`` and ``#``) and
-``brief://{slug}`` (Markdown). An unknown or unpublished one answers JSON-RPC ``-32602`` (the SDK's
-``ResourceNotFoundError``), a wrong token ``-32600``.
+What every tool shares (ids, filters, paging, budgets, the path from search to citation) is said once, in the
+server's ``instructions``; each tool's description says only what it does. ``tools/list`` is kept under 12 KB
+(tests/test_mcp_context.py measures it). Decided where the issue is silent: ``search_claims`` is the one claims
+tool, ranked by ``query`` when given and the claims feed (``GET /claims``) otherwise. A separate ``list_claims``
+would repeat its fifteen filters, their enums and the page schema (4.5 KB, measured), which left no room under
+12 KB; its substring filter ``q`` is not offered (``query`` finds claims by their words).
 
 How a call reaches the query layer (visibility, session, errors) is ``app.mcp_access``; ``app.mcp_http.McpHttp``
 serves the server over streamable HTTP inside the FastAPI app (``app.main``): stateless, with JSON responses
@@ -25,29 +28,63 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any, Literal
 
+import anyio.to_thread
+from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import CallToolResult, ToolAnnotations
+from mcp.types import CallToolResult, ListResourcesResult, PaginatedRequestParams, ToolAnnotations
+from mcp.types import Tool as MCPTool
 from pydantic import BaseModel, Field
 
-from app.content.schema import ClaimKind, Confidence, Supports, VerificationStatus
-from app.mcp_access import as_json, page_result, resource_query, structured, tool_params, tool_query, url_for
+from app.mcp_access import page_result, structured, tool_params, tool_query, url_for
+from app.mcp_resources import article_resources, install_resources
+from app.mcp_schema import ClaimKinds, Confidence, Confidences, States, Supports, Texts, Verifications, compact
 from app.mcp_sentences import install
 from app.queries import articles, claims, series, topics
-from app.queries.params import ClaimParams, SearchParams, State
+from app.queries.params import ClaimParams, SearchParams
 from app.queries.search import search
 from app.responses import ArticleDetail, Brief, ClaimDetail, ClaimItem
 from app.responses_series import SeriesDetail, SeriesList, TopicList
 
 INSTRUCTIONS = """\
-garden-api: agent-readable articles. Every article states claims (ids like article:<slug>:claim-001), each with
-a confidence, a verification status, a computed state, evidence from cited sources and counterevidence.
-search_claims ranks claims by relevance to words; list_claims filters them (topic, series, confidence, state,
-...); get_claim gives one claim with its evidence, sources, counterevidence and diagnostics; get_article gives
-an article's packet; get_brief its agent brief.
-list_series / get_series and list_topics show how articles group. Cite a claim by its citationUrl."""
+garden-api: agent-readable articles. Each article states claims (ids article:<slug>:claim-NNN) with a confidence,
+a kind (status), a verification status, a computed state, evidence from cited sources and counterevidence.
+Path: search_claims to find claims; get_claim for a claim's evidence, sources and counterevidence; get_article
+or get_brief for its article. Cite a claim by its citationUrl.
+Filters: omit one to not filter; one value or a list (ORed); different filters are ANDed.
+Pages: pass a page's nextCursor as cursor, with the same other arguments, for the next one (null: last page).
+max_tokens: return only the whole items that fit that many tokens; truncated says if some were left.
+Resources: article://{slug} (listed), claim://{claim_id}, brief://{slug}."""
 
 
-def _server() -> MCPServer:
+class GardenServer(MCPServer):
+    """The SDK's server, listing its tools with compact schemas (``app.mcp_schema.compact``) and its articles as
+    paged resources (``app.mcp_resources``)."""
+
+    _listed: list[MCPTool] | None = None
+
+    async def list_tools(self) -> list[MCPTool]:
+        """The tools, their schemas compacted once (the SDK still validates results against the response models)."""
+        if self._listed is None:
+            self._listed = [
+                tool.model_copy(update={
+                    "description": " ".join((tool.description or "").split()),  # a docstring's lines, as one
+                    "input_schema": compact(tool.input_schema, describe=True),
+                    "output_schema": tool.output_schema and compact(tool.output_schema, describe=False),
+                })
+                for tool in await super().list_tools()
+            ]  # fmt: skip
+        return self._listed
+
+    async def _handle_list_resources(
+        self, ctx: ServerRequestContext[Any], params: PaginatedRequestParams | None
+    ) -> ListResourcesResult:
+        """resources/list with the MCP cursor, which MCPServer's own handler drops: the SDK's one hook for it."""
+        context = Context(request_context=ctx, mcp_server=self)
+        cursor = params.cursor if params is not None else None
+        return await anyio.to_thread.run_sync(article_resources, context, cursor)
+
+
+def _server() -> GardenServer:
     """The server, without the side effect its constructor has on the process's logging.
 
     MCPServer's constructor calls ``logging.basicConfig(level="INFO")`` with a rich handler on the root logger;
@@ -56,137 +93,86 @@ def _server() -> MCPServer:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     try:
-        return install(MCPServer("garden-api", title="garden-api", instructions=INSTRUCTIONS, version="0.1.0"))
+        return install(GardenServer("garden-api", title="garden-api", instructions=INSTRUCTIONS, version="0.1.0"))
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
 
 
 mcp = _server()
+install_resources(mcp)
 
-READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+# The spec reads destructiveHint and idempotentHint only when readOnlyHint is false: they would be noise.
+READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
 
 # --- Tools ------------------------------------------------------------------------------------------------------------
 
 _NO_NUL = r"^[^\x00]*$"  # no stored id holds a NUL character (PostgreSQL's text cannot): refused by name
-ClaimId = Annotated[str, Field(description="The global claim id: article:<slug>:claim-NNN.", max_length=300,
+ClaimId = Annotated[str, Field(description="The claim id, article:<slug>:claim-NNN.", max_length=300,
                                pattern=_NO_NUL)]  # fmt: skip
-ArticleSlug = Annotated[str, Field(description="The article slug, or its id article:<slug>.", max_length=200,
+ArticleSlug = Annotated[str, Field(description="The article's slug or id (article:<slug>).", max_length=200,
                                    pattern=_NO_NUL)]  # fmt: skip
-SeriesSlug = Annotated[str, Field(description="The series slug (artifact series.slug).", max_length=200,
-                                  pattern=_NO_NUL)]  # fmt: skip
+SeriesSlug = Annotated[str, Field(description="The series slug.", max_length=200, pattern=_NO_NUL)]
 
 
-def _filter(name: str) -> str:
-    return f"{ClaimParams.model_fields[name].description} One value or a list (values are ORed)."
+def _said(name: str) -> str:
+    """The REST parameter's description (app.queries.params): one text for both."""
+    return ClaimParams.model_fields[name].description or name
 
 
-# The /claims filters, as list_claims and search_claims both take them (the SDK reads each tool's signature).
-TopicFilter = Annotated[str | list[str] | None, Field(description=_filter("topic"))]
-SeriesFilter = Annotated[str | list[str] | None, Field(description=_filter("series"))]
-ArticleFilter = Annotated[str | list[str] | None, Field(description=_filter("article"))]
-ConfidenceFilter = Annotated[Confidence | list[Confidence] | None, Field(description=_filter("confidence"))]
-MinConfidence = Annotated[
-    Confidence | None, Field(description="This confidence or higher (low < medium < medium-high < high).")
-]
-KindFilter = Annotated[ClaimKind | list[ClaimKind] | None, Field(description=_filter("status"))]
-VerificationFilter = Annotated[
-    VerificationStatus | list[VerificationStatus] | None, Field(description=_filter("verification"))
-]
-StateFilter = Annotated[State | list[State] | None, Field(description=_filter("state"))]
-HasCounterevidence = Annotated[bool | None, Field(description="Claims with (true) or without (false) counterevidence.")]
-SupportsFilter = Annotated[Supports | list[Supports] | None, Field(description=_filter("supports"))]
-SourceFilter = Annotated[str | list[str] | None, Field(description=_filter("source"))]
-ClaimLimit = Annotated[int, Field(ge=1, le=500, description="Claims per page (at most 500).")]
-ClaimCursor = Annotated[
-    str | None, Field(max_length=2048, description="The previous page's nextCursor, to get the next page.")
-]
-ClaimBudget = Annotated[int | None, Field(ge=1, description="Return as many whole claims as fit in this many tokens.")]
+# The /claims filters, as search_claims takes them (the SDK reads the tool's signature).
+TopicFilter = Annotated[Texts | None, Field(description=_said("topic"))]
+SeriesFilter = Annotated[Texts | None, Field(description=_said("series"))]
+ArticleFilter = Annotated[Texts | None, Field(description=_said("article"))]
+ConfidenceFilter = Annotated[Confidences | None, Field(description="Claims at this confidence.")]
+MinConfidence = Annotated[Confidence | None, Field(description="This confidence or higher.")]
+KindFilter = Annotated[ClaimKinds | None, Field(description="The claim kind.")]
+VerificationFilter = Annotated[Verifications | None, Field(description=_said("verification"))]
+StateFilter = Annotated[States | None, Field(description=_said("state"))]
+HasCounterevidence = Annotated[bool | None, Field(description=_said("has_counterevidence"))]
+SupportsFilter = Annotated[Supports | None, Field(description=_said("supports"))]
+SourceFilter = Annotated[Texts | None, Field(description=_said("source"))]
+ClaimLimit = Annotated[int, Field(ge=1, le=500, description="Claims per page.")]
+ClaimCursor = Annotated[str | None, Field(max_length=2048, description="The previous page's nextCursor.")]
+ClaimBudget = Annotated[int | None, Field(ge=1, description="Token budget for the page.")]
 
 
-class ClaimPage(BaseModel):
-    """A page of claims in feed order (the publisher's article order, then claim order)."""
-
-    items: list[ClaimItem]
-    total: int = Field(description="How many claims match the filters, over all pages (see totalRelation).")
-    totalRelation: Literal["eq", "gte"] = Field(
-        "eq", description="eq: total is exact; gte: at least total claims match (counting stopped there)."
-    )
-    nextCursor: str | None = Field(description="Pass as `cursor` (same filters) for the next page; null on the last.")
-    truncated: bool | None = Field(None, description="With max_tokens: whether claims were left for nextCursor.")
+QUERY = "Words to rank claims by (claim, evidence, counterevidence); operators are ignored. Omit: feed order."
 
 
 class ClaimHit(ClaimItem):
-    """A claim found by search: its /claims row plus the hit's type, score and snippet."""
+    """A claim as search_claims lists it: its /claims row, plus the hit's type, score and snippet with a query."""
 
-    type: str = Field(description="Always 'claim' here.")
-    score: float = Field(description="Relevance (bm25 on SQLite, ts_rank on PostgreSQL); higher is better.")
-    snippet: str = Field(description="The best matching passage, matches wrapped in <mark>…</mark>.")
+    type: str | None = Field(None, description="With query: always 'claim'.")
+    score: float | None = Field(None, description="With query: relevance (bm25 or ts_rank); higher is better.")
+    snippet: str | None = Field(None, description="With query: the best passage, matches in <mark>…</mark>.")
 
 
 class ClaimSearchPage(BaseModel):
-    """A page of claims ranked by relevance."""
+    """A page of claims: ranked by relevance with a query, else in feed order (article order, then claim order)."""
 
     items: list[ClaimHit]
-    total: int = Field(description="How many claims match, over all pages (at least, with totalRelation gte).")
-    totalRelation: Literal["eq", "gte"] = Field(
-        "eq", description="eq: total is exact; gte: more claims match than one search ranks, total is a floor."
-    )
-    nextCursor: str | None = Field(description="Pass as `cursor` (same query and filters) for the next page.")
-    truncated: bool | None = Field(None, description="With max_tokens: whether hits were left for nextCursor.")
+    total: int = Field(description="How many claims match, over all pages (see totalRelation).")
+    totalRelation: Literal["eq", "gte"] = Field("eq", description="eq: total is exact; gte: total is a floor.")
+    nextCursor: str | None = Field(description="Pass as `cursor` (same other arguments) for the next page.")
+    truncated: bool | None = Field(None, description="With max_tokens: whether claims were left for nextCursor.")
     facets: dict[str, list[dict[str, Any]]] | None = Field(
-        None, description="First page only: the matching claims counted by confidence, state, topic and series."
+        None, description="With query, first page: the matching claims counted by confidence, state, topic, series."
     )
 
 
 @mcp.tool(title="Get a claim", annotations=READ_ONLY)
 def get_claim(claim_id: ClaimId, ctx: Context) -> Annotated[CallToolResult, ClaimDetail]:
-    """One claim by its global id (article:<slug>:claim-NNN) with its evidence resolved to sources,
-    counterevidence, verification, diagnostics, its article and its citationUrl."""
+    """One claim with its evidence resolved to sources, counterevidence, verification, diagnostics, article and
+    citationUrl."""
     return structured(tool_query(ctx, lambda scope: claims.get_claim(scope, claim_id)))
-
-
-@mcp.tool(title="List claims", annotations=READ_ONLY)
-def list_claims(
-    ctx: Context,
-    topic: TopicFilter = None,
-    series: SeriesFilter = None,
-    article: ArticleFilter = None,
-    confidence: ConfidenceFilter = None,
-    min_confidence: MinConfidence = None,
-    status: KindFilter = None,
-    verification: VerificationFilter = None,
-    state: StateFilter = None,
-    has_counterevidence: HasCounterevidence = None,
-    supports: SupportsFilter = None,
-    source: SourceFilter = None,
-    limit: ClaimLimit = 50,
-    cursor: ClaimCursor = None,
-    max_tokens: ClaimBudget = None,
-    q: Annotated[
-        str | None, Field(min_length=1, max_length=200, description="Case-insensitive text in the claim.")
-    ] = None,
-) -> Annotated[CallToolResult, ClaimPage]:
-    """Claims in feed order, filtered like GET /claims: different filters are ANDed, the values of one filter
-    ORed. Each claim carries its confidence, verification status, computed state, evidence and
-    counterevidence counts, topics and series; get_claim gives the evidence itself."""
-    params = tool_params(ClaimParams, dict(locals()) | {"ctx": None})
-    return page_result(tool_query(ctx, lambda scope: claims.list_claims(scope, params)))
 
 
 @mcp.tool(title="Search claims", annotations=READ_ONLY)
 def search_claims(
-    query: Annotated[
-        str,
-        Field(
-            min_length=1,
-            max_length=500,
-            description="Words to look for in claims, their "
-            "evidence and counterevidence; punctuation and operators are ignored.",
-        ),
-    ],
     ctx: Context,
+    query: Annotated[str | None, Field(min_length=1, max_length=500, description=QUERY)] = None,
     topic: TopicFilter = None,
     series: SeriesFilter = None,
     article: ArticleFilter = None,
@@ -202,63 +188,44 @@ def search_claims(
     cursor: ClaimCursor = None,
     max_tokens: ClaimBudget = None,
 ) -> Annotated[CallToolResult, ClaimSearchPage]:
-    """Claims ranked by relevance to ``query`` (over claim text, evidence snippets and counterevidence),
-    with the /claims filters, highlighted snippets and, on the first page, facets of the matching claims."""
-    given = dict(locals()) | {"ctx": None, "query": None, "q": query, "type": ["claims"]}
-    params = tool_params(SearchParams, given, renamed={"q": "query"})
-    return page_result(tool_query(ctx, lambda scope: search(scope, params), renamed={"q": "query"}))
+    """Claims matching the filters: ranked by relevance to query, with <mark>ed snippets and (first page)
+    facets; without query, in feed order (GET /claims)."""
+    given = dict(locals()) | {"ctx": None, "query": None}
+    if query is None:
+        listed = tool_params(ClaimParams, given)
+        return page_result(tool_query(ctx, lambda scope: claims.list_claims(scope, listed)))
+    renamed = {"q": "query"}
+    params = tool_params(SearchParams, given | {"q": query, "type": ["claims"]}, renamed=renamed)
+    return page_result(tool_query(ctx, lambda scope: search(scope, params), renamed=renamed))
 
 
 @mcp.tool(title="Get an article", annotations=READ_ONLY)
 def get_article(slug: ArticleSlug, ctx: Context) -> Annotated[CallToolResult, ArticleDetail]:
-    """One article: the publisher's packet (thesis, claims with evidence, sources, section outline, URLs),
-    its front matter and its place in its series."""
+    """An article's packet (thesis, claims, evidence, sources, outline), front matter and series navigation."""
     return structured(tool_query(ctx, lambda scope: articles.get_article(scope, slug)))
 
 
 @mcp.tool(title="Get an article's agent brief", annotations=READ_ONLY)
 def get_brief(slug: ArticleSlug, ctx: Context) -> Annotated[CallToolResult, Brief]:
-    """An article's agent brief: a compact summary for agents, as its sections, the claims it lists, its
-    token budget and estimate, and the Markdown itself."""
+    """An article's agent brief: its sections, claims, token estimate and Markdown."""
     return structured(tool_query(ctx, lambda scope: articles.get_brief(scope, slug)))
 
 
 @mcp.tool(title="List the series", annotations=READ_ONLY)
 def list_series(ctx: Context) -> Annotated[CallToolResult, SeriesList]:
-    """Every series of articles with its title, season, guide and member count, newest first."""
+    """Every series with its title, season, guide and member count, newest first."""
     items = tool_query(ctx, lambda scope: series.list_series(scope, url_for(ctx)))
     return structured({"items": items, "total": len(items)})
 
 
 @mcp.tool(title="Get a series", annotations=READ_ONLY)
 def get_series(slug: SeriesSlug, ctx: Context) -> Annotated[CallToolResult, SeriesDetail]:
-    """One series: its members in reading order (with arc titles and parts) and any ordering warnings."""
+    """A series' members in reading order, with arcs and parts, and any ordering warnings."""
     return structured(tool_query(ctx, lambda scope: series.get_series(scope, slug, url_for(ctx))))
 
 
 @mcp.tool(title="List the topics", annotations=READ_ONLY)
 def list_topics(ctx: Context) -> Annotated[CallToolResult, TopicList]:
-    """Every topic with its label and how many articles and claims have it (filter list_claims by topic)."""
+    """Every topic with its label and its counts of articles and claims."""
     items = tool_query(ctx, lambda scope: topics.list_topics(scope, url_for(ctx)))
     return structured({"items": items, "total": len(items)})
-
-
-# --- Resources --------------------------------------------------------------------------------------------------------
-
-
-@mcp.resource("article://{slug}", name="article", title="Article", mime_type="application/json")
-def article_resource(slug: str, ctx: Context) -> str:
-    """An article's packet with its front matter and series navigation (as the get_article tool)."""
-    return as_json(resource_query(ctx, lambda scope: articles.get_article(scope, slug)))
-
-
-@mcp.resource("claim://{claim_id}", name="claim", title="Claim", mime_type="application/json")
-def claim_resource(claim_id: str, ctx: Context) -> str:
-    """One claim with everything about it (as the get_claim tool), e.g. claim://article:<slug>:claim-001."""
-    return as_json(resource_query(ctx, lambda scope: claims.get_claim(scope, claim_id)))
-
-
-@mcp.resource("brief://{slug}", name="brief", title="Agent brief", mime_type="text/markdown")
-def brief_resource(slug: str, ctx: Context) -> str:
-    """An article's agent brief, byte for byte, as Markdown."""
-    return resource_query(ctx, lambda scope: articles.brief_markdown(scope, slug)[2])

@@ -33,7 +33,7 @@ ARCHIVED = "hot-composting-in-seven-days"
 ARTICLE = "native-plants-for-bees"  # published, in the series pollinator-corridors, topic pollinators
 SERIES = "pollinator-corridors"
 CLAIM = f"article:{ARTICLE}:claim-001"
-TOOLS = {"get_claim", "list_claims", "get_article", "get_brief", "list_series", "get_series", "list_topics"}
+TOOLS = {"get_claim", "search_claims", "get_article", "get_brief", "list_series", "get_series", "list_topics"}
 
 
 # --- The server and the client ----------------------------------------------------------------------------------------
@@ -150,20 +150,18 @@ def test_tools_are_listed_with_input_and_output_schemas(server: Server) -> None:
         assert tool.annotations is not None and tool.annotations.read_only_hint is True
     assert tools["get_claim"].input_schema["required"] == ["claim_id"]
     assert "claimId" in tools["get_claim"].output_schema["properties"]  # type: ignore[index]
-    claim_filters = tools["list_claims"].input_schema["properties"]
+    search_inputs = tools["search_claims"].input_schema
+    claim_filters = search_inputs["properties"]
     assert {"topic", "series", "article", "confidence", "min_confidence", "status", "verification", "state",
-            "has_counterevidence", "supports", "source", "q", "limit", "cursor"} <= set(claim_filters)  # fmt: skip
-    confidence = json.dumps(claim_filters["confidence"])
+            "has_counterevidence", "supports", "source", "query", "limit", "cursor"} <= set(claim_filters)  # fmt: skip
+    confidence = json.dumps(search_inputs["$defs"]["Confidence"])
     for value in ("low", "medium", "medium-high", "high"):
         assert f'"{value}"' in confidence
-    assert "needs-evidence" in json.dumps(claim_filters["state"])
+    assert "needs-evidence" in json.dumps(search_inputs["$defs"]["State"])
     assert claim_filters["limit"]["maximum"] == 500
-    page_keys = {"items", "total", "totalRelation", "nextCursor", "truncated"}
-    assert set(tools["list_claims"].output_schema["properties"]) == page_keys  # type: ignore[index]
-    search_inputs = tools["search_claims"].input_schema
-    assert search_inputs["required"] == ["query"] and {"max_tokens", "topic", "state"} <= set(
-        search_inputs["properties"]
-    )
+    page_keys = {"items", "total", "totalRelation", "nextCursor", "truncated", "facets"}
+    assert set(tools["search_claims"].output_schema["properties"]) == page_keys  # type: ignore[index]
+    assert "required" not in search_inputs and {"max_tokens", "topic", "state"} <= set(claim_filters)
 
 
 def test_resource_templates_are_listed(server: Server) -> None:
@@ -229,7 +227,7 @@ def test_list_topics_and_series_count_the_published_articles(server: Server) -> 
     assert SERIES in {item["slug"] for item in series["items"]}
 
 
-# --- list_claims filters ----------------------------------------------------------------------------------------------
+# --- search_claims without a query: the claims feed, filtered ------------------------------------------------------
 
 
 def _all_pages(server: Server, token: str | None = None, **filters: Any) -> tuple[list[str], int]:
@@ -241,7 +239,7 @@ def _all_pages(server: Server, token: str | None = None, **filters: Any) -> tupl
         totals = set()
         while True:
             arguments = {**filters, **({"cursor": cursor} if cursor else {})}
-            page = ok(await session.call_tool("list_claims", arguments))
+            page = ok(await session.call_tool("search_claims", arguments))
             ids += [item["claimId"] for item in page["items"]]
             totals.add(page["total"])
             cursor = page["nextCursor"]
@@ -253,7 +251,7 @@ def _all_pages(server: Server, token: str | None = None, **filters: Any) -> tupl
     return in_session(server.mcp, walk, token)
 
 
-def test_list_claims_by_topic_and_confidence_matches_the_feed(server: Server) -> None:
+def test_search_claims_without_query_by_topic_and_confidence_matches_the_feed(server: Server) -> None:
     topics = topics_of()
     wanted = {"soil-health"}, {"medium-high"}
     expected = [r["claimId"] for r in feed() if wanted[0] & set(topics[r["slug"]]) and r["confidence"] in wanted[1]]
@@ -265,7 +263,7 @@ def test_list_claims_by_topic_and_confidence_matches_the_feed(server: Server) ->
     assert listed == expected
 
 
-def test_list_claims_filters_and_with_many_values_or(server: Server) -> None:
+def test_search_claims_without_query_filters_and_with_many_values_or(server: Server) -> None:
     rows = feed()
     wanted = {"low", "medium"}
     expected = [r["claimId"] for r in rows if r["slug"] == ARTICLE and r["confidence"] in wanted]
@@ -279,8 +277,8 @@ def test_list_claims_filters_and_with_many_values_or(server: Server) -> None:
     assert ids == core_verified and len(core_verified) > 1
 
 
-def test_list_claims_items_are_the_feed_rows(server: Server) -> None:
-    page = ok(call(server, "list_claims", article=ARTICLE))
+def test_search_claims_without_query_items_are_the_feed_rows(server: Server) -> None:
+    page = ok(call(server, "search_claims", article=ARTICLE))
     expected = [row for row in feed() if row["slug"] == ARTICLE]
     assert page["total"] == len(expected) > 1 and page["nextCursor"] is None
     for item, row in zip(page["items"], expected, strict=True):
@@ -288,11 +286,11 @@ def test_list_claims_items_are_the_feed_rows(server: Server) -> None:
         assert "pollinators" in item["topics"]
 
 
-def test_list_claims_rejects_a_value_outside_its_enum_with_a_tool_error(server: Server) -> None:
-    assert "confidence" in error_text(call(server, "list_claims", confidence="certain"))
-    assert "limit" in error_text(call(server, "list_claims", limit=501))
-    assert "cursor" in error_text(call(server, "list_claims", cursor="not-a-cursor"))
-    assert "topic" in error_text(call(server, "list_claims", topic="soil\x00"))  # no stored text holds a NUL
+def test_search_claims_without_query_rejects_a_value_outside_its_enum_with_a_tool_error(server: Server) -> None:
+    assert "confidence" in error_text(call(server, "search_claims", confidence="certain"))
+    assert "limit" in error_text(call(server, "search_claims", limit=501))
+    assert "cursor" in error_text(call(server, "search_claims", cursor="not-a-cursor"))
+    assert "topic" in error_text(call(server, "search_claims", topic="soil\x00"))  # no stored text holds a NUL
     assert "NUL" in error_text(call(server, "search_claims", query="soil", series=["a\x00"]))
     assert "claim_id" in error_text(call(server, "get_claim", claim_id="article:a\x00:claim-001"))
 
@@ -342,14 +340,14 @@ def test_an_unknown_claim_is_a_clear_tool_error(server: Server) -> None:
 def test_an_archived_article_is_hidden_anonymously_and_shown_with_the_token(server: Server) -> None:
     assert "archived" in error_text(call(server, "get_article", slug=ARCHIVED))
     assert "archived" in error_text(call(server, "get_claim", claim_id=f"article:{ARCHIVED}:claim-001"))
-    page = ok(call(server, "list_claims", article=ARCHIVED))
+    page = ok(call(server, "search_claims", article=ARCHIVED))
     assert (page["items"], page["total"]) == ([], 0)
 
     article = ok(call(server, "get_article", TOKEN, slug=ARCHIVED))
     assert article["id"] == f"article:{ARCHIVED}"
     assert article == server.rest(f"/articles/{ARCHIVED}", TOKEN).json()
     assert ok(call(server, "get_claim", TOKEN, claim_id=f"article:{ARCHIVED}:claim-001"))["slug"] == ARCHIVED
-    page = ok(call(server, "list_claims", TOKEN, article=ARCHIVED))
+    page = ok(call(server, "search_claims", TOKEN, article=ARCHIVED))
     assert page["total"] == len(page["items"]) > 0
     contents = read(server, f"article://{ARCHIVED}", TOKEN)
     assert json.loads(contents.text)["slug"] == ARCHIVED
@@ -357,8 +355,8 @@ def test_an_archived_article_is_hidden_anonymously_and_shown_with_the_token(serv
 
 
 def test_preview_lists_more_claims_than_anonymous(server: Server) -> None:
-    anonymous = ok(call(server, "list_claims", limit=1))["total"]
-    preview = ok(call(server, "list_claims", TOKEN, limit=1))["total"]
+    anonymous = ok(call(server, "search_claims", limit=1))["total"]
+    preview = ok(call(server, "search_claims", TOKEN, limit=1))["total"]
     assert anonymous == len(feed()) < preview
 
 

@@ -37,8 +37,8 @@ def tool_error(server: Server, tool: str, argument: str | None, token: str | Non
 
 def test_a_value_outside_an_enum_lists_the_values(server: Server) -> None:
     expected = f"confidence: expected {CONFIDENCES} (or a list of them); got 'bogus'."
-    assert tool_error(server, "list_claims", "confidence", confidence="bogus") == expected
-    assert tool_error(server, "list_claims", "confidence", confidence=["low", "bogus"]) == expected
+    assert tool_error(server, "search_claims", "confidence", confidence="bogus") == expected
+    assert tool_error(server, "search_claims", "confidence", confidence=["low", "bogus"]) == expected
     assert tool_error(server, "search_claims", "min_confidence", query="bees", min_confidence="certain") == (
         f"min_confidence: expected {CONFIDENCES}; got 'certain'."
     )
@@ -46,16 +46,18 @@ def test_a_value_outside_an_enum_lists_the_values(server: Server) -> None:
 
 @pytest.mark.parametrize("limit", [0, 501, "many"])
 def test_a_limit_out_of_range_or_not_a_number_gives_the_range(server: Server, limit: Any) -> None:
-    assert tool_error(server, "list_claims", "limit", limit=limit) == (
+    assert tool_error(server, "search_claims", "limit", limit=limit) == (
         f"limit: expected an integer from 1 to 500; got {limit!r}."
     )
 
 
 def test_a_wrong_type_says_what_the_argument_takes(server: Server) -> None:
-    assert tool_error(server, "list_claims", "has_counterevidence", has_counterevidence="maybe") == (
+    assert tool_error(server, "search_claims", "has_counterevidence", has_counterevidence="maybe") == (
         "has_counterevidence: expected true or false; got 'maybe'."
     )
-    assert tool_error(server, "list_claims", "topic", topic=5) == "topic: expected a string (or a list of them); got 5."
+    assert (
+        tool_error(server, "search_claims", "topic", topic=5) == "topic: expected a string (or a list of them); got 5."
+    )
     assert tool_error(server, "get_claim", "claim_id", claim_id=5) == (
         "claim_id: expected a string of at most 300 characters; got 5."
     )
@@ -86,8 +88,8 @@ def test_a_query_without_a_word_is_named_query_not_q(server: Server) -> None:
 @pytest.mark.parametrize(
     ("tool", "argument", "arguments"),
     [
-        ("list_claims", "topic", {"topic": "soil\x00"}),
-        ("list_claims", "series", {"series": ["a", "b\x00"]}),
+        ("search_claims", "topic", {"topic": "soil\x00"}),
+        ("search_claims", "series", {"series": ["a", "b\x00"]}),
         ("search_claims", "query", {"query": "soil\x00"}),
         ("get_claim", "claim_id", {"claim_id": "article:a\x00:claim-001"}),
         ("get_article", "slug", {"slug": "a\x00"}),
@@ -99,33 +101,33 @@ def test_a_nul_character_is_refused_by_name(server: Server, tool: str, argument:
 
 def test_a_malformed_cursor_asks_for_next_cursor_unchanged(server: Server) -> None:
     expected = "cursor: malformed; pass back the previous page's nextCursor unchanged."
-    assert tool_error(server, "list_claims", "cursor", cursor="not-a-cursor") == expected
+    assert tool_error(server, "search_claims", "cursor", cursor="not-a-cursor") == expected
     assert tool_error(server, "search_claims", "cursor", query="bees", cursor="bm90IGpzb24") == expected
 
 
 def test_a_cursor_of_other_filters_says_so(server: Server) -> None:
-    cursor = ok(call(server, "list_claims", limit=1, confidence="high"))["nextCursor"]
-    assert tool_error(server, "list_claims", "cursor", limit=1, confidence="low", cursor=cursor) == (
+    cursor = ok(call(server, "search_claims", limit=1, confidence="high"))["nextCursor"]
+    assert tool_error(server, "search_claims", "cursor", limit=1, confidence="low", cursor=cursor) == (
         "cursor: made under other filters; start again without a cursor, or keep the arguments the first page had."
     )
 
 
 def test_an_empty_filter_value_is_named(server: Server) -> None:
-    assert tool_error(server, "list_claims", "topic", topic="") == (
+    assert tool_error(server, "search_claims", "topic", topic="") == (
         "topic: is empty: give a value, or leave the parameter out; got ''."
     )
 
 
 def test_a_budget_too_small_for_one_claim_says_how_much_would_do(server: Server) -> None:
     needed = server.rest("/claims?max_tokens=1").json()["needed"]
-    assert tool_error(server, "list_claims", "max_tokens", max_tokens=1) == (
+    assert tool_error(server, "search_claims", "max_tokens", max_tokens=1) == (
         f"max_tokens: not even one item fits; the first needs {needed} tokens with its envelope, so ask for at "
         f"least {needed}."
     )
 
 
 def test_a_budget_past_the_limit_is_named(server: Server) -> None:
-    assert tool_error(server, "list_claims", "max_tokens", max_tokens=20_000_000) == (
+    assert tool_error(server, "search_claims", "max_tokens", max_tokens=20_000_000) == (
         "max_tokens: input should be less than or equal to 10000000; got 20000000."
     )
 

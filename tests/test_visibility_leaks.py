@@ -303,24 +303,22 @@ def mcp_calls(pools: Pools) -> list[tuple[str, dict[str, Any]]]:
 
     tool("list_series")
     tool("list_topics")
-    tool("list_claims")
-    tool("list_claims", limit=5)
+    tool("search_claims")
+    tool("search_claims", limit=5)
     for cid in pools.claim_ids:
         tool("get_claim", claim_id=cid)
         calls.append(("resources/read", {"uri": f"claim://{cid}"}))
     for slug in [*pools.slugs, *(f"article:{slug}" for slug in HIDDEN)]:
         tool("get_article", slug=slug)
         tool("get_brief", slug=slug)
-        tool("list_claims", article=slug)
+        tool("search_claims", article=slug)
         calls.append(("resources/read", {"uri": f"article://{slug}"}))
         calls.append(("resources/read", {"uri": f"brief://{slug}"}))
     for name in ("topic", "series", "source"):
         for value in pools.values[name]:
-            tool("list_claims", **{name: value})
+            tool("search_claims", **{name: value})
     for value in pools.values["series"]:
         tool("get_series", slug=value)
-    for word in pools.values["q"]:
-        tool("list_claims", q=word)
     return calls
 
 
