@@ -100,9 +100,8 @@ def overview(session: Session, preview: bool) -> Overview:
 
     # Public totals are stored by ingest (list_count: the whole list is field "" and value ""), so the front
     # door never counts 250,000 claims per request; preview callers, who see every row, are counted.
-    stored = {} if preview else dict(session.execute(
-        select(LIST_COUNT.c.kind, LIST_COUNT.c.rows).where(LIST_COUNT.c.field == "", LIST_COUNT.c.value == "")
-    ).tuples().all())  # fmt: skip
+    totals = select(LIST_COUNT.c.kind, LIST_COUNT.c.rows).where(LIST_COUNT.c.field == "", LIST_COUNT.c.value == "")
+    stored = {} if preview else {kind: rows for kind, rows in session.execute(totals)}
 
     def count(child: Any) -> int:
         if not preview:
