@@ -20,11 +20,13 @@ from sqlalchemy.exc import DataError
 from sqlmodel import Session
 from starlette.requests import Request
 
+from app.budget import BudgetTooSmall
 from app.db import get_engine
 from app.deadline import GUARD_KEY, current_guard
 from app.http import api_url, holding_nul, preview_access
 from app.problems import ApiProblem
 from app.queries.common import Listing, Scope
+from app.queries.paging import page_body
 from app.queries.params import ClaimParams
 from app.settings import get_settings
 
@@ -115,10 +117,21 @@ def tool_params(model: type[_Params], given: dict[str, Any]) -> _Params:
 
 
 def page_result(listing: Listing) -> CallToolResult:
-    page = {"items": listing.items, "total": listing.total, "totalRelation": listing.relation,
-            "nextCursor": listing.next_cursor}  # fmt: skip
-    if listing.truncated is not None:
-        page["truncated"] = listing.truncated
-    if listing.facets is not None:
-        page["facets"] = listing.facets
-    return structured(page)
+    """A page of a list tool: ``{items, total, totalRelation, nextCursor, …}``. With ``max_tokens``, the items
+    kept are those that fit in this page as returned, its JSON text being what the budget holds for
+    (app.queries.paging.page_body, as REST's); not even one is a tool error naming the budget that would do."""
+
+    def build(items: list[dict[str, Any]], cursor: str | None, truncated: bool | None) -> dict[str, Any]:
+        page: dict[str, Any] = {"items": items, "total": listing.total, "totalRelation": listing.relation,
+                                "nextCursor": cursor}  # fmt: skip
+        if truncated is not None:
+            page["truncated"] = truncated
+        if listing.facets is not None:
+            page["facets"] = listing.facets
+        return page
+
+    try:
+        page, data = page_body(listing, build)
+    except BudgetTooSmall as error:
+        raise ToolError(f"max_tokens: not even one item fits; ask for at least {error.needed} tokens.") from error
+    return CallToolResult(content=[TextContent(type="text", text=data.decode())], structured_content=page)
