@@ -65,7 +65,7 @@ from app.models import table
 from app.negotiation import NotModified, accepts_gzip, not_modified
 from app.problems import ApiProblem
 from app.queries.common import Listing, Scope
-from app.queries.paging import page_body
+from app.queries.paging import page_body, page_extras
 from app.settings import Settings, get_settings
 
 JSON = "application/json"
@@ -149,13 +149,8 @@ class Context:
 
         def build(items: list[dict[str, Any]], cursor: str | None, truncated: bool | None) -> dict[str, Any]:
             next_url = None if cursor is None else self.url(path, [*query, ("cursor", cursor)])
-            body: dict[str, Any] = {"items": items, "total": listing.total, "totalRelation": listing.relation,
-                                    "next": next_url, "nextCursor": cursor}  # fmt: skip
-            if truncated is not None:
-                body["truncated"] = truncated
-            if listing.facets is not None:
-                body["facets"] = listing.facets
-            return body
+            return {"items": items, "total": listing.total, "totalRelation": listing.relation, "next": next_url,
+                    "nextCursor": cursor, **page_extras(listing, truncated)}  # fmt: skip
 
         body, data = page_body(listing, build)
         if body["next"] is not None:

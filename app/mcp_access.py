@@ -26,7 +26,7 @@ from app.deadline import GUARD_KEY, current_guard
 from app.http import api_url, holding_nul, preview_access
 from app.problems import ApiProblem
 from app.queries.common import Listing, Scope
-from app.queries.paging import page_body
+from app.queries.paging import page_body, page_extras
 from app.queries.params import ClaimParams
 from app.settings import get_settings
 
@@ -122,13 +122,8 @@ def page_result(listing: Listing) -> CallToolResult:
     (app.queries.paging.page_body, as REST's); not even one is a tool error naming the budget that would do."""
 
     def build(items: list[dict[str, Any]], cursor: str | None, truncated: bool | None) -> dict[str, Any]:
-        page: dict[str, Any] = {"items": items, "total": listing.total, "totalRelation": listing.relation,
-                                "nextCursor": cursor}  # fmt: skip
-        if truncated is not None:
-            page["truncated"] = truncated
-        if listing.facets is not None:
-            page["facets"] = listing.facets
-        return page
+        return {"items": items, "total": listing.total, "totalRelation": listing.relation, "nextCursor": cursor,
+                **page_extras(listing, truncated)}  # fmt: skip
 
     try:
         page, data = page_body(listing, build)

@@ -147,7 +147,8 @@ def rest(request: pytest.FixtureRequest, sqlite_content: str) -> Iterator[Rest]:
 
 
 def items_of(body: dict[str, Any]) -> list[Any]:
-    return body["sections"] if "sections" in body else body["items"]
+    items: list[Any] = body["sections"] if "sections" in body else body["items"]
+    return items
 
 
 def within(response: Any, budget: int) -> dict[str, Any]:

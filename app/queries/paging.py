@@ -184,6 +184,12 @@ def budget_slice(params: BaseModel, items: list[dict[str, Any]]) -> Listing:
 Build = Callable[[list[dict[str, Any]], str | None, bool | None], dict[str, Any]]
 
 
+def page_extras(listing: Listing, truncated: bool | None) -> dict[str, Any]:
+    """What a page body ends with, REST's and MCP's: ``truncated`` (with a budget), then ``facets`` (a search's)."""
+    extras: dict[str, Any] = {} if truncated is None else {"truncated": truncated}
+    return extras if listing.facets is None else {**extras, "facets": listing.facets}
+
+
 def page_body(listing: Listing, build: Build, *, key: str = "items") -> tuple[dict[str, Any], bytes]:
     """The body of ``listing`` as sent, and its bytes: REST's (app.http.Context.page, the budgeted brief) and
     MCP's (app.mcp_access.page_result) alike. With a budget, the most items that fit with the rest of the body,
