@@ -63,6 +63,7 @@ from app.negotiation import NotModified, accepts_gzip, not_modified
 from app.problems import ApiProblem
 from app.queries.common import Listing, Scope
 from app.queries.corpus import stored_version
+from app.queries.paging import page_body, page_extras
 from app.settings import Settings, get_settings
 
 JSON = "application/json"
@@ -139,19 +140,20 @@ class Context:
                      repo=self.settings.repo_url, corpus=(self.corpus.version, self.corpus.ingested_at))  # fmt: skip
 
     def page(self, listing: Listing, path: str) -> Response:
-        """A list body ``{items, total, next}`` with a ``Link: rel="next"`` header on all but the last page."""
-        next_url = None
-        if listing.next_cursor is not None:
-            query = [(k, v) for k, v in self.request.query_params.multi_items() if k != "cursor"]
-            next_url = self.url(path, [*query, ("cursor", listing.next_cursor)])
-            self.headers["Link"] = f'<{next_url}>; rel="next"'
-        body: dict[str, Any] = {"items": listing.items, "total": listing.total,
-                                "totalRelation": listing.relation, "next": next_url}  # fmt: skip
-        if listing.truncated is not None:
-            body["truncated"] = listing.truncated
-        if listing.facets is not None:
-            body["facets"] = listing.facets
-        return self.json(body)
+        """A list body ``{items, total, totalRelation, next, nextCursor, …}`` with a ``Link: rel="next"`` header on
+        all but the last page. With a token budget, the items kept are those that fit in this body as it is sent,
+        its real ``next`` URL included (app.queries.paging.page_body)."""
+        query = [(k, v) for k, v in self.request.query_params.multi_items() if k != "cursor"]
+
+        def build(items: list[dict[str, Any]], cursor: str | None, truncated: bool | None) -> dict[str, Any]:
+            next_url = None if cursor is None else self.url(path, [*query, ("cursor", cursor)])
+            return {"items": items, "total": listing.total, "totalRelation": listing.relation, "next": next_url,
+                    "nextCursor": cursor, **page_extras(listing, truncated)}  # fmt: skip
+
+        body, data = page_body(listing, build)
+        if body["next"] is not None:
+            self.headers["Link"] = f'<{body["next"]}>; rel="next"'
+        return self.respond(data, JSON)
 
     def json(self, payload: Any) -> Response:
         return self.respond(orjson.dumps(payload), JSON)

@@ -29,6 +29,7 @@ from app.mcp_sentences import error_sentence, validation_sentence
 from app.problems import ApiProblem
 from app.queries.common import Listing, Scope
 from app.queries.errors import Gone, MalformedCursor, NotFound, QueryError
+from app.queries.paging import page_body, page_extras
 from app.queries.params import ClaimParams
 from app.settings import get_settings
 
@@ -123,10 +124,16 @@ def tool_params(model: type[_Params], given: dict[str, Any], renamed: Mapping[st
 
 
 def page_result(listing: Listing) -> CallToolResult:
-    page = {"items": listing.items, "total": listing.total, "totalRelation": listing.relation,
-            "nextCursor": listing.next_cursor}  # fmt: skip
-    if listing.truncated is not None:
-        page["truncated"] = listing.truncated
-    if listing.facets is not None:
-        page["facets"] = listing.facets
-    return structured(page)
+    """A page of a list tool: ``{items, total, totalRelation, nextCursor, …}``. With ``max_tokens``, the items
+    kept are those that fit in this page as returned, its JSON text being what the budget holds for
+    (app.queries.paging.page_body, as REST's); not even one is a tool error naming the budget that would do."""
+
+    def build(items: list[dict[str, Any]], cursor: str | None, truncated: bool | None) -> dict[str, Any]:
+        return {"items": items, "total": listing.total, "totalRelation": listing.relation, "nextCursor": cursor,
+                **page_extras(listing, truncated)}  # fmt: skip
+
+    try:
+        page, data = page_body(listing, build)
+    except BudgetTooSmall as error:
+        raise ToolError(error_sentence(error, {})) from error
+    return CallToolResult(content=[TextContent(type="text", text=data.decode())], structured_content=page)

@@ -119,11 +119,16 @@ def test_an_empty_filter_value_is_named(server: Server) -> None:
 
 
 def test_a_budget_too_small_for_one_claim_says_how_much_would_do(server: Server) -> None:
-    needed = server.rest("/claims?max_tokens=1").json()["needed"]
-    assert tool_error(server, "search_claims", "max_tokens", max_tokens=1) == (
+    message = tool_error(server, "search_claims", "max_tokens", max_tokens=1)
+    needed = int(message.rsplit(" ", 1)[1].rstrip("."))
+    assert message == (
         f"max_tokens: not even one item fits; the first needs {needed} tokens with its envelope, so ask for at "
         f"least {needed}."
     )
+    # The MCP page has no `next` URL: it needs less than REST's body, and exactly what it says.
+    assert needed < server.rest("/claims?max_tokens=1").json()["needed"]
+    assert len(ok(call(server, "search_claims", max_tokens=needed))["items"]) == 1
+    assert tool_error(server, "search_claims", "max_tokens", max_tokens=needed - 1) == message
 
 
 def test_a_budget_past_the_limit_is_named(server: Server) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, Select, and_, bindparam, literal_column, o
 from sqlmodel import Session
 
 from app import models
+from app.budget import Budget
 from app.models import table
 from app.queries.errors import Gone, NotFound
 
@@ -229,9 +230,10 @@ class Scope:
 class Listing:
     """One page of a list: the items, how many match in all (``relation``: ``eq`` if exactly ``total``,
     ``gte`` if at least; app.queries.plan and app.queries.search), the cursor of the next page (or None), and
-    whether a token budget left items out (None when no budget was asked for)."""
+    whether a token budget left items out (None when no budget was asked for). With a ``budget``, ``items`` are
+    the candidates: the body keeps those that fit (app.budget.fit, where the body is built)."""
 
-    __slots__ = ("facets", "items", "next_cursor", "relation", "total", "truncated")
+    __slots__ = ("budget", "facets", "items", "next_cursor", "relation", "total", "truncated")
 
     def __init__(
         self,
@@ -242,6 +244,8 @@ class Listing:
         truncated: bool | None = None,
         facets: dict[str, Any] | None = None,
         relation: str = "eq",
+        budget: Budget | None = None,
     ) -> None:
         self.items, self.total, self.next_cursor = items, total, next_cursor
         self.truncated, self.facets, self.relation = truncated, facets, relation
+        self.budget = budget

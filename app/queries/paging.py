@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +13,7 @@ import orjson
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Integer, RowMapping, String, TypeDecorator, tuple_
 
-from app.budget import fitting
+from app.budget import Budget, fit
 from app.queries.common import Listing
 from app.queries.errors import CursorMismatch, InvalidParameter, MalformedCursor
 from app.queries.params import Page
@@ -140,38 +140,64 @@ class Rows:
 
 
 def finish(page: Rows, items: list[dict[str, Any]], allowed: Sequence[str]) -> Listing:
-    """The Listing of ``items`` (one per row): ``fields=`` applied, then the token budget if one was given."""
+    """The Listing of ``items`` (one per row), ``fields=`` applied; with a token budget, every item is a candidate
+    and the cursor after any number of them is at hand (``page_body`` keeps those that fit)."""
     items = select_fields(items, page.params.fields, allowed)
     next_cursor = page.cursor_after(len(items) - 1) if page.more else None
     total, relation = page.decided.total.value, page.decided.total.relation
-    budget: int | None = getattr(page.params, "max_tokens", None)
-    if budget is None:
+    max_tokens: int | None = getattr(page.params, "max_tokens", None)
+    if max_tokens is None:
         return Listing(items, total, next_cursor, relation=relation)
-    envelope = {"items": [], "total": total, "totalRelation": relation, "next": "…", "truncated": True}
-    kept = fitting(items, envelope, budget)
-    if kept < len(items):
-        resume = page.cursor_after(kept - 1) if kept else page.params.cursor
-        return Listing(items[:kept], total, resume, truncated=True, relation=relation)
-    return Listing(items, total, next_cursor, truncated=False, relation=relation)
+
+    def resume(kept: int) -> str | None:
+        return page.cursor_after(kept - 1) if kept < len(items) else next_cursor
+
+    return Listing(items, total, next_cursor, truncated=False, relation=relation, budget=Budget(max_tokens, resume))
 
 
-def budget_slice(
-    params: BaseModel, items: list[dict[str, Any]], envelope: dict[str, Any]
-) -> tuple[list[dict[str, Any]], bool | None, str | None]:
-    """For lists that are not otherwise paged: (the items from the cursor on that fit ``max_tokens``,
-    truncated, the cursor to continue). Without a budget: every item, None, None."""
-    budget: int | None = getattr(params, "max_tokens", None)
-    if budget is None:
-        return items, None, None
+def budget_slice(params: BaseModel, items: list[dict[str, Any]]) -> Listing:
+    """For lists that are not otherwise paged (an article's claims, a brief's sections): every item, or with
+    ``max_tokens`` the items from the cursor on as candidates, each cursor the index of the next item."""
+    max_tokens: int | None = getattr(params, "max_tokens", None)
+    if max_tokens is None:
+        return Listing(items, len(items), None)
     resume = decode_cursor(params, 1)
     start = resume[0] if resume else 0
-    if not isinstance(start, int) or not 0 <= start <= len(items):
+    if not isinstance(start, int) or isinstance(start, bool) or not 0 <= start <= len(items):
         raise MalformedCursor()
-    rest = items[start:]
-    kept = fitting(rest, envelope, budget)
-    if kept < len(rest):
-        return rest[:kept], True, encode_cursor(params, [start + kept])
-    return rest, False, None
+
+    def after(kept: int) -> str | None:
+        return encode_cursor(params, [start + kept]) if start + kept < len(items) else None
+
+    return Listing(items[start:], len(items), after(len(items) - start), truncated=False,
+                   budget=Budget(max_tokens, after))  # fmt: skip
+
+
+#: How a page's body is built, REST's or MCP's: from the items it holds, the cursor after them (None on the
+#: last page) and ``truncated`` (None without a budget).
+Build = Callable[[list[dict[str, Any]], str | None, bool | None], dict[str, Any]]
+
+
+def page_extras(listing: Listing, truncated: bool | None) -> dict[str, Any]:
+    """What a page body ends with, REST's and MCP's: ``truncated`` (with a budget), then ``facets`` (a search's)."""
+    extras: dict[str, Any] = {} if truncated is None else {"truncated": truncated}
+    return extras if listing.facets is None else {**extras, "facets": listing.facets}
+
+
+def page_body(listing: Listing, build: Build, *, key: str = "items") -> tuple[dict[str, Any], bytes]:
+    """The body of ``listing`` as sent, and its bytes: REST's (app.http.Context.page, the budgeted brief) and
+    MCP's (app.mcp_access.page_result) alike. With a budget, the most items that fit with the rest of the body,
+    the facets only if they fit too (app.budget.fit); ``BudgetTooSmall`` when not even one does."""
+    budget = listing.budget
+    if budget is None:
+        body = build(listing.items, listing.next_cursor, listing.truncated)
+        return body, orjson.dumps(body)
+    items = listing.items
+
+    def sent(kept: int) -> dict[str, Any]:
+        return build(items[:kept], budget.resume(kept), kept < len(items))
+
+    return fit(items, budget.max_tokens, sent, key=key, optional="facets")
 
 
 def key_kind(column: ColumnElement[Any]) -> type | None:

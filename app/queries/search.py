@@ -38,11 +38,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from sqlalchemy import ColumnElement, String, and_, func, literal, or_, select, tuple_
 
 from app import derive, fulltext
-from app.budget import estimate, fitting
+from app.budget import Budget
 from app.queries import claims as claim_queries
 from app.queries.articles import ITEM_FIELDS as ARTICLE_FIELDS
 from app.queries.articles import summaries
@@ -289,29 +288,18 @@ def search(scope: Scope, params: SearchParams) -> Listing:
     chosen = candidates[: params.limit]
     more = len(candidates) > params.limit
     items = select_fields(_items(scope, chosen, match or "", params.include), params.fields, HIT_FIELDS)
-    last = chosen[-1][0] if more else None
     relation = "gte" if full else "eq"
-    truncated = None
-    if params.max_tokens is not None:
-        items, last, truncated, facets = _budgeted(params.max_tokens, items, chosen, last, total, facets)
-    next_cursor = encode_cursor(params, last.cursor()) if last is not None else None
-    return Listing(items, total, next_cursor, truncated=truncated, facets=facets, relation=relation)
 
+    def resume(kept: int) -> str | None:
+        """The cursor after the best ``kept`` hits of this page (None after the last hit of all)."""
+        return encode_cursor(params, chosen[kept - 1][0].cursor()) if kept < len(chosen) or more else None
 
-Hits = list[tuple["Key", Any]]
-
-
-def _budgeted(budget: int, items: list[dict[str, Any]], chosen: Hits, last: Key | None, total: int,
-              facets: dict[str, Any] | None) -> tuple[list[dict[str, Any]], Key | None, bool, Any]:  # fmt: skip
-    """The best hits that fit ``budget`` with the envelope; the facets only if they fit beside them (hits come
-    first: a budget is never refused for the facets' sake)."""
-    envelope = {"items": [], "total": total, "totalRelation": "gte", "next": "…", "truncated": True}
-    kept = fitting(items, envelope, budget)
-    if facets is not None and estimate(orjson.dumps({**envelope, "items": items[:kept], "facets": facets})) > budget:
-        facets = None
-    if kept < len(items):
-        return items[:kept], chosen[kept - 1][0], True, facets
-    return items, last, False, facets
+    next_cursor = resume(len(chosen))
+    if params.max_tokens is None:
+        return Listing(items, total, next_cursor, facets=facets, relation=relation)
+    # With a budget, the hits that fit come first, and the facets only if they fit beside them (app.budget.fit).
+    budget = Budget(params.max_tokens, resume)
+    return Listing(items, total, next_cursor, truncated=False, facets=facets, relation=relation, budget=budget)
 
 
 def _items(scope: Scope, chosen: list[tuple[Key, Any]], match: str, include: list[str]) -> list[dict[str, Any]]:

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from app.http import MARKDOWN, ContextDep
+from app.http import JSON, MARKDOWN, ContextDep
 from app.queries import articles, claims, sources
 from app.queries.common import Listing
-from app.queries.paging import budget_slice
+from app.queries.paging import budget_slice, page_body
 from app.queries.params import ArticleParams, BriefParams, IncludeParams, NoParams
 from app.responses import ArticleDetail, ArticleList, Brief, ClaimList, ItemList, SourceDetail, SourceList
 
@@ -50,9 +50,7 @@ def get_body(ctx: ContextDep, slug: Slug, _: Nothing) -> Response:
 @router.get("/articles/{slug}/claims", response_model=ClaimList, summary="The article's claims, in order")
 def get_article_claims(ctx: ContextDep, slug: Slug, params: Annotated[IncludeParams, Query()]) -> Response:
     items = claims.article_claims(ctx.scope, slug, params.include)
-    envelope = {"items": [], "total": len(items), "next": "…", "truncated": True}
-    kept, truncated, cursor = budget_slice(params, items, envelope)
-    return ctx.page(Listing(kept, len(items), cursor, truncated=truncated), f"/articles/{slug}/claims")
+    return ctx.page(budget_slice(params, items), f"/articles/{slug}/claims")
 
 
 @router.get("/articles/{slug}/sources", response_model=SourceList, summary="The article's sources, in order")
@@ -85,22 +83,24 @@ def _alternate(path: str, media_type: str) -> str:
 
 @router.get("/articles/{slug}/brief", response_model=Brief, summary="The agent brief as JSON")
 def get_brief(ctx: ContextDep, slug: Slug, params: Annotated[BriefParams, Query()]) -> Response:
-    """With ``max_tokens``, the brief's sections that fit (whole sections, in order) and no ``markdown``."""
+    """With ``max_tokens``, the brief's sections that fit (whole sections, in order) and no ``markdown``; the
+    budget holds on the body as sent, its ``next`` URL included (app.queries.paging.page_body)."""
     brief = articles.get_brief(ctx.scope, slug)
     ctx.headers["Link"] = _alternate(f"/articles/{slug}/brief.md", "text/markdown")
-    if params.max_tokens is not None:
-        # A budget buys sections: the whole Markdown, front matter and claim list would defeat it.
-        sections = brief.pop("sections")
-        brief = {key: brief[key] for key in ("id", "articleId", "tokenBudget", "tokenEstimate")}
-        envelope = {**brief, "sections": [], "truncated": True, "next": "…"}
-        brief["sections"], brief["truncated"], cursor = budget_slice(params, sections, envelope)
-        brief["next"] = None
-        if cursor is not None:
-            brief["next"] = ctx.url(
-                f"/articles/{slug}/brief", [("max_tokens", str(params.max_tokens)), ("cursor", cursor)]
-            )
-            ctx.headers["Link"] += f', <{brief["next"]}>; rel="next"'
-    return ctx.json(brief)
+    if params.max_tokens is None:
+        return ctx.json(brief)
+    # A budget buys sections: the whole Markdown, front matter and claim list would defeat it.
+    head = {key: brief[key] for key in ("id", "articleId", "tokenBudget", "tokenEstimate")}
+    path, budget = f"/articles/{slug}/brief", [("max_tokens", str(params.max_tokens))]
+
+    def build(sections: list[dict[str, Any]], cursor: str | None, truncated: bool | None) -> dict[str, Any]:
+        next_url = None if cursor is None else ctx.url(path, [*budget, ("cursor", cursor)])
+        return {**head, "sections": sections, "truncated": truncated, "next": next_url, "nextCursor": cursor}
+
+    body, data = page_body(budget_slice(params, brief["sections"]), build, key="sections")
+    if body["next"] is not None:
+        ctx.headers["Link"] += f', <{body["next"]}>; rel="next"'
+    return ctx.respond(data, JSON)
 
 
 @router.get("/articles/{slug}/brief.md", response_class=Response, responses=MARKDOWN_RESPONSE,
