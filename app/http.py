@@ -148,7 +148,8 @@ class Context:
             next_url = self.url(path, [*query, ("cursor", listing.next_cursor)])
             self.headers["Link"] = f'<{next_url}>; rel="next"'
         body: dict[str, Any] = {"items": listing.items, "total": listing.total,
-                                "totalRelation": listing.relation, "next": next_url}  # fmt: skip
+                                "totalRelation": listing.relation, "next": next_url,
+                                "nextCursor": listing.next_cursor}  # fmt: skip
         if listing.truncated is not None:
             body["truncated"] = listing.truncated
         if listing.facets is not None:

@@ -1,4 +1,5 @@
-"""Models of the publisher's agent files, for the OpenAPI document (the routes serve the publisher's bytes)."""
+"""Models of the publisher's agent files, for the OpenAPI document (the routes serve the publisher's bytes),
+and of the rows of its NDJSON feeds (one model per row kind: each line of the feed is one such object)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,95 @@ def _example(**example: Any) -> ConfigDict:
     return ConfigDict(extra="allow", json_schema_extra={"examples": [example]})
 
 
+class IndexEntry(BaseModel):
+    """An article's entry in the agent index (``/agents/index.json``'s articles, ``/agents/index.jsonl``'s rows,
+    a topic file's articles). ``summary`` and ``tags`` are absent for articles loaded as packets."""
+
+    model_config = _example(id="article:x", slug="x", title="An Article", status="published", maturity="seed",
+                            topics=["composting"], canonicalPath="/articles/x/", articleUrl=f"{SITE}/articles/x/",
+                            agentJsonPath="/agents/articles/x.json", agentMarkdownPath="/agents/articles/x.md",
+                            updatedAt="2026-10-05", claimCount=5, sourceCount=4, tokenEstimate=342,
+                            contentHash="3f1c…")  # fmt: skip
+
+    id: str
+    slug: str
+    title: str
+    summary: str | None = None
+    status: str
+    maturity: str
+    topics: list[str]
+    tags: list[str] | None = None
+    canonicalPath: str
+    articleUrl: str
+    agentJsonPath: str
+    agentMarkdownPath: str
+    updatedAt: str
+    claimCount: int
+    sourceCount: int
+    tokenEstimate: int
+    contentHash: str
+
+
+class ClaimFeedRow(BaseModel):
+    """A line of ``/agents/feeds/claims.jsonl``: one public claim."""
+
+    model_config = _example(articleId="article:x", slug="x", claimId="article:x:claim-001", localClaimId="claim-001",
+                            claim="A compost pile heats up when carbon and nitrogen are balanced.", confidence="high",
+                            status="core", verificationStatus="verified", asOf="2026-09-01", evidenceCount=2,
+                            counterevidenceCount=1, articleUrl=f"{SITE}/articles/x/")  # fmt: skip
+
+    articleId: str
+    slug: str
+    claimId: str
+    localClaimId: str
+    claim: str
+    confidence: str
+    status: str
+    verificationStatus: str
+    asOf: str | None
+    evidenceCount: int
+    counterevidenceCount: int
+    articleUrl: str
+
+
+class SourceFeedRow(BaseModel):
+    """A line of ``/agents/feeds/sources.jsonl``: one source as one article lists it."""
+
+    model_config = _example(articleId="article:x", slug="x", sourceId="source-cornell-composting",
+                            title="Cornell Composting", type="extension-guide", url="https://compost.css.cornell.edu/",
+                            accessed="2026-03-30", articleUrl=f"{SITE}/articles/x/")  # fmt: skip
+
+    articleId: str
+    slug: str
+    sourceId: str
+    title: str
+    type: str
+    url: str
+    accessed: str
+    articleUrl: str
+
+
+class EdgeRow(BaseModel):
+    """A line of ``/agents/feeds/edges.jsonl``: one graph edge."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True, json_schema_extra={
+        "examples": [{"from": "article:x", "to": "article:x:claim-001", "type": "argues"}]})  # fmt: skip
+
+    from_: str = Field(alias="from")
+    to: str
+    type: str
+
+
+class RoadmapRow(BaseModel):
+    """A line of ``/agents/feeds/roadmap.jsonl``: the feed is always empty (roadmaps are out of scope)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+#: The row models of the NDJSON feeds, for components/schemas (app.openapi).
+FEED_ROWS: tuple[type[BaseModel], ...] = (IndexEntry, ClaimFeedRow, SourceFeedRow, EdgeRow, RoadmapRow)
+
+
 class AgentIndex(BaseModel):
     """``/agents/index.json``: every public article's index entry, and the topics."""
 
@@ -24,7 +114,7 @@ class AgentIndex(BaseModel):
     generatedAt: str
     site: str
     base: str
-    articles: list[dict[str, Any]] = Field(description="Index entries of public articles, in dir order.")
+    articles: list[IndexEntry] = Field(description="Index entries of public articles, in dir order.")
     topics: list[dict[str, Any]]
     archives: list[dict[str, Any]]
     roadmaps: list[dict[str, Any]]
@@ -42,7 +132,7 @@ class TopicFile(BaseModel):
     articleIds: list[str]
     pageUrl: str
     agentJsonPath: str
-    articles: list[dict[str, Any]]
+    articles: list[IndexEntry]
 
 
 class Packet(BaseModel):
