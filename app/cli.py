@@ -158,7 +158,7 @@ def agent_files_command() -> None:
 @cli.command("serve")
 def serve_command(
     host: Annotated[str, typer.Option(metavar="ADDRESS", help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(metavar="PORT", help="TCP port.")] = 8000,
+    port: Annotated[int, typer.Option("--port", metavar="PORT", help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, metavar="N", help="Worker processes (at least 1).")] = 1,
     access_log: Annotated[
         bool, typer.Option("--access-log", help="Log every request (off by default: it costs throughput).")
