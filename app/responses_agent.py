@@ -7,12 +7,20 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.responses_parts import ArtifactClaim, ArtifactSource
+
 SITE = "https://aura-knowledge.github.io"
 GENERATED = "2026-10-05T00:00:00.000Z"
 
 
 def _example(**example: Any) -> ConfigDict:
     return ConfigDict(extra="allow", json_schema_extra={"examples": [example]})
+
+
+class _Open(BaseModel):
+    """A record of an agent file: open, as the publisher may add keys."""
+
+    model_config = ConfigDict(extra="allow")
 
 
 class IndexEntry(BaseModel):
@@ -95,13 +103,60 @@ class EdgeRow(BaseModel):
 
 
 class RoadmapRow(BaseModel):
-    """A line of ``/agents/feeds/roadmap.jsonl``: the feed is always empty (roadmaps are out of scope)."""
+    """A line of ``/agents/feeds/roadmap.jsonl``, one roadmap idea (DATA-CONTRACT: roadmap.jsonl). This server
+    serves no roadmaps (out of scope), so the feed is always empty; the row is declared as the contract has it."""
 
     model_config = ConfigDict(extra="allow")
+
+    roadmapId: str
+    ideaId: str
+    title: str
+    priority: str
+    category: str
+    phaseId: str | None = Field(description="The last phase listing the idea, or null.")
+
+
+class RoadmapEntry(_Open):
+    """An entry of ``roadmaps`` in the agent index (DATA-CONTRACT); always absent here (roadmaps are out of scope)."""
+
+    id: str
+    slug: str
+    title: str
+    summary: str
+    status: str
+    updatedAt: str
+    priorityCounts: dict[str, int]
+    pageUrl: str
+    agentJsonPath: str
+    sourceRepoPath: str
 
 
 #: The row models of the NDJSON feeds, for components/schemas (app.openapi).
 FEED_ROWS: tuple[type[BaseModel], ...] = (IndexEntry, ClaimFeedRow, SourceFeedRow, EdgeRow, RoadmapRow)
+
+
+class IndexTopic(_Open):
+    topic: str
+    label: str
+    articleIds: list[str]
+    pageUrl: str
+    agentJsonPath: str
+
+
+class ArchiveMonth(_Open):
+    yearMonth: str
+    monthName: str
+    articleIds: list[str]
+    pageUrl: str
+
+
+class Archive(_Open):
+    """A year of the archive, with its months (newest first)."""
+
+    year: str
+    articleIds: list[str]
+    pageUrl: str
+    months: list[ArchiveMonth]
 
 
 class AgentIndex(BaseModel):
@@ -115,9 +170,9 @@ class AgentIndex(BaseModel):
     site: str
     base: str
     articles: list[IndexEntry] = Field(description="Index entries of public articles, in dir order.")
-    topics: list[dict[str, Any]]
-    archives: list[dict[str, Any]]
-    roadmaps: list[dict[str, Any]]
+    topics: list[IndexTopic]
+    archives: list[Archive]
+    roadmaps: list[RoadmapEntry] = Field(description="Always empty: roadmaps are out of scope.")
 
 
 class TopicFile(BaseModel):
@@ -146,8 +201,13 @@ class Packet(BaseModel):
     id: str
     slug: str
     title: str
-    claims: list[dict[str, Any]]
-    sources: list[dict[str, Any]]
+    claims: list[ArtifactClaim]
+    sources: list[ArtifactSource]
+
+
+class FeedFile(_Open):
+    path: str
+    count: int
 
 
 class FeedsManifest(BaseModel):
@@ -161,8 +221,41 @@ class FeedsManifest(BaseModel):
     generatedAt: str
     site: str
     base: str
-    counts: dict[str, int]
-    files: dict[str, dict[str, Any]]
+    counts: dict[str, int] = Field(description="Rows per feed: claims, sources, roadmap, edges.")
+    files: dict[str, FeedFile] = Field(description="Each feed's path and row count, by feed name.")
+
+
+class QueryDimension(_Open):
+    name: str
+    description: str
+    values: list[str] | None = None
+
+
+class QueryResult(_Open):
+    """A result of a catalog query: the article, and the claim, source or topic it was found by."""
+
+    articleId: str
+    slug: str
+    articleUrl: str
+    agentJsonPath: str
+    topic: str | None = None
+    claimId: str | None = None
+    claim: str | None = None
+    confidence: str | None = None
+    status: str | None = None
+    sourceId: str | None = None
+    sourceTitle: str | None = None
+    sourceType: str | None = None
+    sourceUrl: str | None = None
+
+
+class GardenQuery(_Open):
+    name: str
+    description: str
+    params: dict[str, Any] = Field(description="The query's parameters, as the publisher's catalog writes them.")
+    resultType: str
+    resultCount: int
+    results: list[QueryResult]
 
 
 class GardenQueries(BaseModel):
@@ -177,8 +270,33 @@ class GardenQueries(BaseModel):
     base: str
     generatedAt: str
     catalogSize: dict[str, int]
-    dimensions: list[dict[str, Any]]
-    queries: list[dict[str, Any]]
+    dimensions: list[QueryDimension]
+    queries: list[GardenQuery]
+
+
+class Finding(_Open):
+    rule: str
+    severity: str
+    message: str
+
+
+class ReportClaim(_Open):
+    id: str
+    claim: str
+    confidence: str
+    status: str
+    state: str
+    evidenceCount: int
+    counterevidenceCount: int
+    findings: list[Finding]
+
+
+class ReportArticle(_Open):
+    slug: str
+    title: str
+    status: str
+    claims: list[ReportClaim]
+    summary: dict[str, int] = Field(description="Claims per state.")
 
 
 class VerificationReport(BaseModel):
@@ -189,7 +307,14 @@ class VerificationReport(BaseModel):
 
     schemaVersion: int
     generatedAt: str
-    articles: list[dict[str, Any]]
+    articles: list[ReportArticle]
+
+
+class DiagnosticFinding(_Open):
+    rule: str
+    severity: str
+    claimId: str | None = None
+    message: str
 
 
 class Diagnostics(BaseModel):
@@ -200,8 +325,8 @@ class Diagnostics(BaseModel):
 
     schemaVersion: int
     generatedAt: str
-    summary: dict[str, int]
-    findings: list[dict[str, Any]]
+    summary: dict[str, int] = Field(description="errors, warnings and total.")
+    findings: list[DiagnosticFinding]
 
 
 class GraphNode(BaseModel):
@@ -210,8 +335,27 @@ class GraphNode(BaseModel):
     model_config = _example(id="article:x", type="article", label="An Article", path="/articles/x/", maturity="seed")
 
     id: str
-    type: str
+    type: str = Field(description="article, topic, claim or source.")
     label: str
+    path: str | None = Field(None, description="Articles: the canonical path.")
+    maturity: str | None = Field(None, description="Articles.")
+    localId: str | None = Field(None, description="Claims: claim-NNN.")
+    confidence: str | None = Field(None, description="Claims.")
+    status: str | None = Field(None, description="Claims: the claim kind.")
+    url: str | None = Field(None, description="Sources.")
+    sourceType: str | None = Field(None, description="Sources.")
+
+
+class EdgeProvenance(_Open):
+    reviewedAt: str
+    reviewer: str
+    status: str
+
+
+class GraphEdge(EdgeRow):
+    """An edge of ``/graph/edges.json``: a feed edge with its provenance."""
+
+    provenance: EdgeProvenance | None = None
 
 
 class GraphEdges(BaseModel):
@@ -224,4 +368,4 @@ class GraphEdges(BaseModel):
 
     schemaVersion: int
     generatedAt: str
-    edges: list[dict[str, Any]]
+    edges: list[GraphEdge]
