@@ -93,8 +93,8 @@ HEADERS: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 CACHING = ("ETag", "Last-Modified", "Cache-Control", "X-Corpus-Version")
 #: GET paths whose 200 may carry Link (paged lists; the brief and its Markdown link each other).
-LINKED = {"/articles", "/claims", "/sources", "/search", "/articles/{slug}/claims", "/articles/{slug}/sources",
-          "/articles/{slug}/brief", "/articles/{slug}/brief.md"}  # fmt: skip
+LINKED = {"/articles", "/claims", "/sources", "/search", "/articles/{slug}/claims", "/articles/{slug}/brief",
+          "/articles/{slug}/brief.md"}  # fmt: skip
 NDJSON = "application/x-ndjson"
 
 
@@ -111,17 +111,25 @@ def _headers(names: tuple[str, ...]) -> dict[str, Any]:
     return {name: _ref("headers", name) for name in names}
 
 
+def _caching(path: str) -> tuple[str, ...]:
+    """The caching headers a path's 200 and 304 carry: none on the health checks, no corpus on the schemas."""
+    if path in ("/healthz", "/readyz"):
+        return ()
+    return ("ETag", "Cache-Control") if path.startswith("/schemas/") else CACHING
+
+
 def _declare_headers(path: str, operation: dict[str, Any]) -> None:
     for status, response in operation["responses"].items():
         if status == "200":
-            json = "application/json" in response.get("content", {})
-            names = (*CACHING, *(("X-Token-Estimate",) if json else ()), *(("Link",) if path in LINKED else ()))
+            json = "application/json" in response.get("content", {}) or path.startswith("/schemas/")
+            names = (*_caching(path), *(("X-Token-Estimate",) if json else ()), *(("Link",) if path in LINKED else ()))
         elif status == "304":
-            names = CACHING
+            names = _caching(path)
         else:
             names = ("Cache-Control", "X-Token-Estimate", *{"401": ("WWW-Authenticate",),
                                                              "503": ("Retry-After",)}.get(status, ()))  # fmt: skip
-        response["headers"] = {**response.get("headers", {}), **_headers(names)}
+        if names:
+            response["headers"] = {**response.get("headers", {}), **_headers(names)}
 
 
 def _head(operation: dict[str, Any]) -> dict[str, Any]:

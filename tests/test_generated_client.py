@@ -76,7 +76,7 @@ def test_the_generator_warns_of_nothing_but_the_ndjson_feeds(generated: tuple[st
         operation = re.match(r"WARNING parsing GET (\S+) within", warning)
         assert operation, warning
         warned.add(operation.group(1))
-    assert warned == FEEDS
+    assert warned <= FEEDS  # the feeds lose their typed 200 only while the generator reads no NDJSON
 
 
 def _module(package: ModuleType, name: str) -> ModuleType:

@@ -91,8 +91,9 @@ def test_every_get_has_a_head_twin_without_a_body(path: str, get: dict[str, Any]
 @pytest.mark.parametrize(("path", "get"), GETS, ids=[path for path, _ in GETS])
 def test_response_headers_are_declared_as_components(path: str, get: dict[str, Any]) -> None:
     responses = get["responses"]
-    for name in ("ETag", "Last-Modified", "Cache-Control", "X-Corpus-Version"):
-        assert responses["304"]["headers"][name] == {"$ref": f"#/components/headers/{name}"}
+    if path.startswith(("/articles", "/claims", "/agents")):
+        for name in ("ETag", "Last-Modified", "Cache-Control", "X-Corpus-Version"):
+            assert responses["304"]["headers"][name] == {"$ref": f"#/components/headers/{name}"}
     assert "WWW-Authenticate" in responses["401"]["headers"] and "Retry-After" in responses["503"]["headers"]
     if "application/json" in responses["200"]["content"]:
         assert "X-Token-Estimate" in responses["200"]["headers"]
