@@ -28,7 +28,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from app.problems import PROBLEM, Problem
+from app.problems import Problem
 from app.responses_agent import FEED_ROWS
 
 #: GET path -> operation id (snake_case, unique; the HEAD twin is ``head_`` + it).
@@ -95,7 +95,6 @@ CACHING = ("ETag", "Last-Modified", "Cache-Control", "X-Corpus-Version")
 #: GET paths whose 200 may carry Link (paged lists; the brief and its Markdown link each other).
 LINKED = {"/articles", "/claims", "/sources", "/search", "/articles/{slug}/claims", "/articles/{slug}/brief",
           "/articles/{slug}/brief.md"}  # fmt: skip
-NDJSON = "application/x-ndjson"
 
 
 def route_id(path: str) -> str:
@@ -179,6 +178,3 @@ def install_openapi(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-
-__all__ = ["NDJSON", "PROBLEM", "install_openapi"]

@@ -1,6 +1,12 @@
 """The response bodies as Pydantic models: they document the API (OpenAPI, with examples) and the tests
 validate real responses against them. Routes build the bodies themselves (orjson, publisher key order);
 these models describe them. A key that may be absent is declared optional with no default in the JSON.
+
+Decided for generated clients (app.responses_parts says the rest): an item as the API builds it in full
+(``ClaimItem``, ``ArticleSummary``, ``SourceItem``: what MCP returns and what a detail extends) requires its keys;
+a list's item (``ClaimListItem``, ``ArticleListItem``, ``SourceListItem``) is the same model with no key required,
+because ``fields=`` trims it. Every page has ``next`` (a URL) and ``nextCursor`` (the cursor alone), both null on
+the last page, so a client pages without parsing URLs.
 """
 
 from __future__ import annotations
@@ -36,8 +42,6 @@ from app.responses_parts import (
 )
 from app.responses_parts import Body as _Body
 from app.responses_parts import example as _example
-
-__all__ = ["EvidencePacket", "SeriesRef"]  # re-exported: their home was here
 
 EXAMPLE_SLUG = "composting-without-the-guesswork"
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from app.responses import (
     EXAMPLE_SLUG,
@@ -91,6 +91,3 @@ class SearchResults(Body):
         "max_tokens.",
     )
     truncated: bool | None = Field(None, description="With max_tokens: whether hits were left for the next page.")
-
-
-__all__ = ["ArticleHit", "ClaimHit", "ConfigDict", "SearchResults", "SourceHit"]
