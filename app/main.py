@@ -19,6 +19,7 @@ from app.http import HeadAsGet, Slots, code_fingerprint, reject_nul, revalidate
 from app.lane import Lane
 from app.mcp_http import McpHttp, PathCors
 from app.negotiation import NotModified, not_modified_response
+from app.openapi import install_openapi
 from app.problems import PROBLEM_RESPONSES, install_problem_handlers
 from app.routers import agents, articles, claims, health, home, search, series, sources, topics
 from app.routers import schemas as input_schemas
@@ -78,6 +79,7 @@ def create_app(*, lane: bool = True) -> FastAPI:
         redoc_url=None,
     )
     install_docs(app)
+    install_openapi(app)
     install_problem_handlers(app)
     app.add_exception_handler(NotModified, not_modified_response)
     # Every route answering through Context.respond, stream or the store has its 304 decided before it runs

@@ -5,16 +5,18 @@ turn, so each schema says what a client needs to call a tool and read its result
   description and a default other than null. The enums and the value-or-list shapes of the claim filters are
   named type aliases (below), which pydantic writes once per tool under ``$defs``.
 - **Outputs** are generated from the response models (``app.responses*``, shared with the OpenAPI document) and
-  keep what a client needs to read and validate a result: types, ``required`` and enums of the result and of
-  the objects in it (its lists' items, its embedded objects); an object nested deeper is typed ``object``.
-  Descriptions, titles, examples and the deeper shapes are the OpenAPI document's to carry (``/openapi.json``,
-  ``/docs``); here they would cost tokens on every turn.
+  keep what a client needs to read and validate a result: the types and ``required`` of the result's fields
+  and of the fields of the items it lists (a page's ``items``, a series' ``members``); any other object in it
+  is typed ``object``, and an enum is typed ``string`` (its values are search_claims' input ``$defs`` and the
+  OpenAPI document's). Descriptions, titles, examples and the deeper shapes are the OpenAPI document's to carry
+  (``/openapi.json``, ``/docs``); here they would cost tokens on every turn.
 
 ``compact`` does both, one function for every tool; ``app.mcp_server`` applies it as it lists them. Decided where
 the issue is silent: an optional argument is published without its ``null`` branch (omit it rather than pass
 null; the server still accepts null); ``additionalProperties: true`` (JSON Schema's default) is left out; and
-output schemas stop at two levels of objects (``OUTPUT_LEVELS``), so that ``tools/list`` stays under 12 KB as
-the response models gain typed embedded objects. Measured on content/: 37,203 bytes before, 10,932 after.
+output schemas type only what an agent reads (above), so that ``tools/list`` stays under 12 KB as the response
+models gain typed embedded objects (they did: typed for the OpenAPI document, two levels of them made 15.2 KB).
+Measured on content/: 37,203 bytes before; 10,958 after.
 """
 
 from __future__ import annotations
@@ -51,10 +53,10 @@ def compact(schema: dict[str, Any], *, describe: bool) -> dict[str, Any]:
     true``, unused ``$defs``. ``X | None`` becomes ``type: [X, "null"]`` where X is a plain typed schema; on an
     optional argument (not required, default null) the null branch goes.
 
-    ``describe=False`` makes an output schema: no descriptions or defaults, and typed to ``OUTPUT_LEVELS``
-    levels of objects (``_to_level``)."""
+    ``describe=False`` makes an output schema: no descriptions, defaults or enums, typed where an agent reads
+    it (``_to_level``)."""
     if not describe:
-        return _prune_defs(_compact(_to_level(schema, schema.get("$defs", {}), 0), describe))
+        return _prune_defs(_compact(_to_level(schema, schema.get("$defs", {})), describe))
     optional = set(schema.get("properties", {})) - set(schema.get("required", ()))
     out = _compact(schema, describe)
     for name in optional:
@@ -62,33 +64,37 @@ def compact(schema: dict[str, Any], *, describe: bool) -> dict[str, Any]:
     return _prune_defs(out)
 
 
-#: How deep an output schema types objects: the result, and the objects in it (its lists' items, its embedded
-#: objects) with their properties' types, required and enums; an object inside those is typed ``object``.
-OUTPUT_LEVELS = 2
+#: The lists whose items an output schema types: a page's ``items``, a series' ``members``.
+LISTED = frozenset({"items", "members"})
 
 
-def _to_level(node: Any, defs: dict[str, Any], level: int) -> Any:
-    """``node`` with its references inlined, and every object below ``OUTPUT_LEVELS`` levels typed ``object``
-    (its properties are the OpenAPI document's to describe): new fields on deeply embedded models, such as an
-    evidence packet's source, then cost an agent's context nothing, and the result still validates."""
+def _to_level(node: Any, defs: dict[str, Any], typed: bool | str = True) -> Any:
+    """``node`` with its references inlined, typed where an agent reads it: the result's own fields, and the
+    fields of the items it lists (``LISTED``); any other object in it is typed ``object`` (its properties are the
+    OpenAPI document's to describe). New fields on embedded models, such as an evidence packet's source, then cost
+    an agent's context nothing, and the result still validates. ``typed``: True at the result, "listed" in the
+    items of one of its lists, False below."""
     if isinstance(node, list):
-        return [_to_level(item, defs, level) for item in node]
+        return [_to_level(item, defs, typed) for item in node]
     if not isinstance(node, dict):
         return node
     ref = node.get("$ref")
     if isinstance(ref, str) and ref.startswith("#/$defs/"):
         rest = {key: value for key, value in node.items() if key != "$ref"}
-        return _to_level({**defs[ref.removeprefix("#/$defs/")], **rest}, defs, level)
-    if "properties" in node and level >= OUTPUT_LEVELS:
+        return _to_level({**defs[ref.removeprefix("#/$defs/")], **rest}, defs, typed)
+    if "properties" in node and not typed:
         return {"type": node.get("type", "object")}
     out: dict[str, Any] = {}
     for key, value in node.items():
         if key == "$defs":
             continue
         if key == "properties":
-            out[key] = {name: _to_level(sub, defs, level + 1) for name, sub in value.items()}
+            out[key] = {
+                name: _to_level(sub, defs, "listed" if typed is True and name in LISTED else False)
+                for name, sub in value.items()
+            }
         else:
-            out[key] = _to_level(value, defs, level)
+            out[key] = _to_level(value, defs, typed)
     return out
 
 
@@ -101,7 +107,7 @@ def _compact(node: Any, describe: bool) -> Any:
     for key, value in node.items():
         if key in _DOCUMENTING or (key == "additionalProperties" and value is True):
             continue
-        if key in ("description", "default") and not describe:
+        if key in ("description", "default", "enum") and not describe:
             continue
         if key == "default" and value is None:
             continue

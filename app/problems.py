@@ -39,10 +39,12 @@ class Problem(BaseModel):
     detail: str
     parameter: str | None = Field(None, description="The offending query or path parameter, when there is one.")
     requestId: str | None = Field(None, description="For 500s: the id under which the failure was logged.")
+    needed: int | None = Field(None, description="For a max_tokens too small for one item: the tokens it needs.")
 
 
 def _problem(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {PROBLEM: {"schema": Problem.model_json_schema()}}}
+    """An error response referring to the one Problem schema (app.openapi puts it in components/schemas)."""
+    return {"description": description, "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
 
 
 #: Declared on every route, so that clients and schema checkers know the error shapes and codes.

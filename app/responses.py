@@ -1,26 +1,53 @@
 """The response bodies as Pydantic models: they document the API (OpenAPI, with examples) and the tests
 validate real responses against them. Routes build the bodies themselves (orjson, publisher key order);
 these models describe them. A key that may be absent is declared optional with no default in the JSON.
+
+Decided for generated clients (app.responses_parts says the rest): an item as the API builds it in full
+(``ClaimItem``, ``ArticleSummary``, ``SourceItem``: what MCP returns and what a detail extends) requires its keys;
+a list's item (``ClaimListItem``, ``ArticleListItem``, ``SourceListItem``) is the same model with no key required,
+because ``fields=`` trims it. Every page has ``next`` (a URL) and ``nextCursor`` (the cursor alone), both null on
+the last page, so a client pages without parsing URLs.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from app.responses_parts import (
+    ArticleRef,
+    ArticleStatus,
+    ArtifactClaim,
+    ArtifactSource,
+    BriefClaim,
+    BriefSection,
+    ClaimKind,
+    ClaimSource,
+    ClaimState,
+    Confidence,
+    Counterevidence,
+    Diagnostic,
+    EvidencePacket,
+    Maturity,
+    SectionRef,
+    SeriesNavigation,
+    SeriesRef,
+    TopicRef,
+    TotalRelation,
+    Verification,
+    VerificationStatus,
+    make_partial,
+    partial_config,
+)
+from app.responses_parts import Body as _Body
+from app.responses_parts import example as _example
 
 EXAMPLE_SLUG = "composting-without-the-guesswork"
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-
-def _example(**example: Any) -> ConfigDict:
-    return ConfigDict(extra="allow", json_schema_extra={"examples": [example]})
-
-
-NEXT = "https://garden.example/articles?limit=1&cursor=eyJmIjoiMmE3MzA4NDYyODk5M2E5YyIsImsiOlsiMjAyNiJdfQ"
+CURSOR = "eyJmIjoiMmE3MzA4NDYyODk5M2E5YyIsImsiOlsiMjAyNiJdfQ"
+NEXT = f"https://garden.example/articles?limit=1&cursor={CURSOR}"
 
 #: ``total`` and ``totalRelation`` of every paged list (app.queries.plan decides them).
 TOTAL = (
@@ -31,22 +58,6 @@ RELATION = (
     "`eq`: `total` is exact. `gte`: at least `total` items match (counting stopped there; a list with many "
     "matches under several filters)."
 )
-TotalRelation = Literal["eq", "gte"]
-
-
-class SeriesRef(_Body):
-    """The artifact's series object."""
-
-    model_config = _example(
-        slug="soil-from-the-ground-up", title="Soil from the Ground Up", season="Season 1", order=3, role="chapter"
-    )
-
-    slug: str
-    title: str
-    season: str | None = None
-    order: int
-    role: str
-    arc: str | None = None
 
 
 class ArticleSummary(_Body):
@@ -74,8 +85,8 @@ class ArticleSummary(_Body):
     slug: str
     title: str
     summary: str | None = Field(None, description="Absent for articles loaded as packets.")
-    status: str
-    maturity: str
+    status: ArticleStatus
+    maturity: Maturity
     topics: list[str]
     tags: list[str] | None = Field(None, description="Absent for articles loaded as packets.")
     canonicalPath: str
@@ -94,24 +105,49 @@ class ArticleSummary(_Body):
     series: SeriesRef | None
 
 
+class ArticleListItem(ArticleSummary):
+    """An article in a list: every ArticleSummary field, or those that `fields=` names (so none is required)."""
+
+    model_config = partial_config(ArticleSummary)
+
+
+make_partial(ArticleListItem)
+
+
+def _page(what: str) -> str:
+    return f"A page of {what}: `next` (a URL) and `nextCursor` (its cursor alone) lead to the following page."
+
+
+NEXT_URL = "URL of the next page (relative unless GARDEN_PUBLIC_URL is set), or null on the last page."
+NEXT_CURSOR = "The `cursor` of the next page (the one in `next`), or null on the last page."
+
+
 class ArticleList(_Body):
-    """A page of articles."""
+    __doc__ = _page("articles")
 
     model_config = _example(
         items=[{"slug": EXAMPLE_SLUG, "title": "Composting Without the Guesswork"}],
-        total=10,
-        totalRelation="eq",
-        next=NEXT,
-    )
+        total=10, totalRelation="eq", next=NEXT, nextCursor=CURSOR,
+    )  # fmt: skip
 
-    items: list[dict[str, Any]] = Field(description="ArticleSummary objects (all fields unless `fields=`).")
+    items: list[ArticleListItem]
     total: int = Field(description=TOTAL)
     totalRelation: TotalRelation = Field(description=RELATION)
-    next: str | None = Field(description="URL of the next page, or null on the last page.")
+    next: str | None = Field(description=NEXT_URL)
+    nextCursor: str | None = Field(description=NEXT_CURSOR)
+
+
+class RelatedItem(_Body):
+    """A related link of the artifact, resolved: ``target`` is the article (as /articles lists it) or the topic,
+    or null for an article the caller cannot see (or a claim or source link)."""
+
+    type: str = Field(description="The relation, as the artifact names it.")
+    id: str = Field(description="The target: article:<slug>, topic:<topic>, claim-NNN or source-….")
+    target: ArticleSummary | TopicRef | None
 
 
 class ItemList(_Body):
-    """A list that is not paged (a handful of items)."""
+    """A list that is not paged (a handful of items): the article's related links."""
 
     model_config = _example(
         items=[
@@ -120,14 +156,20 @@ class ItemList(_Body):
         total=1,
     )
 
-    items: list[dict[str, Any]]
+    items: list[RelatedItem]
     total: int
+
+
+class RelatedLink(_Body):
+    type: str
+    id: str
 
 
 class ArticleDetail(_Body):
     """The publisher's packet (the artifact in its own key order plus generatedAt, articleUrl, agentJsonPath,
     agentMarkdownPath, sourceRepoPath, sourceGitHubUrl, tokenEstimate, sectionOutline: docs/content-format.md,
-    "What ingest computes"), plus ``frontMatter`` (null for packet-layout articles) and ``seriesNavigation``."""
+    "What ingest computes"), plus ``frontMatter`` (null for packet-layout articles) and ``seriesNavigation``.
+    Keys other than those required may be absent from a packet-layout article."""
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
         "schemaVersion": 3, "id": f"article:{EXAMPLE_SLUG}", "slug": EXAMPLE_SLUG,
@@ -138,35 +180,30 @@ class ArticleDetail(_Body):
                              "previous": None, "next": None},
     }]})  # fmt: skip
 
+    schemaVersion: int | None = None
     id: str
     slug: str
     title: str
-    claims: list[dict[str, Any]]
-    sources: list[dict[str, Any]]
-    frontMatter: dict[str, Any] | None
-    seriesNavigation: dict[str, Any] | None
-
-
-class EvidencePacket(_Body):
-    """An evidence packet with its source resolved within the article."""
-
-    model_config = _example(
-        sourceId="source-cornell-composting",
-        snippet="A C:N ratio near 30:1 heats fastest.",
-        supports="direct",
-        assessedAt="2026-09-01",
-        source={
-            "title": "Cornell Composting",
-            "url": "https://compost.css.cornell.edu/",
-            "type": "extension-guide",
-            "accessed": "2026-03-30",
-        },
+    thesis: str | None = None
+    status: ArticleStatus | None = None
+    maturity: Maturity | None = None
+    publishedAt: str | None = None
+    updatedAt: str | None = None
+    audiences: list[str] | None = None
+    topics: list[str] | None = None
+    series: SeriesRef | None = None
+    claims: list[ArtifactClaim]
+    sources: list[ArtifactSource]
+    related: list[RelatedLink] | None = None
+    articleUrl: str | None = None
+    agentJsonPath: str | None = None
+    agentMarkdownPath: str | None = None
+    tokenEstimate: int | None = None
+    sectionOutline: list[SectionRef] | None = None
+    frontMatter: dict[str, Any] | None = Field(
+        description="The article's Markdown front matter as written (open: the publisher may add keys), or null."
     )
-
-    sourceId: str
-    snippet: str
-    supports: str
-    source: dict[str, Any] | None = Field(description="The cited source (title, url, type, accessed), or null.")
+    seriesNavigation: SeriesNavigation | None
 
 
 class ClaimItem(_Body):
@@ -186,35 +223,44 @@ class ClaimItem(_Body):
     claimId: str
     localClaimId: str
     claim: str
-    confidence: str
-    status: str
-    verificationStatus: str
+    confidence: Confidence
+    status: ClaimKind
+    verificationStatus: VerificationStatus
     asOf: str | None
     evidenceCount: int
     counterevidenceCount: int
     articleUrl: str
-    state: str
+    state: ClaimState
     topics: list[str]
     series: SeriesRef | None
     evidence: list[EvidencePacket] | None = Field(None, description="With include=evidence.")
-    counterevidence: list[dict[str, Any]] | None = Field(None, description="With include=counterevidence.")
-    sources: list[dict[str, Any]] | None = Field(None, description="With include=sources.")
+    counterevidence: list[Counterevidence] | None = Field(None, description="With include=counterevidence.")
+    sources: list[ClaimSource] | None = Field(None, description="With include=sources.")
+
+
+class ClaimListItem(ClaimItem):
+    """A claim in a list: every ClaimItem field, or those that `fields=` names (so none is required)."""
+
+    model_config = partial_config(ClaimItem)
+
+
+make_partial(ClaimListItem)
 
 
 class ClaimList(_Body):
-    """A page of claims."""
+    __doc__ = _page("claims")
 
     model_config = _example(
         items=[{"claimId": f"article:{EXAMPLE_SLUG}:claim-001", "confidence": "high"}],
-        total=50,
-        totalRelation="eq",
-        next=None,
-    )
+        total=50, totalRelation="eq", next=None, nextCursor=None,
+    )  # fmt: skip
 
-    items: list[dict[str, Any]] = Field(description="ClaimItem objects (all fields unless `fields=`).")
+    items: list[ClaimListItem]
     total: int = Field(description=TOTAL)
     totalRelation: TotalRelation = Field(description=RELATION)
-    next: str | None
+    next: str | None = Field(description=NEXT_URL)
+    nextCursor: str | None = Field(description=NEXT_CURSOR)
+    truncated: bool | None = Field(None, description="With max_tokens: whether claims were left for the next page.")
 
 
 class ClaimDetail(ClaimItem):
@@ -230,9 +276,9 @@ class ClaimDetail(ClaimItem):
         citationUrl=f"https://aura-knowledge.github.io/articles/{EXAMPLE_SLUG}/#claim-001",
     )  # fmt: skip
 
-    verification: dict[str, Any] | None
-    diagnostics: list[dict[str, Any]]
-    article: dict[str, Any]
+    verification: Verification | None
+    diagnostics: list[Diagnostic]
+    article: ArticleRef
     citationUrl: str = Field(description="articleUrl#claim-NNN: the claim's anchor on the article page.")
 
 
@@ -257,17 +303,26 @@ class SourceItem(_Body):
     citedBy: int = Field(description="How many of the article's claims cite this source as evidence.")
 
 
+class SourceListItem(SourceItem):
+    """A source in a list: every SourceItem field, or those that `fields=` names (so none is required)."""
+
+    model_config = partial_config(SourceItem)
+
+
+make_partial(SourceListItem)
+
+
 class SourceList(_Body):
-    """A page of sources."""
+    __doc__ = _page("sources")
 
-    model_config = _example(
-        items=[{"sourceId": "source-cornell-composting", "citedBy": 2}], total=64, totalRelation="eq", next=None
-    )
+    model_config = _example(items=[{"sourceId": "source-cornell-composting", "citedBy": 2}], total=64,
+                            totalRelation="eq", next=None, nextCursor=None)  # fmt: skip
 
-    items: list[dict[str, Any]] = Field(description="SourceItem objects (all fields unless `fields=`).")
+    items: list[SourceListItem]
     total: int = Field(description=TOTAL)
     totalRelation: TotalRelation = Field(description=RELATION)
-    next: str | None
+    next: str | None = Field(description=NEXT_URL)
+    nextCursor: str | None = Field(description=NEXT_CURSOR)
 
 
 class SourceDetail(SourceItem):
@@ -280,11 +335,12 @@ class SourceDetail(SourceItem):
         claims=[{"claimId": f"article:{EXAMPLE_SLUG}:claim-001"}],
     )
 
-    claims: list[dict[str, Any]] = Field(description="ClaimItem objects: the claims citing this source.")
+    claims: list[ClaimItem] = Field(description="The claims citing this source, as /claims lists them.")
 
 
 class Brief(_Body):
-    """The agent brief as data."""
+    """The agent brief as data. With ``max_tokens`` it holds the whole sections that fit and ``truncated``,
+    ``next`` (and the cursor alone, ``nextCursor``), and leaves out ``frontMatter``, ``claims`` and ``markdown``."""
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
         "id": f"agent-brief:{EXAMPLE_SLUG}", "articleId": f"article:{EXAMPLE_SLUG}",
@@ -296,39 +352,14 @@ class Brief(_Body):
 
     id: str
     articleId: str
-    frontMatter: dict[str, Any] | None = Field(None, description="Absent with max_tokens.")
+    frontMatter: dict[str, Any] | None = Field(
+        None, description="The brief's front matter as written (open); absent with max_tokens."
+    )
     tokenBudget: int | None
     tokenEstimate: int
-    sections: list[dict[str, str]] = Field(description="With max_tokens: the whole sections that fit.")
-    claims: list[dict[str, str]] | None = Field(None, description="Absent with max_tokens.")
+    sections: list[BriefSection] = Field(description="With max_tokens: the whole sections that fit.")
+    claims: list[BriefClaim] | None = Field(None, description="Absent with max_tokens.")
     markdown: str | None = Field(None, description="Absent with max_tokens.")
     truncated: bool | None = Field(None, description="With max_tokens: whether sections were left for `next`.")
     next: str | None = Field(None, description="With max_tokens: the URL of the following sections, or null.")
-
-
-class SearchResults(_Body):
-    """A page of search hits, best first. Each hit has ``type`` (claim, article, source), ``score`` (bm25 on
-    SQLite, ts_rank on PostgreSQL; higher is better), ``snippet`` (with <mark>…</mark> around matches) and the
-    fields of its row in /claims, /articles or /sources; ``facets`` count the matching claims."""
-
-    model_config = _example(
-        items=[{"type": "claim", "score": 9.71, "snippet": "A compost pile heats up when <mark>carbon</mark>…",
-                "claimId": f"article:{EXAMPLE_SLUG}:claim-001", "confidence": "high", "state": "verified"}],
-        total=7, totalRelation="eq", next=None, facets={"confidence": [{"confidence": "high", "count": 3}],
-                                    "state": [{"state": "verified", "count": 6}], "topic": [], "series": []},
-    )  # fmt: skip
-
-    items: list[dict[str, Any]]
-    total: int = Field(description="How many documents match, over all pages (at least, with totalRelation gte).")
-    totalRelation: Literal["eq", "gte"] = Field(
-        description="eq: total is exact; gte: more documents match than one search ranks (its window of each "
-        "kind: 5,000 on SQLite, 1,000 on PostgreSQL), and total is a floor."
-    )
-    next: str | None
-    facets: dict[str, list[dict[str, Any]]] | None = Field(
-        None,
-        description="First page: the best (at most 500) claim hits counted by confidence, state, topic and series. "
-        "Absent on later pages, when claims are not searched (type without claims) and when it does not fit "
-        "max_tokens.",
-    )
-    truncated: bool | None = Field(None, description="With max_tokens: whether hits were left for the next page.")
+    nextCursor: str | None = Field(None, description="With max_tokens: the cursor in `next`, or null.")

@@ -108,7 +108,7 @@ def test_docs_render_in_headless_chromium_without_the_outside_network(content_db
             assert connected and all(address.startswith("127.0.0.1:") for address in connected), connected
             assert f"{base}/openapi.json" in asked and any(u.startswith(f"{base}/docs/assets/") for u in asked)
             rendered[page] = dom
-    swagger_blocks = re.findall(r'class="opblock opblock-(?:get|post|put|delete|patch)\b', rendered["docs"])
+    swagger_blocks = re.findall(r'class="opblock opblock-(?:get|head|post|put|delete|patch)\b', rendered["docs"])
     assert len(swagger_blocks) == len(operations), "Swagger UI did not render every operation"
     assert "/articles/{slug}/claims" in rendered["docs"]
     redoc_sections = set(re.findall(r'data-section-id="(?:tag/[^"]*/)?operation/([^"]*)"', rendered["redoc"]))

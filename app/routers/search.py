@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from app.http import ContextDep
 from app.queries.params import SearchParams
 from app.queries.search import search
-from app.responses import SearchResults
+from app.responses_search import SearchResults
 
 router = APIRouter(tags=["search"])
 
