@@ -8,6 +8,7 @@ There is no SQL here, and no tool: ``app.mcp_server`` declares those and calls `
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -15,9 +16,10 @@ import orjson
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.shared.exceptions import MCPError
-from mcp.types import INVALID_REQUEST, CallToolResult, TextContent
+from mcp.types import INTERNAL_ERROR, INVALID_REQUEST, CallToolResult, TextContent
 from pydantic import ValidationError
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from sqlmodel import Session
 from starlette.requests import Request
 
@@ -28,12 +30,13 @@ from app.http import api_url, holding_nul, preview_access
 from app.mcp_sentences import error_sentence, validation_sentence
 from app.problems import ApiProblem
 from app.queries.common import Listing, Scope
-from app.queries.errors import Gone, MalformedCursor, NotFound, QueryError
+from app.queries.errors import Gone, MalformedCursor, NotFound, QueryError, Unavailable
 from app.queries.paging import page_body, page_extras
 from app.queries.params import ClaimParams
 from app.settings import get_settings
 
 T = TypeVar("T")
+log = logging.getLogger("garden.mcp")
 
 
 def http_request(ctx: Context) -> Request | None:
@@ -64,6 +67,9 @@ def query(ctx: Context, run: Callable[[Scope], T]) -> T:
             return run(Scope(session, preview=preview, today=today, site=settings.site_url, repo=settings.repo_url))
     except DataError as error:  # a value PostgreSQL refuses for its column: only a forged cursor gets here
         raise MalformedCursor() from error
+    except (OperationalError, SQLAlchemyTimeout) as error:  # REST's 503: no free connection, deadline, no server
+        log.warning("database unavailable to an MCP call: %s", error)
+        raise Unavailable() from error
     finally:
         if token is not None:
             current_guard.reset(token)
@@ -74,18 +80,20 @@ def tool_query(ctx: Context, run: Callable[[Scope], T], renamed: Mapping[str, st
     naming the argument as the tool calls it (``renamed`` maps REST's names to the tool's where they differ)."""
     try:
         return query(ctx, run)
-    except (QueryError, BudgetTooSmall, ApiProblem) as error:
+    except (QueryError, ApiProblem) as error:
         raise ToolError(error_sentence(error, renamed or {})) from error
 
 
 def resource_query(ctx: Context, run: Callable[[Scope], T]) -> T:
-    """``query()`` for a resource: absent or unpublished is "not found" (-32602), any other error -32600; the
-    message is the same one sentence a tool's would be."""
+    """``query()`` for a resource: absent or unpublished is "not found" (-32602), a database that cannot answer
+    -32603, any other error -32600; the message is the same one sentence a tool's would be."""
     try:
         return query(ctx, run)
     except (NotFound, Gone) as error:
         raise ResourceNotFoundError(error_sentence(error, {})) from error
-    except (QueryError, BudgetTooSmall, ApiProblem) as error:
+    except Unavailable as error:
+        raise MCPError(code=INTERNAL_ERROR, message=error_sentence(error, {})) from error
+    except (QueryError, ApiProblem) as error:
         raise MCPError(code=INVALID_REQUEST, message=error_sentence(error, {})) from error
 
 

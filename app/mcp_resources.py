@@ -40,9 +40,7 @@ def article_resources(ctx: Context, cursor: str | None) -> ListResourcesResult:
     try:
         params = ArticleParams.model_validate({"limit": PAGE_SIZE, "cursor": cursor, "fields": ["slug", "title"]})
         listing = query(ctx, lambda scope: articles.list_articles(scope, params))
-    except ValidationError as error:  # longer than any cursor this server makes
-        raise bad_cursor from error
-    except (MalformedCursor, CursorMismatch) as error:
+    except (ValidationError, MalformedCursor, CursorMismatch) as error:  # ValidationError: longer than any we make
         raise bad_cursor from error
     except (QueryError, ApiProblem) as error:  # a wrong token (ApiProblem 401) or any other refusal
         raise MCPError(code=INVALID_REQUEST, message=error_sentence(error, {})) from error

@@ -5,11 +5,12 @@ Tools and resources call the same query code as the REST routes (``app.queries``
 anonymous callers see published articles only; ``Authorization: Bearer <GARDEN_PREVIEW_TOKEN>`` on the HTTP
 request that carries an MCP message grants preview access (drafts, review, archived). There is no SQL here.
 
-Tools answer with ``structuredContent`` (exactly the REST body) and the same JSON as text; their return annotation
-``Annotated[CallToolResult, Model]`` makes the SDK validate each result against ``Model``, and its JSON schema,
-compacted (``app.mcp_schema``), is the tool's ``outputSchema``. An error the query layer raises (``app.queries.errors``:
-unknown id, archived article, bad cursor), a wrong token or an argument the SDK refuses becomes a tool error
-(``isError: true``) of one sentence naming the argument (``app.mcp_sentences``).
+Tools answer with ``structuredContent`` (the REST body; a page without REST's ``next`` URL) and the same JSON as
+text; their return annotation ``Annotated[CallToolResult, Model]`` makes the SDK validate each result against
+``Model`` (from ``app.responses*``, as the OpenAPI document's), and its JSON schema, compacted (``app.mcp_schema``),
+is the tool's ``outputSchema``. An error the query layer raises (``app.queries.errors``: unknown id, archived
+article, bad cursor), a wrong token or an argument the SDK refuses becomes a tool error (``isError: true``) of one
+sentence naming the argument (``app.mcp_sentences``).
 
 What every tool shares (ids, filters, paging, budgets, the path from search to citation) is said once, in the
 server's ``instructions``; each tool's description says only what it does. ``tools/list`` is kept under 12 KB
@@ -26,23 +27,24 @@ rather than SSE streams, so that any of several server processes can answer any 
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import anyio.to_thread
 from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult, ListResourcesResult, PaginatedRequestParams, ToolAnnotations
 from mcp.types import Tool as MCPTool
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from app.mcp_access import page_result, structured, tool_params, tool_query, url_for
 from app.mcp_resources import article_resources, install_resources
 from app.mcp_schema import ClaimKinds, Confidence, Confidences, States, Supports, Texts, Verifications, compact
 from app.mcp_sentences import install
 from app.queries import articles, claims, series, topics
-from app.queries.params import ClaimParams, SearchParams
+from app.queries.params import MAX_BUDGET, ClaimParams, SearchParams
 from app.queries.search import search
-from app.responses import ArticleDetail, Brief, ClaimDetail, ClaimItem
+from app.responses import ArticleDetail, Brief, ClaimDetail
+from app.responses_search import ToolClaimPage
 from app.responses_series import SeriesDetail, SeriesList, TopicList
 
 INSTRUCTIONS = """\
@@ -135,31 +137,10 @@ SupportsFilter = Annotated[Supports | None, Field(description=_said("supports"))
 SourceFilter = Annotated[Texts | None, Field(description=_said("source"))]
 ClaimLimit = Annotated[int, Field(ge=1, le=500, description="Claims per page.")]
 ClaimCursor = Annotated[str | None, Field(max_length=2048, description="The previous page's nextCursor.")]
-ClaimBudget = Annotated[int | None, Field(ge=1, description="Token budget for the page.")]
+ClaimBudget = Annotated[int | None, Field(ge=1, le=MAX_BUDGET, description="Token budget for the page.")]
 
 
 QUERY = "Words to rank claims by (claim, evidence, counterevidence); operators are ignored. Omit: feed order."
-
-
-class ClaimHit(ClaimItem):
-    """A claim as search_claims lists it: its /claims row, plus the hit's type, score and snippet with a query."""
-
-    type: str | None = Field(None, description="With query: always 'claim'.")
-    score: float | None = Field(None, description="With query: relevance (bm25 or ts_rank); higher is better.")
-    snippet: str | None = Field(None, description="With query: the best passage, matches in <mark>…</mark>.")
-
-
-class ClaimSearchPage(BaseModel):
-    """A page of claims: ranked by relevance with a query, else in feed order (article order, then claim order)."""
-
-    items: list[ClaimHit]
-    total: int = Field(description="How many claims match, over all pages (see totalRelation).")
-    totalRelation: Literal["eq", "gte"] = Field("eq", description="eq: total is exact; gte: total is a floor.")
-    nextCursor: str | None = Field(description="Pass as `cursor` (same other arguments) for the next page.")
-    truncated: bool | None = Field(None, description="With max_tokens: whether claims were left for nextCursor.")
-    facets: dict[str, list[dict[str, Any]]] | None = Field(
-        None, description="With query, first page: the matching claims counted by confidence, state, topic, series."
-    )
 
 
 @mcp.tool(title="Get a claim", annotations=READ_ONLY)
@@ -187,7 +168,7 @@ def search_claims(
     limit: ClaimLimit = 50,
     cursor: ClaimCursor = None,
     max_tokens: ClaimBudget = None,
-) -> Annotated[CallToolResult, ClaimSearchPage]:
+) -> Annotated[CallToolResult, ToolClaimPage]:
     """Claims matching the filters: ranked by relevance to query, with <mark>ed snippets and (first page)
     facets; without query, in feed order (GET /claims)."""
     given = dict(locals()) | {"ctx": None, "query": None}

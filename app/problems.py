@@ -16,7 +16,15 @@ from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.budget import BudgetTooSmall, estimate
-from app.queries.errors import CursorMismatch, Gone, MalformedCursor, NeedsPreview, NotFound, QueryError
+from app.queries.errors import (
+    CursorMismatch,
+    Gone,
+    MalformedCursor,
+    NeedsPreview,
+    NotFound,
+    QueryError,
+    Unavailable,
+)
 
 log = logging.getLogger("garden.api")
 PROBLEM = "application/problem+json"
@@ -68,7 +76,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 class ApiProblem(Exception):
-    """Raised by a route or query to answer with a problem document (a 4xx the caller can fix)."""
+    """Raised by a route (never by a query: app.queries.errors) to answer with a problem document."""
 
     def __init__(
         self,
@@ -102,6 +110,8 @@ def domain_problem(error: QueryError) -> ApiProblem:
         return ApiProblem(404, "Not Found", error.message)
     if isinstance(error, Gone):
         return ApiProblem(410, "Gone", error.message)
+    if isinstance(error, Unavailable):
+        return ApiProblem(503, "Service Unavailable", error.message, headers={"Retry-After": "1"})
     if isinstance(error, NeedsPreview):
         return ApiProblem(403, "Forbidden", error.message, parameter=error.parameter)
     # InvalidParameter, and any other error the query layer may add: the caller's value is at fault.
@@ -120,77 +130,79 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+async def api_problem(_request: Request, exc: ApiProblem) -> JSONResponse:
+    extra = {"parameter": exc.parameter} if exc.parameter else {}
+    response = problem(exc.status, exc.title, exc.detail, **extra)
+    response.headers.update(exc.headers)
+    return response
+
+
+async def query_error(request: Request, exc: QueryError) -> JSONResponse:
+    return await api_problem(request, domain_problem(exc))
+
+
+async def budget_too_small(_request: Request, exc: BudgetTooSmall) -> JSONResponse:
+    return problem(422, "Token budget too small", f"max_tokens: not even one item fits; the next one needs "
+                   f"{exc.needed} tokens with its envelope. Ask for at least that many.", parameter="max_tokens",
+                   needed=exc.needed)  # fmt: skip
+
+
+async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    titles = {404: "Not Found", 405: "Method Not Allowed", 410: "Gone"}
+    response = problem(exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail))
+    if exc.headers:
+        response.headers.update(exc.headers)
+    if exc.status_code == 405 and response.headers.get("allow") == "GET":
+        response.headers["Allow"] = "GET, HEAD"  # HEAD is answered for every GET route (app.http.HeadAsGet)
+    return response
+
+
+async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    first = exc.errors()[0]
+    # ("query", "maturity", 0) names the parameter "maturity": the index is which of its values failed.
+    parameter = ".".join(str(part) for part in first["loc"][1:] if not isinstance(part, int))
+    parameter = parameter or str(first["loc"][0])
+    if first["type"] == "extra_forbidden":
+        return problem(400, "Unknown parameter", f"{parameter} is not a parameter of this resource.",
+                       parameter=parameter)  # fmt: skip
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return problem(422, "Invalid parameter", f"{parameter}: {message}", parameter=parameter)
+
+
+async def database_busy(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return await api_problem(request, domain_problem(Unavailable()))
+
+
+async def refused_value(request: Request, exc: Exception) -> JSONResponse:
+    # A value the database refuses for its column's type (PostgreSQL checks; SQLite compares anyway): only a
+    # forged cursor gets this far, every parameter is validated before.
+    log.warning("value refused by the database on %s %s: %s", request.method, request.url.path, exc)
+    return await api_problem(request, malformed_cursor())
+
+
+async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    request_id = uuid.uuid4().hex
+    log.error("unexpected error on %s %s (request %s)", request.method, request.url.path, request_id, exc_info=exc)
+    return problem(500, "Internal Server Error", "The server failed to answer; the error was logged.",
+                   requestId=request_id)  # fmt: skip
+
+
+#: Which handler answers which exception (the most specific class wins, as Starlette looks them up).
+HANDLERS: dict[type[Exception], Any] = {
+    ApiProblem: api_problem,
+    QueryError: query_error,
+    BudgetTooSmall: budget_too_small,
+    StarletteHTTPException: http_error,
+    RequestValidationError: invalid_request,
+    SQLAlchemyTimeout: database_busy,
+    OperationalError: database_busy,
+    DataError: refused_value,
+    Exception: unexpected,
+}
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Route every error FastAPI or Starlette raises, and every unexpected one, into ``problem()``."""
-
-    @app.exception_handler(ApiProblem)
-    async def api_problem(_request: Request, exc: ApiProblem) -> JSONResponse:
-        extra = {"parameter": exc.parameter} if exc.parameter else {}
-        response = problem(exc.status, exc.title, exc.detail, **extra)
-        response.headers.update(exc.headers)
-        return response
-
-    @app.exception_handler(QueryError)
-    async def query_error(request: Request, exc: QueryError) -> JSONResponse:
-        return await api_problem(request, domain_problem(exc))
-
-    @app.exception_handler(BudgetTooSmall)
-    async def budget_too_small(_request: Request, exc: BudgetTooSmall) -> JSONResponse:
-        return problem(422, "Token budget too small", f"max_tokens: not even one item fits; the next one needs "
-                       f"{exc.needed} tokens with its envelope. Ask for at least that many.", parameter="max_tokens",
-                       needed=exc.needed)  # fmt: skip
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        titles = {404: "Not Found", 405: "Method Not Allowed", 410: "Gone"}
-        response = problem(exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail))
-        if exc.headers:
-            response.headers.update(exc.headers)
-        if exc.status_code == 405 and response.headers.get("allow") == "GET":
-            response.headers["Allow"] = "GET, HEAD"  # HEAD is answered for every GET route (app.http.HeadAsGet)
-        return response
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0]
-        # ("query", "maturity", 0) names the parameter "maturity": the index is which of its values failed.
-        parameter = ".".join(str(part) for part in first["loc"][1:] if not isinstance(part, int))
-        parameter = parameter or str(first["loc"][0])
-        if first["type"] == "extra_forbidden":
-            return problem(
-                400, "Unknown parameter", f"{parameter} is not a parameter of this resource.", parameter=parameter
-            )
-        message = str(first["msg"]).removeprefix("Value error, ")
-        return problem(422, "Invalid parameter", f"{parameter}: {message}", parameter=parameter)
-
-    @app.exception_handler(SQLAlchemyTimeout)
-    @app.exception_handler(OperationalError)
-    async def database_busy(request: Request, exc: Exception) -> JSONResponse:
-        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
-        response = problem(503, "Service Unavailable", "The database is busy or unreachable; retry shortly.")
-        response.headers["Retry-After"] = "1"
-        return response
-
-    @app.exception_handler(DataError)
-    async def refused_value(request: Request, exc: Exception) -> JSONResponse:
-        # A value the database refuses for its column's type (PostgreSQL checks; SQLite compares anyway): only a
-        # forged cursor gets this far, every parameter is validated before.
-        log.warning("value refused by the database on %s %s: %s", request.method, request.url.path, exc)
-        return await api_problem(request, malformed_cursor())
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        request_id = uuid.uuid4().hex
-        log.error(
-            "unexpected error on %s %s (request %s)",
-            request.method,
-            request.url.path,
-            request_id,
-            exc_info=exc,
-        )
-        return problem(
-            500,
-            "Internal Server Error",
-            "The server failed to answer; the error was logged.",
-            requestId=request_id,
-        )
+    for exception, handler in HANDLERS.items():
+        app.add_exception_handler(exception, handler)

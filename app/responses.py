@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field
 
+from app.responses_agent import ClaimFeedRow, IndexEntry, SourceFeedRow
 from app.responses_parts import (
     ArticleRef,
     ArticleStatus,
@@ -60,7 +61,7 @@ RELATION = (
 )
 
 
-class ArticleSummary(_Body):
+class ArticleSummary(IndexEntry, _Body):
     """An article in a list: the publisher's index entry plus publishedAt, dek, readingTime, audiences, series."""
 
     model_config = ConfigDict(
@@ -81,23 +82,11 @@ class ArticleSummary(_Body):
         }]},
     )  # fmt: skip
 
-    id: str
-    slug: str
-    title: str
+    # The index entry's fields (IndexEntry), the open strings narrowed to what garden-api stores.
     summary: str | None = Field(None, description="Absent for articles loaded as packets.")
     status: ArticleStatus
     maturity: Maturity
-    topics: list[str]
     tags: list[str] | None = Field(None, description="Absent for articles loaded as packets.")
-    canonicalPath: str
-    articleUrl: str
-    agentJsonPath: str
-    agentMarkdownPath: str
-    updatedAt: str
-    claimCount: int
-    sourceCount: int
-    tokenEstimate: int
-    contentHash: str
     publishedAt: str
     dek: str | None = None
     readingTime: str | None = None
@@ -206,7 +195,7 @@ class ArticleDetail(_Body):
     seriesNavigation: SeriesNavigation | None
 
 
-class ClaimItem(_Body):
+class ClaimItem(ClaimFeedRow, _Body):
     """A claims-feed row (``/agents/feeds/claims.jsonl``) plus the computed state, the article's topics and series."""
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
@@ -218,18 +207,10 @@ class ClaimItem(_Body):
         "topics": ["composting"], "series": None,
     }]})  # fmt: skip
 
-    articleId: str
-    slug: str
-    claimId: str
-    localClaimId: str
-    claim: str
+    # The feed row's fields (ClaimFeedRow), the open strings narrowed to the artifact's enums.
     confidence: Confidence
     status: ClaimKind
     verificationStatus: VerificationStatus
-    asOf: str | None
-    evidenceCount: int
-    counterevidenceCount: int
-    articleUrl: str
     state: ClaimState
     topics: list[str]
     series: SeriesRef | None
@@ -282,7 +263,7 @@ class ClaimDetail(ClaimItem):
     citationUrl: str = Field(description="articleUrl#claim-NNN: the claim's anchor on the article page.")
 
 
-class SourceItem(_Body):
+class SourceItem(SourceFeedRow, _Body):
     """A sources-feed row (``/agents/feeds/sources.jsonl``) plus citedBy."""
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
@@ -292,14 +273,6 @@ class SourceItem(_Body):
         "articleUrl": f"https://aura-knowledge.github.io/articles/{EXAMPLE_SLUG}/", "citedBy": 2,
     }]})  # fmt: skip
 
-    articleId: str
-    slug: str
-    sourceId: str
-    title: str
-    type: str
-    url: str
-    accessed: str
-    articleUrl: str
     citedBy: int = Field(description="How many of the article's claims cite this source as evidence.")
 
 

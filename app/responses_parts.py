@@ -182,13 +182,8 @@ class SourceRef(Body):
     accessed: str
 
 
-class EvidencePacket(Body):
-    """An evidence packet with its source resolved within the article."""
-
-    model_config = example(sourceId="source-cornell-composting", snippet="A C:N ratio near 30:1 heats fastest.",
-                           supports="direct", assessedAt="2026-09-01",
-                           source={"title": "Cornell Composting", "url": "https://compost.css.cornell.edu/",
-                                   "type": "extension-guide", "accessed": "2026-03-30"})  # fmt: skip
+class ArtifactEvidence(Body):
+    """An evidence packet as the artifact gives it."""
 
     sourceId: str
     snippet: str
@@ -196,6 +191,16 @@ class EvidencePacket(Body):
     location: str | None = Field(None, description="Where in the source, when the artifact says.")
     assessedAt: str | None = Field(None, description="When the evidence was assessed, when the artifact says.")
     notes: str | None = None
+
+
+class EvidencePacket(ArtifactEvidence):
+    """An evidence packet with its source resolved within the article."""
+
+    model_config = example(sourceId="source-cornell-composting", snippet="A C:N ratio near 30:1 heats fastest.",
+                           supports="direct", assessedAt="2026-09-01",
+                           source={"title": "Cornell Composting", "url": "https://compost.css.cornell.edu/",
+                                   "type": "extension-guide", "accessed": "2026-03-30"})  # fmt: skip
+
     source: SourceRef | None = Field(description="The cited source, or null when the article does not list it.")
 
 
@@ -331,17 +336,6 @@ class SectionRef(Body):
 
     id: str
     title: str
-
-
-class ArtifactEvidence(Body):
-    """An evidence packet as the artifact gives it."""
-
-    sourceId: str
-    snippet: str
-    supports: Supports
-    location: str | None = None
-    assessedAt: str | None = None
-    notes: str | None = None
 
 
 class ArtifactClaim(Body):

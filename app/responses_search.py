@@ -91,3 +91,25 @@ class SearchResults(Body):
         "max_tokens.",
     )
     truncated: bool | None = Field(None, description="With max_tokens: whether hits were left for the next page.")
+
+
+class ToolClaim(ClaimItem):
+    """A claim as the MCP tool search_claims lists it: its /claims row and, with a query, the hit's type, score and
+    snippet (without one, the claims feed: no score)."""
+
+    type: Literal["claim"] | None = Field(None, description="With query: claim.")
+    score: float | None = Field(None, description=f"With query: {SCORE}")
+    snippet: str | None = Field(None, description=f"With query: {SNIPPET}")
+
+
+class ToolClaimPage(Body):
+    """The MCP tool search_claims' result: /search's page of claim hits with a query, /claims' page without one.
+    MCP has no URLs, so no `next`: pass `nextCursor` back as `cursor`."""
+
+    items: list[ToolClaim]
+    total: int = Field(description="How many claims match, over all pages (see totalRelation).")
+    totalRelation: TotalRelation = Field(description="eq: total is exact; gte: total is a floor.")
+    nextCursor: str | None = Field(description="Pass as `cursor` (same other arguments) for the next page.")
+    truncated: bool | None = Field(None, description="With max_tokens: whether claims were left for nextCursor.")
+    facets: Facets | None = Field(None, description="With query, first page: the matching claims counted by "
+                                  "confidence, state, topic and series.")  # fmt: skip

@@ -449,6 +449,16 @@ def test_a_cursor_is_refused_under_another_filter_or_sort(corpus: TestClient) ->
     assert_problem(corpus.get("/claims", params={"cursor": cursor}), 400, "cursor")
 
 
+@pytest.mark.parametrize("path", ["/articles/pollinator-corridors/claims", "/articles/pollinator-corridors/brief"])
+def test_a_cursor_without_a_budget_is_refused_not_ignored(corpus: TestClient, path: str) -> None:
+    """These lists are paged only by max_tokens: a cursor alone would silently answer the first page."""
+    budgeted = corpus.get(path, params={"max_tokens": 120}).json()
+    assert budgeted["nextCursor"] is not None
+    body = assert_problem(corpus.get(path, params={"cursor": budgeted["nextCursor"]}), 422, "cursor")
+    assert body["detail"] == "cursor: only with max_tokens: without a budget the whole list comes at once"
+    assert corpus.get(budgeted["next"]).status_code == 200
+
+
 @pytest.mark.parametrize("key", [["a\x00", 1], ["2026/x", "not-a-position"], [1, 1], ["2026/x"]])
 def test_a_forged_cursor_with_a_well_formed_digest_is_a_400(corpus: TestClient, key: list[Any]) -> None:
     """The digest binds a cursor to its filters but holds no secret: anyone can make one around any key. A key

@@ -133,7 +133,7 @@ def test_a_budget_too_small_for_one_claim_says_how_much_would_do(server: Server)
 
 def test_a_budget_past_the_limit_is_named(server: Server) -> None:
     assert tool_error(server, "search_claims", "max_tokens", max_tokens=20_000_000) == (
-        "max_tokens: input should be less than or equal to 10000000; got 20000000."
+        "max_tokens: expected an integer from 1 to 10000000; got 20000000."
     )
 
 
@@ -214,3 +214,30 @@ def test_every_tool_error_of_a_session_is_a_sentence(server: Server) -> None:
     assert len(texts) >= 5
     for text in texts:
         sentence(text, text.split(":")[0])
+
+
+# --- A database that cannot answer ------------------------------------------------------------------------------------
+
+
+def test_a_database_that_cannot_answer_is_one_sentence_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    """REST answers 503 with Retry-After; a tool answers the same sentence as a tool error, a resource as -32603
+    (in process: the engine points at a database file that cannot be opened, a real OperationalError)."""
+    import anyio
+    from mcp.shared.exceptions import MCPError
+    from sqlalchemy import create_engine
+
+    import app.mcp_access
+    from app.mcp_server import mcp
+
+    monkeypatch.setattr(app.mcp_access, "get_engine", lambda: create_engine("sqlite:////nonexistent-dir/garden.db"))
+    busy = "The database is busy or unreachable; retry shortly."
+
+    async def run() -> None:
+        result = await mcp.call_tool("get_claim", {"claim_id": CLAIM})
+        assert isinstance(result, types.CallToolResult) and result.is_error
+        assert [content.text for content in result.content if isinstance(content, types.TextContent)] == [busy]
+        with pytest.raises(MCPError) as raised:
+            await mcp.read_resource(f"claim://{CLAIM}")
+        assert (raised.value.error.code, raised.value.error.message) == (types.INTERNAL_ERROR, busy)
+
+    anyio.run(run)

@@ -79,7 +79,7 @@ class Corpus:
         return self.articles("public")
 
     def articles(self, which: reads.Selection = "disclosed") -> list[Any]:
-        """Article rows matching ``where`` that the caller may learn of, in dir order."""
+        """Article rows of the ``which`` selection that the caller may learn of, in dir order."""
         return reads.articles(self.session, self.preview, which)
 
     def index_entries(self, rows: Sequence[Any]) -> list[dict[str, Any]]:

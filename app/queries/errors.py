@@ -9,8 +9,10 @@ Decided where the issue is silent:
 
 * A missing thing names the argument that named it (``slug``, ``claim_id``, ``topic``, ``source_id``), although
   REST's 404 body never carried a ``parameter``: REST keeps its body, MCP prefixes the name.
-* A cursor this API did not make is :class:`MalformedCursor` without a message: the advice differs per surface
-  (REST hands back a ``next`` link, MCP a ``nextCursor``), so each surface words it.
+* A cursor this API did not make is :class:`MalformedCursor`, whose message says only that: the advice differs
+  per surface (REST hands back a ``next`` link, MCP a ``nextCursor``), so each surface adds it.
+* A database that cannot answer now is :class:`Unavailable`, raised where a query's session runs
+  (``app.mcp_access``; REST's handlers see SQLAlchemy's own errors) so that each surface words it once.
 * :class:`app.budget.BudgetTooSmall` stays where it is: it is raised by the budget arithmetic, below the queries,
   and is already free of HTTP.
 """
@@ -60,3 +62,11 @@ class CursorMismatch(InvalidParameter):
 
     def __init__(self) -> None:
         super().__init__("cursor", "was made under another sort or other filters")
+
+
+class Unavailable(QueryError):
+    """The database could not answer now: busy (no free connection in time), slow (past the request's deadline)
+    or unreachable. Nothing the caller sent is at fault; the same call may succeed a moment later."""
+
+    def __init__(self) -> None:
+        super().__init__("The database is busy or unreachable; retry shortly.")

@@ -87,7 +87,7 @@ def encode_cursor(params: BaseModel, key: Sequence[Any], carried: Carried | None
 
 
 def decode_cursor(params: BaseModel, arity: int) -> list[Any] | None:
-    """The key a cursor resumes after, or None on the first page; a clear 400 for any bad cursor."""
+    """The key a cursor resumes after, or None on the first page; ``MalformedCursor`` for any bad cursor."""
     return decode_page_cursor(params, arity)[0]
 
 
@@ -160,6 +160,8 @@ def budget_slice(params: BaseModel, items: list[dict[str, Any]]) -> Listing:
     ``max_tokens`` the items from the cursor on as candidates, each cursor the index of the next item."""
     max_tokens: int | None = getattr(params, "max_tokens", None)
     if max_tokens is None:
+        if getattr(params, "cursor", None) is not None:  # it would be ignored: say so rather than answer page one
+            raise InvalidParameter("cursor", "only with max_tokens: without a budget the whole list comes at once")
         return Listing(items, len(items), None)
     resume = decode_cursor(params, 1)
     start = resume[0] if resume else 0

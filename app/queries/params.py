@@ -80,11 +80,15 @@ class ArticleParams(Page):
     )
 
 
+#: The largest ``max_tokens`` accepted (REST and MCP): far above any answer, low enough to stay an integer anywhere.
+MAX_BUDGET = 10_000_000
+
+
 class Budget(BaseModel):
     """A token budget: return as many whole items as fit, and a cursor to continue."""
 
     max_tokens: int | None = Field(
-        None, ge=1, le=10_000_000,
+        None, ge=1, le=MAX_BUDGET,
         description="Return as many whole items as fit in this many tokens (the publisher's estimate: "
         "ceil(words × 1.35)); `truncated` says whether any were left for the next page.",
     )  # fmt: skip

@@ -38,14 +38,18 @@ from app.http import JSON, MARKDOWN, Context, ContextDep, read_corpus
 from app.problems import ApiProblem
 from app.queries.params import NoParams
 from app.responses_agent import (
-    FEED_ROWS,
     AgentIndex,
+    ClaimFeedRow,
     Diagnostics,
+    EdgeRow,
     FeedsManifest,
     GardenQueries,
     GraphEdges,
     GraphNode,
+    IndexEntry,
     Packet,
+    RoadmapRow,
+    SourceFeedRow,
     TopicFile,
     VerificationReport,
 )
@@ -53,15 +57,14 @@ from app.responses_agent import (
 router = APIRouter(tags=["agent files"])
 Nothing = Annotated[NoParams, Query()]
 NDJSON = "application/x-ndjson"
-#: What each feed's ``_doc`` is given in place of an example: its row model's name.
-ROWS: dict[str, type[BaseModel]] = {row.__name__: row for row in FEED_ROWS}
 Name = Annotated[str, Path(description="An article slug or a topic, as the index lists it.", max_length=200)]
 
 
-def _doc(media_type: str, example: str) -> dict[int | str, dict[str, Any]]:
-    """The 200 of a non-JSON file; an NDJSON feed names its row model (``ROWS``): the schema of one line."""
-    row = ROWS.get(example)
-    if row is not None:
+def _doc(media_type: str, example: str | type[BaseModel]) -> dict[int | str, dict[str, Any]]:
+    """The 200 of a non-JSON file, with an example; an NDJSON feed is given its row model instead: the schema of
+    one line, and the model's examples as lines."""
+    if isinstance(example, type):
+        row = example
         examples = row.model_json_schema().get("examples", [])  # none for the roadmap feed: always empty
         example = "".join(orjson.dumps(line).decode() + "\n" for line in examples)
         schema: dict[str, Any] = {"$ref": f"#/components/schemas/{row.__name__}"}
@@ -226,15 +229,15 @@ def _feed(path: str, summary: str, build: Callable[[files.Corpus], Iterator[byte
         return ctx.stream(build(_corpus(ctx)), NDJSON)  # the stream holds the request's session to its end
 
     router.add_api_route(path, route, methods=["GET"], summary=summary, response_class=Response,
-                         responses=_doc(NDJSON, "RoadmapRow"), name=path)  # fmt: skip
+                         responses=_doc(NDJSON, RoadmapRow), name=path)  # fmt: skip
 
 
 _stored("/agents/index.json", "The agent index: public articles, topics, archives", AgentIndex)
-_stored("/agents/index.jsonl", "The agent index entries, one per line", "IndexEntry")
+_stored("/agents/index.jsonl", "The agent index entries, one per line", IndexEntry)
 _file("/agents/feeds/manifest.json", "The feeds manifest with counts", files.manifest_json, JSON, FeedsManifest)
-_stored("/agents/feeds/claims.jsonl", "Every public claim, one JSON row per line, streamed", "ClaimFeedRow")
-_stored("/agents/feeds/sources.jsonl", "Every public source per article, streamed", "SourceFeedRow")
-_stored("/agents/feeds/edges.jsonl", "Every graph edge (from, to, type), streamed", "EdgeRow")
+_stored("/agents/feeds/claims.jsonl", "Every public claim, one JSON row per line, streamed", ClaimFeedRow)
+_stored("/agents/feeds/sources.jsonl", "Every public source per article, streamed", SourceFeedRow)
+_stored("/agents/feeds/edges.jsonl", "Every graph edge (from, to, type), streamed", EdgeRow)
 _feed("/agents/feeds/roadmap.jsonl", "The roadmap feed (always empty: roadmaps are out of scope)", files.roadmap_feed)
 _stored("/agents/garden-queries.json", "The garden query catalog", GardenQueries)
 _stored(

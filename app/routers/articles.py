@@ -86,6 +86,7 @@ def get_brief(ctx: ContextDep, slug: Slug, params: Annotated[BriefParams, Query(
     """With ``max_tokens``, the brief's sections that fit (whole sections, in order) and no ``markdown``; the
     budget holds on the body as sent, its ``next`` URL included (app.queries.paging.page_body)."""
     brief = articles.get_brief(ctx.scope, slug)
+    sections = budget_slice(params, brief["sections"])  # a cursor without max_tokens is refused here
     ctx.headers["Link"] = _alternate(f"/articles/{slug}/brief.md", "text/markdown")
     if params.max_tokens is None:
         return ctx.json(brief)
@@ -97,7 +98,7 @@ def get_brief(ctx: ContextDep, slug: Slug, params: Annotated[BriefParams, Query(
         next_url = None if cursor is None else ctx.url(path, [*budget, ("cursor", cursor)])
         return {**head, "sections": sections, "truncated": truncated, "next": next_url, "nextCursor": cursor}
 
-    body, data = page_body(budget_slice(params, brief["sections"]), build, key="sections")
+    body, data = page_body(sections, build, key="sections")
     if body["next"] is not None:
         ctx.headers["Link"] += f', <{body["next"]}>; rel="next"'
     return ctx.respond(data, JSON)
