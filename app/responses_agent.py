@@ -103,8 +103,8 @@ class EdgeRow(BaseModel):
 
 
 class RoadmapRow(BaseModel):
-    """A line of ``/agents/feeds/roadmap.jsonl``, one roadmap idea (DATA-CONTRACT: roadmap.jsonl). This server
-    serves no roadmaps (out of scope), so the feed is always empty; the row is declared as the contract has it."""
+    """A line of ``/agents/feeds/roadmap.jsonl``, one roadmap idea, as the publisher writes it. This server
+    serves no roadmaps (out of scope), so the feed is always empty; the row is declared as the publisher has it."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -117,7 +117,8 @@ class RoadmapRow(BaseModel):
 
 
 class RoadmapEntry(_Open):
-    """An entry of ``roadmaps`` in the agent index (DATA-CONTRACT); always absent here (roadmaps are out of scope)."""
+    """An entry of ``roadmaps`` in the agent index, as the publisher writes it; always absent here (roadmaps are
+    out of scope)."""
 
     id: str
     slug: str
