@@ -21,7 +21,7 @@ from app.mcp_http import McpHttp, PathCors
 from app.negotiation import NotModified, not_modified_response
 from app.openapi import install_openapi
 from app.problems import PROBLEM_RESPONSES, install_problem_handlers
-from app.routers import agents, articles, claims, health, home, search, series, sources, topics
+from app.routers import agents, articles, claims, frontend, health, home, search, series, sources, topics
 from app.routers import schemas as input_schemas
 from app.settings import get_settings
 
@@ -85,7 +85,7 @@ def create_app(*, lane: bool = True) -> FastAPI:
     # Every route answering through Context.respond, stream or the store has its 304 decided before it runs
     # (app.http.revalidate); /healthz and /readyz carry no ETag.
     routers = (articles.router, claims.router, search.router, sources.router, series.router, topics.router,
-               agents.router)  # fmt: skip
+               frontend.router, agents.router)  # fmt: skip
     for router in routers:
         app.include_router(router, responses=PROBLEM_RESPONSES, dependencies=[Depends(reject_nul), Depends(revalidate)])
     app.include_router(health.router, responses=PROBLEM_RESPONSES, dependencies=[Depends(reject_nul)])

@@ -224,6 +224,8 @@ def _path_urls(template: str, pools: Pools) -> list[str]:
         return [template.format(topic=topic) for topic in pools.values["topic"]]
     if template.startswith("/series/"):
         return [template.format(slug=slug) for slug in pools.values["series"]]
+    if "{page}" in template:  # the numbered sitemaps: the first, and one past the last
+        return [template.format(page=page) for page in (1, 2)]
     assert template.count("{") == 1 and "{slug}" in template, f"no pool for the parameters of {template}"
     slugs = [*pools.slugs, *(f"article:{slug}" for slug in HIDDEN)]
     return [template.format(slug=slug) for slug in slugs]
