@@ -79,7 +79,8 @@ def sitemap_urls(scope: Scope, number: int, limit: int) -> list[tuple[str, str]]
         .offset((number - 1) * limit)
         .limit(limit)
     )
-    rows = [(shapes.article_url(scope.site, path), updated) for path, updated in scope.session.execute(query)]
+    url = shapes.article_urls(scope.site)
+    rows = [(url(path), updated) for path, updated in scope.session.execute(query)]
     if not rows and number > 1:
         raise NotFound(f"No sitemap {number}: /sitemap.xml lists the sitemaps there are.", "page")
     return rows
