@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import shutil
-from pathlib import Path
 from typing import Any
 
 import feedparser
@@ -19,8 +18,9 @@ from fastapi.testclient import TestClient
 from lxml import etree
 
 from app.routers import frontend
+from app.shapes import article_url, article_urls
 from tests.agent_rules_tree import write_article
-from tests.conftest import CONTENT, Databases, api_client, ingest_json
+from tests.conftest import CONTENT, Databases, api_client, app_statements, ingest_json
 
 TOKEN = "preview-frontend-files"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
@@ -167,6 +167,22 @@ def test_above_the_limit_the_sitemap_is_an_index(garden: str, monkeypatch: pytes
         assert client.get("/sitemaps/0.xml").status_code == 422
 
 
+def test_the_sitemap_costs_a_fixed_number_of_statements(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    for limit in (frontend.SITEMAP_LIMIT, 4):  # the sitemap, then the index
+        monkeypatch.setattr(frontend, "SITEMAP_LIMIT", limit)
+        with app_statements() as seen:
+            assert client.get("/sitemap.xml").status_code == 200
+        assert len(seen) <= 3, seen  # the corpus version, the pages, the URLs of one: never one per article
+
+
+@pytest.mark.parametrize("site", ["https://x.org", "https://x.org/", "https://x.org/sub/", "http://x.org:8080/a"])
+def test_article_urls_resolve_as_article_url(site: str) -> None:
+    resolve = article_urls(site)
+    for path in ("/articles/a/", "/a/./b", "/a/../b", "/a/..", "//evil.example/x", "rel/x", "/a?q=1#f", "/",
+                 "/a/.hidden/", "/a/.../"):  # fmt: skip
+        assert resolve(path) == article_url(site, path), path
+
+
 # --- /articles/{slug}/body.html --------------------------------------------------------------------------------
 
 
@@ -234,7 +250,7 @@ def test_each_file_revalidates_and_compresses(client: TestClient, path: str) -> 
     assert client.head(path).status_code == 200
 
 
-def test_the_lane_answers_as_fastapi_does(garden: str, tmp_path: Path) -> None:
+def test_the_lane_answers_as_fastapi_does(garden: str) -> None:
     answers = []
     for lane in (True, False):
         with api_client(garden, lane=lane, **SETTINGS) as client:
