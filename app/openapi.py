@@ -96,8 +96,8 @@ HEADERS: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 CACHING = ("ETag", "Last-Modified", "Cache-Control", "X-Corpus-Version")
 #: GET paths whose 200 may carry Link (paged lists; the brief and its Markdown link each other).
-LINKED = {"/articles", "/claims", "/sources", "/changes", "/search", "/articles/{slug}/claims", "/articles/{slug}/brief",
-          "/articles/{slug}/brief.md"}  # fmt: skip
+LINKED = {"/articles", "/claims", "/sources", "/changes", "/search", "/articles/{slug}/claims",
+          "/articles/{slug}/brief", "/articles/{slug}/brief.md"}  # fmt: skip
 
 
 def route_id(path: str) -> str:

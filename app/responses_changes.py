@@ -35,10 +35,10 @@ class ChangeEntry(Body):
         "counterevidence; articles title, status, maturity, updatedAt, topics, contentHash, …; sources title, url, "
         "type, accessed; `public` (preview callers only) when the article was published or unpublished."
     )
-    before: dict[str, Any] | None = Field(
+    before: dict[str, str | int | None] | None = Field(
         description="The old values of the changed scalar fields (all of them for a removal; preview callers only)."
     )
-    after: dict[str, Any] | None = Field(
+    after: dict[str, str | int | None] | None = Field(
         description="The new values of the changed scalar fields (all of them for an addition); null for a removal."
     )
 

@@ -28,7 +28,7 @@ from tests.oracle import read_tree
 
 PACKAGE = "garden_api_client"
 FEEDS = {"/agents/index.jsonl", "/agents/feeds/claims.jsonl", "/agents/feeds/sources.jsonl",
-         "/agents/feeds/edges.jsonl", "/agents/feeds/roadmap.jsonl"}  # fmt: skip
+         "/agents/feeds/edges.jsonl", "/agents/feeds/roadmap.jsonl", "/changes.jsonl"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")

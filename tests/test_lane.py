@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from app.lane import Lane, lane_route
 from app.main import create_app
-from app.routers import articles, claims, search, series, sources, topics
+from app.routers import articles, changes, claims, search, series, sources, topics
 from tests.conftest import api_client
 from tests.test_visibility_leaks import (  # noqa: F401 - trees is a fixture
     BEARER,
@@ -107,7 +107,15 @@ def test_the_lane_answers_every_request_as_fastapi_does(trees: Any) -> None:  # 
 
 def test_the_lane_takes_every_rest_route_and_nothing_else() -> None:
     """Every GET of the REST routers is a lane route (a new one that is not would lose its speed silently)."""
-    for router in (articles.router, claims.router, search.router, sources.router, series.router, topics.router):
+    for router in (
+        articles.router,
+        claims.router,
+        search.router,
+        sources.router,
+        series.router,
+        topics.router,
+        changes.router,
+    ):
         for route in router.routes:
             assert lane_route(route) is not None, f"{route.path} is not answered by the lane"  # type: ignore[attr-defined]
     app = create_app()
@@ -116,7 +124,15 @@ def test_the_lane_takes_every_rest_route_and_nothing_else() -> None:
     answering = lanes[0].kwargs["answering"]
     assert {route.path for route in answering} == {  # type: ignore[attr-defined]
         route.path
-        for router in (articles.router, claims.router, search.router, sources.router, series.router, topics.router)
+        for router in (
+            articles.router,
+            claims.router,
+            search.router,
+            sources.router,
+            series.router,
+            topics.router,
+            changes.router,
+        )
         for route in router.routes
     }
 

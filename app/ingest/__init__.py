@@ -96,7 +96,9 @@ class _Run:
         walk.census()
         stored = plan.read_stored(self.engine)
         now = dt.datetime.now(dt.UTC)
-        writer = None if self.dry_run else Writer(self.engine, stored.version, now, len(stored.articles), self.retention)
+        writer = (
+            None if self.dry_run else Writer(self.engine, stored.version, now, len(stored.articles), self.retention)
+        )
         self.seen: set[str] = set()
         self.unchanged_ids: list[int] = []
         self.done = 0

@@ -12,7 +12,8 @@ claim id, sourceId: row ids change with every replacement); ``action`` added, up
 caller sees it; ``fields`` what changed (claims: text, confidence, kind, verificationStatus, evidence,
 counterevidence; articles: their listed scalar fields, topics and body; sources: title, url, type, accessed;
 ``public`` when visibility changed); ``before``/``after`` the old and new values of the changed scalar fields
-(whole scalar state for added and removed things). ``public_before``/``public_after`` say whether anonymous
+(the whole scalar state on each side for added and removed things, and for a change of visibility, which
+anonymous readers see as an addition or a removal). ``public_before``/``public_after`` say whether anonymous
 readers saw it before and see it after: app.queries.changes maps an entry to what they see from these alone
 (neither: nothing; only after: added; only before: removed; both: the update, without ``public``), so a draft
 published is "added" for them and a published article sent back to draft is "removed", and a draft's
@@ -105,17 +106,23 @@ def _read_chunk(conn: Connection, ids: list[int], states: dict[str, State]) -> N
     for row in conn.execute(claims.where(_CLAIM.c.article_id.in_(ids)).order_by(_CLAIM.c.id)).mappings():
         claim = {label: row[name] for name, label in CLAIM_FIELDS.items()} | {"evidence": [], "counterevidence": []}
         slugs[row["article_id"]].claims[row["claim_id"]] = by_row[row["id"]] = claim
-    for key, owned, names in (("evidence", _EVIDENCE, _EVIDENCE_COLUMNS), ("counterevidence", _COUNTER, _COUNTER_COLUMNS)):
+    for key, owned, names in (
+        ("evidence", _EVIDENCE, _EVIDENCE_COLUMNS),
+        ("counterevidence", _COUNTER, _COUNTER_COLUMNS),
+    ):
         query = select(owned.c.claim_id, *(owned.c[n] for n in names)).where(owned.c.article_id.in_(ids))
-        for row in conn.execute(query.order_by(owned.c.claim_id, owned.c.position)):
-            by_row[row[0]][key].append(list(row[1:]))
+        for found in conn.execute(query.order_by(owned.c.claim_id, owned.c.position)):
+            by_row[found[0]][key].append(list(found[1:]))
     sources = select(_SOURCE.c.article_id, _SOURCE.c.source_id, *(_SOURCE.c[n] for n in SOURCE_FIELDS))
     for row in conn.execute(sources.where(_SOURCE.c.article_id.in_(ids)).order_by(_SOURCE.c.id)).mappings():
         slugs[row["article_id"]].sources[row["source_id"]] = {label: row[n] for n, label in SOURCE_FIELDS.items()}
 
 
+Values = tuple[dict[str, Any] | None, dict[str, Any] | None]
+
+
 def _entry(kind: str, ref: str, slug: str, old: State | None, new: State | None, exists: tuple[bool, bool],
-           fields: list[str], values: tuple[dict[str, Any] | None, dict[str, Any] | None]) -> dict[str, Any]:  # fmt: skip
+           fields: list[str], values: Values) -> dict[str, Any]:  # fmt: skip
     owner = new or old
     assert owner is not None
     existed, exists_now = exists
@@ -128,7 +135,7 @@ def _entry(kind: str, ref: str, slug: str, old: State | None, new: State | None,
 
 
 def _compare(old: dict[str, Any] | None, new: dict[str, Any] | None, scalars: Iterable[str],
-             visibility: bool) -> tuple[list[str], tuple[dict[str, Any] | None, dict[str, Any] | None]] | None:  # fmt: skip
+             visibility: bool) -> tuple[list[str], Values] | None:  # fmt: skip
     """(changed fields, (old, new) scalar values) of one thing, or None if nothing changed."""
     scalars = list(scalars)
     if old is None or new is None:
@@ -139,8 +146,10 @@ def _compare(old: dict[str, Any] | None, new: dict[str, Any] | None, scalars: It
     changed = [name for name in new if old.get(name) != new[name]]
     if not changed and not visibility:
         return None
-    kept = [name for name in changed if name in scalars]
     fields = changed + (["public"] if visibility else [])
+    if visibility:  # anonymous readers see an addition or a removal: the whole state on each side
+        return fields, ({name: old[name] for name in scalars}, {name: new[name] for name in scalars})
+    kept = [name for name in changed if name in scalars]
     if not kept:  # evidence, topics or visibility alone: no scalar values to show
         return fields, (None, None)
     return fields, ({name: old[name] for name in kept}, {name: new[name] for name in kept})
@@ -157,7 +166,8 @@ def differences(before: dict[str, State], after: dict[str, State]) -> list[dict[
         compared = _compare(article_old, article_new, ARTICLE_FIELDS.values(), flipped)
         if compared is not None:
             entries.append(_entry("article", slug, slug, old, new, (old is not None, new is not None), *compared))
-        for kind, scalars, attr in (("claim", CLAIM_FIELDS.values(), "claims"), ("source", SOURCE_FIELDS.values(), "sources")):  # fmt: skip
+        for kind, scalars, attr in (("claim", CLAIM_FIELDS.values(), "claims"),
+                                    ("source", SOURCE_FIELDS.values(), "sources")):  # fmt: skip
             olds, news = getattr(old, attr, {}), getattr(new, attr, {})
             for ref in [*olds, *(ref for ref in news if ref not in olds)]:
                 was, now = olds.get(ref), news.get(ref)

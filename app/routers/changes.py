@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query
@@ -17,7 +17,7 @@ router = APIRouter(tags=["changes"])
 #: The stream, apart: answered by FastAPI, never the lane (app.lane), which closes the session as it returns.
 feed_router = APIRouter(tags=["changes"])
 NDJSON = "application/x-ndjson"
-_FEED_DOC = {200: {"description": "One ChangeEntry per line (JSON Lines).",
+_FEED_DOC: dict[int | str, dict[str, Any]] = {200: {"description": "One ChangeEntry per line (JSON Lines).",
                    "content": {NDJSON: {"schema": {"$ref": "#/components/schemas/ChangeEntry"},
                                         "example": orjson.dumps(ENTRY).decode() + "\n"}}}}  # fmt: skip
 
