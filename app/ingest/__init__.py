@@ -197,7 +197,7 @@ def vacuum(engine: Engine) -> None:
     from app.ingest.rows import owned_tables
 
     tables = [*owned_tables(), *aggregates.TABLES]
-    names = ", ".join(f'"{owned.name}"' for owned in tables) + f", {fulltext.TABLE}, corpus, list_count"
+    names = ", ".join(f'"{owned.name}"' for owned in tables) + f", {fulltext.TABLE}, corpus, list_count, change"
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("SET statement_timeout = 0")  # a timeout in the URL is for the API's queries
         try:

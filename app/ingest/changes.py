@@ -10,7 +10,8 @@ so a one-article ingest does one article's worth of extra reads and a few insert
 What an entry is (one row of ``change``). ``type`` article, claim or source; ``ref`` its stable id (slug, global
 claim id, sourceId: row ids change with every replacement); ``action`` added, updated or removed as a preview
 caller sees it; ``fields`` what changed (claims: text, confidence, kind, verificationStatus, evidence,
-counterevidence; articles: their listed scalar fields, topics and body; sources: title, url, type, accessed;
+counterevidence; articles: the scalar fields of ARTICLE_FIELDS, contentHash among them, and topics; sources:
+title, url, type, accessed;
 ``public`` when visibility changed); ``before``/``after`` the old and new values of the changed scalar fields
 (the whole scalar state on each side for added and removed things, and for a change of visibility, which
 anonymous readers see as an addition or a removal). ``public_before``/``public_after`` say whether anonymous
