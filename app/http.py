@@ -285,11 +285,11 @@ def preview_access(request: Request, settings: Settings) -> bool:
 
 def is_heavy(path: str) -> bool:
     """Heavy routes read the whole corpus, or rank it: ``/search``, ``/llms.txt``, ``/graph/…``, the sitemaps
-    (``/sitemap.xml``, ``/sitemaps/…``: every public article's URL) and every agent
-    file under ``/agents/`` except one article's (``/agents/articles/…``), the feeds included; a topic's file too,
-    since building one (or finding that a topic has none) reads the whole index. Everything else reads one item
-    or one bounded page."""
-    if path in ("/search", "/llms.txt", "/sitemap.xml") or path.startswith(("/graph/", "/sitemaps/")):
+    (``/sitemap.xml``, ``/sitemaps/…``: every public article's URL), the change log's stream ``/changes.jsonl``,
+    and every agent file under ``/agents/`` except one article's (``/agents/articles/…``), the feeds included; a
+    topic's file too, since building one (or finding that a topic has none) reads the whole index. Everything else
+    reads one item or one bounded page."""
+    if path in ("/search", "/llms.txt", "/sitemap.xml", "/changes.jsonl") or path.startswith(("/graph/", "/sitemaps/")):
         return True
     return path.startswith("/agents/") and not path.startswith("/agents/articles/")
 

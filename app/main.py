@@ -21,7 +21,7 @@ from app.mcp_http import McpHttp, PathCors
 from app.negotiation import NotModified, not_modified_response
 from app.openapi import install_openapi
 from app.problems import PROBLEM_RESPONSES, install_problem_handlers
-from app.routers import agents, articles, claims, frontend, health, home, search, series, sources, topics
+from app.routers import agents, articles, changes, claims, frontend, health, home, search, series, sources, topics
 from app.routers import schemas as input_schemas
 from app.settings import get_settings
 
@@ -85,7 +85,7 @@ def create_app(*, lane: bool = True) -> FastAPI:
     # Every route answering through Context.respond, stream or the store has its 304 decided before it runs
     # (app.http.revalidate); /healthz and /readyz carry no ETag.
     routers = (articles.router, claims.router, search.router, sources.router, series.router, topics.router,
-               frontend.router, agents.router)  # fmt: skip
+               frontend.router, changes.router, changes.feed_router, agents.router)  # fmt: skip
     for router in routers:
         app.include_router(router, responses=PROBLEM_RESPONSES, dependencies=[Depends(reject_nul), Depends(revalidate)])
     app.include_router(health.router, responses=PROBLEM_RESPONSES, dependencies=[Depends(reject_nul)])
@@ -95,7 +95,8 @@ def create_app(*, lane: bool = True) -> FastAPI:
     app.router.routes.extend(mcp.routes("/mcp"))
     if lane:  # innermost of the middleware: inside the deadline, the response cache and CORS
         in_order = [route for router in (*routers, health.router, home.router) for route in router.routes]
-        rest = [route for router in routers if router is not agents.router for route in router.routes]
+        streams = (agents.router, changes.feed_router)
+        rest = [route for router in routers if router not in streams for route in router.routes]
         app.add_middleware(Lane, fastapi=app, routes=in_order, answering=rest)
     app.add_middleware(RequestDeadline, timeout=settings.request_timeout, tasks=late)  # inside the cache: hits skip it
     app.add_middleware(

@@ -53,6 +53,9 @@ class Corpus(SQLModel, table=True):
     version: int = Field(description="Increases by one with every ingest that changes the stored corpus.")
     derivation: int = Field(description="The derivation rules' version the stored rows were computed with.")
     ingested_at: dt.datetime = Field(description="When the last changing ingest committed (UTC).")
+    changes_from: int | None = Field(
+        default=None, description="The oldest `since` the change log answers (app.ingest.changes); None: the version"
+    )
 
 
 class Article(SQLModel, table=True):
@@ -381,3 +384,26 @@ class SeriesHead(SQLModel, table=True):
     guide_slug: str | None = None
     guide_title: str | None = None
     newest_update: str
+
+
+class Change(SQLModel, table=True):
+    """One entry of the change log: one article, claim or source that one committed ingest added, updated or
+    removed, as a preview caller sees it, with what anonymous readers see of it (app.ingest.changes)."""
+
+    __tablename__ = "change"
+    __table_args__ = (Index("ix_change_version", "version", "id"),)
+
+    id: int = Field(primary_key=True, description="increases with the version: the log's keyset order")
+    version: int = Field(description="the corpus version whose ingest made the change")
+    changed_at: dt.datetime = Field(description="when that ingest committed (UTC)")
+    type: str = Field(description="article, claim or source")
+    action: str = Field(description="added, updated or removed, for preview callers")
+    ref: str = Field(description="the article's slug, the claim's global id, or the source's sourceId")
+    article: str = Field(description="the owning article's slug", index=True)
+    series: str | None = Field(default=None, index=True, description="the owning article's series slug")
+    topics: str = Field(description="the owning article's topics as |a|b| (the topic filter)")
+    public_before: bool = Field(description="it existed before the change and anonymous readers saw it")
+    public_after: bool = Field(description="it exists after the change and anonymous readers see it")
+    fields: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))

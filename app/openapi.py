@@ -30,6 +30,7 @@ from pydantic.json_schema import models_json_schema
 
 from app.problems import Problem
 from app.responses_agent import FEED_ROWS
+from app.responses_changes import ChangeEntry
 
 #: GET path -> operation id (snake_case, unique; the HEAD twin is ``head_`` + it).
 OPERATION_IDS = {
@@ -50,6 +51,8 @@ OPERATION_IDS = {
     "/claims/{claim_id}": "get_claim",
     "/search": "search",
     "/sources": "list_sources",
+    "/changes": "list_changes",
+    "/changes.jsonl": "get_changes_feed",
     "/series": "list_series",
     "/series/{slug}": "get_series",
     "/topics": "list_topics",
@@ -97,8 +100,8 @@ HEADERS: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 CACHING = ("ETag", "Last-Modified", "Cache-Control", "X-Corpus-Version")
 #: GET paths whose 200 may carry Link (paged lists; the brief and its Markdown link each other).
-LINKED = {"/articles", "/claims", "/sources", "/search", "/articles/{slug}/claims", "/articles/{slug}/brief",
-          "/articles/{slug}/brief.md"}  # fmt: skip
+LINKED = {"/articles", "/claims", "/sources", "/changes", "/search", "/articles/{slug}/claims",
+          "/articles/{slug}/brief", "/articles/{slug}/brief.md"}  # fmt: skip
 
 
 def route_id(path: str) -> str:
@@ -157,7 +160,7 @@ def finish(document: dict[str, Any]) -> dict[str, Any]:
     """FastAPI's document, finished for generators (see the module's docstring)."""
     components = document.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
-    for name, schema in _components([Problem, *FEED_ROWS]).items():
+    for name, schema in _components([Problem, *FEED_ROWS, ChangeEntry]).items():
         schemas.setdefault(name, schema)
     components["headers"] = HEADERS
     for path, item in document["paths"].items():

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.budget import BudgetTooSmall, estimate
 from app.queries.errors import (
     CursorMismatch,
+    Expired,
     Gone,
     MalformedCursor,
     NeedsPreview,
@@ -65,7 +66,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     ),
     403: _problem("The request needs preview access."),
     404: _problem("No such resource, or it is not published."),
-    410: _problem("The article was archived."),
+    410: _problem("The article was archived, or (/changes) `since` is older than the retained change log."),
     422: _problem("A parameter has a value outside what it accepts."),
     500: _problem("An unexpected failure; logged under requestId."),
     503: _problem(
@@ -110,6 +111,8 @@ def domain_problem(error: QueryError) -> ApiProblem:
         return ApiProblem(404, "Not Found", error.message)
     if isinstance(error, Gone):
         return ApiProblem(410, "Gone", error.message)
+    if isinstance(error, Expired):
+        return ApiProblem(410, "Gone", error.message, parameter=error.parameter)
     if isinstance(error, Unavailable):
         return ApiProblem(503, "Service Unavailable", error.message, headers={"Retry-After": "1"})
     if isinstance(error, NeedsPreview):

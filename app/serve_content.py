@@ -108,7 +108,7 @@ def _main(mode: str, parent: int) -> int:
     started = time.perf_counter()
     try:
         report = ingest(engine, [settings.content_dir], today=settings.effective_today(), dry_run=mode == "check",
-                        max_file_bytes=settings.max_file_bytes)  # fmt: skip
+                        max_file_bytes=settings.max_file_bytes, change_retention=settings.change_retention)  # fmt: skip
     except Exception:
         log.exception("Ingesting %s failed", where)
         return 1

@@ -97,6 +97,12 @@ class Settings(BaseSettings):
         8 * 1024 * 1024,
         description="Ingest refuses any input file larger than this, before reading it.",
     )
+    change_retention: int = Field(
+        1000,
+        ge=1,
+        description="How many corpus versions the change log (/changes) keeps; every ingest drops older entries. "
+        "A `since` older than that is answered 410 with how to resync.",
+    )
     cache_dir: Path | None = Field(
         None,
         description="Where the large agent files are stored, per corpus version and date (app.agent.store). "

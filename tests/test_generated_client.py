@@ -28,7 +28,7 @@ from tests.oracle import read_tree
 
 PACKAGE = "garden_api_client"
 FEEDS = {"/agents/index.jsonl", "/agents/feeds/claims.jsonl", "/agents/feeds/sources.jsonl",
-         "/agents/feeds/edges.jsonl", "/agents/feeds/roadmap.jsonl"}  # fmt: skip
+         "/agents/feeds/edges.jsonl", "/agents/feeds/roadmap.jsonl", "/changes.jsonl"}  # fmt: skip
 #: The XML files (app.routers.frontend), by media type: the generator reads no XML either (their functions are
 #: generated all the same; the body is the response's content).
 XML_FILES = {"/feed.atom": "application/atom+xml", "/sitemap.xml": "application/xml",

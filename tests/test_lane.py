@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from app.lane import Lane, lane_route
 from app.main import create_app
-from app.routers import articles, claims, frontend, search, series, sources, topics
+from app.routers import articles, changes, claims, frontend, search, series, sources, topics
 from tests.conftest import api_client
 from tests.test_visibility_leaks import (  # noqa: F401 - trees is a fixture
     BEARER,
@@ -115,6 +115,7 @@ def test_the_lane_takes_every_rest_route_and_nothing_else() -> None:
         series.router,
         topics.router,
         frontend.router,
+        changes.router,
     ):
         for route in router.routes:
             assert lane_route(route) is not None, f"{route.path} is not answered by the lane"  # type: ignore[attr-defined]
@@ -132,6 +133,7 @@ def test_the_lane_takes_every_rest_route_and_nothing_else() -> None:
             series.router,
             topics.router,
             frontend.router,
+            changes.router,
         )
         for route in router.routes
     }

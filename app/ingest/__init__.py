@@ -33,6 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app import aggregates, fulltext, models
 from app.content.errors import ContentError
 from app.ingest import plan
+from app.ingest.changes import DEFAULT_RETENTION
 from app.ingest.discover import Walk
 from app.ingest.prepare import Built, Same, Task, prepare_all
 from app.ingest.report import FindingSpool, IngestReport, corpus_counts, diagnostic_totals
@@ -57,6 +58,7 @@ def ingest(
     max_file_bytes: int = 8 * 1024 * 1024,
     progress: Progress | None = None,
     findings: FindingSpool | None = None,
+    change_retention: int = DEFAULT_RETENTION,
 ) -> IngestReport:
     """Validate everything under ``paths`` and (unless ``dry_run``) store it in one transaction.
 
@@ -66,10 +68,11 @@ def ingest(
     one after the other, as they would one after the other.
 
     ``findings``, when given, receives the diagnostics of every article the run parses (for listing them after
-    the run with app.ingest.report.listed_findings; they are never held in memory).
+    the run with app.ingest.report.listed_findings; they are never held in memory). ``change_retention``: how
+    many versions the change log keeps (app.ingest.changes).
     """
     run = _Run(engine, list(paths), today, dry_run, keep_going, prune, max_file_bytes, progress)
-    run.findings = findings
+    run.findings, run.retention = findings, change_retention
     for attempt in range(1, _ATTEMPTS + 1):
         try:
             return run.once()
@@ -85,6 +88,7 @@ class _Run:
         self.engine, self.paths, self.today, self.progress = engine, paths, today, progress
         self.dry_run, self.keep_going, self.prune, self.max_bytes = dry_run, keep_going, prune, max_file_bytes
         self.findings: FindingSpool | None = None
+        self.retention = DEFAULT_RETENTION
 
     def once(self) -> IngestReport:
         report = IngestReport(dry_run=self.dry_run)
@@ -92,7 +96,9 @@ class _Run:
         walk.census()
         stored = plan.read_stored(self.engine)
         now = dt.datetime.now(dt.UTC)
-        writer = None if self.dry_run else Writer(self.engine, stored.version, now, len(stored.articles))
+        writer = (
+            None if self.dry_run else Writer(self.engine, stored.version, now, len(stored.articles), self.retention)
+        )
         self.seen: set[str] = set()
         self.unchanged_ids: list[int] = []
         self.done = 0
@@ -191,7 +197,7 @@ def vacuum(engine: Engine) -> None:
     from app.ingest.rows import owned_tables
 
     tables = [*owned_tables(), *aggregates.TABLES]
-    names = ", ".join(f'"{owned.name}"' for owned in tables) + f", {fulltext.TABLE}, corpus, list_count"
+    names = ", ".join(f'"{owned.name}"' for owned in tables) + f", {fulltext.TABLE}, corpus, list_count, change"
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("SET statement_timeout = 0")  # a timeout in the URL is for the API's queries
         try:

@@ -40,6 +40,7 @@ from sqlalchemy.exc import IntegrityError
 from app import derive, fulltext, models
 from app.db import tune_for_bulk_write
 from app.ingest import rows
+from app.ingest.changes import DEFAULT_RETENTION, ChangeLog
 from app.ingest.derived import Derived
 from app.ingest.prepare import Built
 from app.models import table
@@ -60,8 +61,10 @@ class ConcurrentIngest(Exception):
 class Writer:
     """The one write transaction of an ingest (see the module)."""
 
-    def __init__(self, engine: Engine, seen_version: int, now: dt.datetime, stored: int) -> None:
+    def __init__(self, engine: Engine, seen_version: int, now: dt.datetime, stored: int,
+                 retention: int = DEFAULT_RETENTION) -> None:  # fmt: skip
         self.engine, self.seen_version, self.now, self.first = engine, seen_version, now, stored == 0
+        self.log = ChangeLog(not self.first, retention)  # the first ingest records nothing (app.ingest.changes)
         self.derived = Derived(stored)
         self.dropped: list[tuple[str, str]] = []
         self.journal = ""
@@ -139,6 +142,7 @@ class Writer:
     def _flush(self) -> None:
         assert self.conn is not None and self._bulk is not None
         if self.replaced:
+            self.log.read_before(self.conn, self.replaced)
             self.derived.taking(self.conn, self.replaced)
             fulltext.remove(self.conn, self.replaced)
             for start in range(0, len(self.replaced), _DELETE_CHUNK):
@@ -171,6 +175,7 @@ class Writer:
             article = table(models.Article)
             stamp = update(article).where(article.c.id == bindparam("pk")).values(file_stat=bindparam("stat"))
             self.conn.execute(stamp, [{"stat": s, "pk": pk} for s, pk in self.restat])
+        self.log.write(self.conn, self.seen_version + 1, self.now, range(self.first_new_id, self.bases["article"]))
         self.derived.finish(self.conn, range(self.first_new_id, self.bases["article"]))
         if progress:
             progress("commit", self.written, self.written)

@@ -36,6 +36,11 @@ class Gone(QueryError):
     """The article was archived: it existed and was published, and is no longer shown without preview."""
 
 
+class Expired(QueryError):
+    """What was asked for is older than the server keeps (a ``since`` before the retained change log); the
+    message says how to resync."""
+
+
 class NeedsPreview(QueryError):
     """The parameter is only for callers with preview access."""
 

@@ -118,6 +118,22 @@ class SourceParams(Page):
     cited: bool | None = Field(None, description="Sources cited by at least one claim (true) or by none (false).")
 
 
+class ChangeStreamParams(BaseModel):
+    """/changes.jsonl: the change log after ``since``, filtered (no paging: every entry is streamed)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    since: int = Field(ge=0, le=2**62, description="A corpus version: the changes made after it (X-Corpus-Version).")
+    type: Many(Literal["article", "claim", "source"], "Changes to articles, claims or sources.")  # type: ignore[valid-type]
+    topic: Many(str, "Changes within articles with this topic.")  # type: ignore[valid-type]
+    series: Many(str, "Changes within articles of this series (slug).")  # type: ignore[valid-type]
+    article: Many(str, "Changes within this article (slug or article id).")  # type: ignore[valid-type]
+
+
+class ChangeParams(Page, ChangeStreamParams):
+    """/changes: the change log after ``since``, filtered and keyset-paged."""
+
+
 class NoParams(BaseModel):
     """For resources without query parameters: any parameter is unknown, and an error."""
 
