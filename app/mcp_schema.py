@@ -21,7 +21,7 @@ Measured on content/: 37,203 bytes before; 10,958 after.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from typing_extensions import TypeAliasType
 
@@ -41,6 +41,8 @@ Verifications = TypeAliasType("Verifications", Verification | list[Verification]
 States = TypeAliasType("States", State | list[State])
 Supports = TypeAliasType("Supports", Support | list[Support])
 Texts = TypeAliasType("Texts", str | list[str])
+ChangeType = Literal["article", "claim", "source"]
+ChangeTypes = TypeAliasType("ChangeTypes", ChangeType | list[ChangeType])
 
 
 #: Keys that only document a schema (titles, examples) or restate JSON Schema's defaults.
@@ -82,8 +84,10 @@ def _to_level(node: Any, defs: dict[str, Any], typed: bool | str = True) -> Any:
     if isinstance(ref, str) and ref.startswith("#/$defs/"):
         rest = {key: value for key, value in node.items() if key != "$ref"}
         return _to_level({**defs[ref.removeprefix("#/$defs/")], **rest}, defs, typed)
-    if "properties" in node and not typed:
-        return {"type": node.get("type", "object")}
+    if ("properties" in node and not typed) or (
+        isinstance(node.get("additionalProperties"), dict) and typed is not True
+    ):
+        return {"type": node.get("type", "object")}  # an embedded object, or a map below the result (a change's before)
     out: dict[str, Any] = {}
     for key, value in node.items():
         if key == "$defs":
@@ -95,6 +99,8 @@ def _to_level(node: Any, defs: dict[str, Any], typed: bool | str = True) -> Any:
             }
         else:
             out[key] = _to_level(value, defs, typed)
+    if out.get("items") == {"type": "object"}:  # a list of embedded objects: typed array (their shape is OpenAPI's)
+        del out["items"]
     return out
 
 
@@ -107,7 +113,7 @@ def _compact(node: Any, describe: bool) -> Any:
     for key, value in node.items():
         if key in _DOCUMENTING or (key == "additionalProperties" and value is True):
             continue
-        if key in ("description", "default", "enum") and not describe:
+        if key in ("description", "default", "enum", "const") and not describe:
             continue
         if key == "default" and value is None:
             continue

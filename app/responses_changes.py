@@ -68,3 +68,15 @@ class ChangeList(Body):
     totalRelation: TotalRelation = Field(description=RELATION)
     next: str | None = Field(description=NEXT_URL)
     nextCursor: str | None = Field(description=NEXT_CURSOR)
+
+
+class ToolChangePage(Body):
+    """The MCP tool changes_since's result: /changes' page, without `next` (pass `nextCursor` back as `cursor`), and
+    the corpus version the page was read at (pass it as `since` next time). Its `totalRelation` is always `eq` (the
+    log's totals are counted), so the tool's output schema leaves it out."""
+
+    items: list[ChangeEntry]
+    total: int = Field(description=TOTAL)
+    nextCursor: str | None = Field(description=NEXT_CURSOR)
+    corpusVersion: int = Field(description="The corpus version read: the `since` of the next call, once every page "
+                               "is read.")  # fmt: skip

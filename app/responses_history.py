@@ -12,10 +12,14 @@ from app.responses import EXAMPLE_SLUG, NEXT_CURSOR, NEXT_URL, RELATION, TOTAL
 from app.responses_parts import (
     Body,
     ClaimKind,
+    ClaimState,
     Confidence,
     Counterevidence,
+    Diagnostic,
     EvidencePacket,
+    SeriesRef,
     TotalRelation,
+    Verification,
     VerificationStatus,
     example,
     make_partial,
@@ -127,3 +131,47 @@ class ClaimVersion(Body):
     formVersion: int = Field(description=FORM_VERSION)
     orEarlier: bool = Field(description=OR_EARLIER)
     changedAt: str | None = Field(description=CHANGED_AT)
+
+
+class HistoryStep(Body):
+    """A version of a claim in get_claim's history: a HistoryItem's version, action and fields."""
+
+    version: int
+    action: Literal["added", "updated", "removed"] | None
+    fields: list[str]
+
+
+class ToolClaimDetail(Body):
+    """The MCP tool get_claim's result: ClaimDetail (today), or with `version` ClaimVersion (the claim then), and the
+    claim's latest versions (`history`, oldest first: get_claim with one of them gives its values), and the corpus
+    version read (`corpusVersion`: cite the claim with it). One model for both, so that the tool lists one output
+    schema: what both have is required, the rest optional."""
+
+    articleId: str
+    slug: str
+    claimId: str
+    localClaimId: str
+    claim: str
+    confidence: Confidence
+    status: ClaimKind
+    verificationStatus: VerificationStatus
+    evidenceCount: int | None
+    counterevidenceCount: int | None
+    evidence: list[EvidencePacket] | None
+    counterevidence: list[Counterevidence] | None
+    articleUrl: str | None
+    citationUrl: str | None
+    article: ArticleAtVersion
+    # ClaimDetail's only (absent with a version):
+    asOf: str | None = None
+    state: ClaimState = None  # type: ignore[assignment]
+    topics: list[str] = None  # type: ignore[assignment]
+    series: SeriesRef | None = None
+    verification: Verification | None = None
+    diagnostics: list[Diagnostic] = None  # type: ignore[assignment]
+    # ClaimVersion's only (absent without a version):
+    formVersion: int = None  # type: ignore[assignment]
+    orEarlier: bool = None  # type: ignore[assignment]
+    # Both (changedAt, with a version, is left undeclared to keep tools/list under 12 KB):
+    corpusVersion: int = None  # type: ignore[assignment]
+    history: list[HistoryStep] = Field(description="The claim's latest 50 versions, oldest first.")

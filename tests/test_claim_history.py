@@ -135,8 +135,8 @@ def test_anonymous_callers_see_only_public_versions(two_versions: tuple[TestClie
     assert [(item["version"], item["action"]) for item in _history(client, published)] == [(2, "added")]
     draft = _problem(client, f"/claims/{published}?version=1", 404)
     assert draft["detail"] == (
-        f"No claim '{published}' at version 1: it did not exist then, or was not published; "
-        "/claims/{claim_id}/history lists its versions."
+        f"No claim '{published}' at version 1: it did not exist then, or was not published "
+        "(its history lists the versions it has)."
     )
     assert _version(client, published, 2)["claim"] == _claims(PUBLISHED)[0]["claim"]
     assert [(item["version"], item["action"], item["fields"]) for item in _history(client, published, PREVIEW)] == [

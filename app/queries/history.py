@@ -221,6 +221,13 @@ def claim_history(scope: Scope, claim_id: str, params: HistoryParams) -> Listing
     return Listing(select_fields([item for _, item in page], params.fields, ITEM_FIELDS), len(items), cursor)
 
 
+def versions(scope: Scope, claim_id: str, count: int) -> list[dict[str, Any]]:
+    """The latest ``count`` forms the caller may see, oldest first, each as its version, action and changed fields
+    only (MCP's get_claim lists them; get_claim with a version gives one's values)."""
+    items = _visible(scope, _known(scope, claim_id, others=False), _bounds(scope)[1])[-count:]
+    return [{"version": item["version"], "action": item["action"], "fields": item["fields"]} for _, item in items]
+
+
 def _check_version(version: int, bounds: tuple[int, int]) -> None:
     latest, start = bounds
     if version > latest:
@@ -229,7 +236,7 @@ def _check_version(version: int, bounds: tuple[int, int]) -> None:
     if version < start:
         raise Expired(f"version: the change log starts after version {start}, so the claim's form at version "
                       f"{version} is no longer kept (nor whether it changed since); the oldest version answered is "
-                      f"{start}, and /claims/{{claim_id}}/history lists the forms kept.", "version")  # fmt: skip
+                      f"{start}.", "version")  # fmt: skip
 
 
 def claim_at_version(scope: Scope, claim_id: str, version: int) -> dict[str, Any]:
@@ -241,8 +248,8 @@ def claim_at_version(scope: Scope, claim_id: str, version: int) -> dict[str, Any
     form = _at(known.entries, version, known.claim, known.public)
     if form.values is None or not (scope.preview or form.public):
         said = "did not exist then" if scope.preview else "did not exist then, or was not published"
-        raise NotFound(f"No claim '{claim_id}' at version {version}: it {said}; "
-                       f"/claims/{{claim_id}}/history lists its versions.", "version")  # fmt: skip
+        raise NotFound(f"No claim '{claim_id}' at version {version}: it {said} (its history lists the versions it "
+                       "has).", "version")  # fmt: skip
     values = form.values
     evidence = values.get("evidence")
     if evidence is not None:
