@@ -7,8 +7,9 @@ turn, so each schema says what a client needs to call a tool and read its result
 - **Outputs** are generated from the response models (``app.responses*``, shared with the OpenAPI document) and
   keep what a client needs to read and validate a result: the types and ``required`` of the result's fields
   and of the fields of the items it lists (a page's ``items``, a series' ``members``); any other object in it
-  is typed ``object``, and an enum is typed ``string`` (its values are search_claims' input ``$defs`` and the
-  OpenAPI document's). Descriptions, titles, examples and the deeper shapes are the OpenAPI document's to carry
+  is typed ``object`` (a map below the result too: a change's ``before``), a list of such objects ``array``, and
+  an enum or a constant is typed ``string`` (its values are search_claims' input ``$defs`` and the OpenAPI
+  document's). Descriptions, titles, examples and the deeper shapes are the OpenAPI document's to carry
   (``/openapi.json``, ``/docs``); here they would cost tokens on every turn.
 
 ``compact`` does both, one function for every tool; ``app.mcp_server`` applies it as it lists them. Decided where
@@ -16,7 +17,10 @@ the issue is silent: an optional argument is published without its ``null`` bran
 null; the server still accepts null); ``additionalProperties: true`` (JSON Schema's default) is left out; and
 output schemas type only what an agent reads (above), so that ``tools/list`` stays under 12 KB as the response
 models gain typed embedded objects (they did: typed for the OpenAPI document, two levels of them made 15.2 KB).
-Measured on content/: 37,203 bytes before; 10,958 after.
+Measured on content/: 37,203 bytes before; 10,958 after. Issue 17 added changes_since and get_claim's
+``version`` (13,150 bytes as first written); the rules for maps, lists of objects and constants, an id's NUL
+refused by a validator rather than a ``pattern`` (app.mcp_server), and shorter titles and descriptions brought
+tools/list back to 12,238 bytes on the wire (eight tools).
 """
 
 from __future__ import annotations

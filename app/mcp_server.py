@@ -19,6 +19,14 @@ tool, ranked by ``query`` when given and the claims feed (``GET /claims``) other
 would repeat its fifteen filters, their enums and the page schema (4.5 KB, measured), which left no room under
 12 KB; its substring filter ``q`` is not offered (``query`` finds claims by their words).
 
+Issue 17: ``changes_since`` is ``GET /changes`` as a tool (its filters and cursor; the result adds the corpus
+version it read, the ``since`` of the next call), and ``get_claim`` takes a ``version`` (the claim as it was then,
+``GET /claims/{id}?version=N``) and always lists the claim's latest versions (``history``: version, action and
+fields only, to keep the result small; get_claim with one of them gives its values) and the ``corpusVersion`` it
+read, to cite the claim with. Decided: no separate history tool (tools/list has no room for another); a claim
+removed since is a not-found without ``version`` (as in REST) and answers with any version it had, its history
+included, so that a citation made through MCP stays answerable through MCP.
+
 How a call reaches the query layer (visibility, session, errors) is ``app.mcp_access``; ``app.mcp_http.McpHttp``
 serves the server over streamable HTTP inside the FastAPI app (``app.main``): stateless, with JSON responses
 rather than SSE streams, so that any of several server processes can answer any message.

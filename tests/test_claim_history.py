@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from app.responses_changes import ChangeList
 from app.responses_history import ClaimHistory, ClaimVersion
@@ -232,3 +232,36 @@ def test_answers_are_documented_in_the_openapi_document(two_versions: tuple[Test
     assert operation["operationId"] == ("get_claim_history" if "history" in path else "get_claim")
     schema = json.dumps(operation["responses"]["200"]["content"]["application/json"]["schema"])
     assert ("ClaimHistory" if "history" in path else "ClaimVersion") in schema
+
+
+def test_evidence_the_log_did_not_keep_is_unknown(engine: Engine, tree: Path, db_url: str) -> None:
+    """An entry written before the log kept evidence lists names the change without the values: the evidence
+    before it is null (not known), never today's evidence passed off as then's."""
+    _ingest(engine, tree)
+    _artifact(
+        tree / "articles/2026" / EDITED,
+        lambda data: data["claims"][0]["evidence"][0].update(snippet="A newer snippet."),
+    )
+    _ingest(engine, tree)
+    with engine.begin() as conn:  # the entry as the log wrote it before evidence lists were kept
+        conn.execute(text("UPDATE change SET before = NULL, after = NULL WHERE ref = :ref"), {"ref": TEXT})
+    with api_client(db_url) as client:
+        old, new = _version(client, TEXT, 1), _version(client, TEXT, 2)
+        assert (old["evidence"], old["evidenceCount"]) == (None, None) and old["claim"] == new["claim"]
+        assert new["evidence"][0]["snippet"] == "A newer snippet." and new["evidenceCount"] == len(new["evidence"])
+        assert [item["evidenceCount"] for item in _history(client, TEXT)] == [None, new["evidenceCount"]]
+
+
+def test_a_claim_removed_from_an_article_that_stays(engine: Engine, tree: Path, db_url: str) -> None:
+    """Its version still resolves its sources and gives the article's URL (the article is still there)."""
+    claims = _claims(EDITED)
+    last = f"article:{EDITED}:{claims[-1]['id']}"
+    _ingest(engine, tree)
+    _artifact(tree / "articles/2026" / EDITED, lambda data: data["claims"].pop())
+    _ingest(engine, tree)
+    with api_client(db_url) as client:
+        assert client.get(f"/claims/{last}").status_code == 404
+        assert [item["action"] for item in _history(client, last)] == [None, "removed"]
+        cited = _version(client, last, 1)
+        assert cited["claim"] == claims[-1]["claim"] and cited["citationUrl"].endswith(f"#{claims[-1]['id']}")
+        assert all(packet["source"] for packet in cited["evidence"]) and cited["evidence"]

@@ -110,8 +110,8 @@ def _parts(claim_id: str) -> tuple[str, str]:
 
 @dataclass
 class Known:
-    """What the store holds about one claim: its log entries (claim, its article's sources and article), and its
-    current rows (None once removed)."""
+    """What the store holds about one claim: its log entries (claim, its article's sources and article), and the
+    current rows of the claim and its article (None once removed)."""
 
     claim_id: str
     slug: str
@@ -134,22 +134,30 @@ def _known(scope: Scope, claim_id: str, *, others: bool) -> Known:
     for row in rows:
         if row.type == "source":
             sources.setdefault(row.ref, []).append(row)
-    names = ("id", "is_public", "text", "confidence", "kind", "verification_status")
-    columns: list[Any] = [CLAIM.c[name] for name in names]
-    columns += [ARTICLE.c.id.label("article_id"), ARTICLE.c.canonical_path, *(ARTICLE.c[n] for n in ARTICLE_VALUES)]
-    query = select(*columns).join(ARTICLE, ARTICLE.c.id == CLAIM.c.article_id)
-    found = scope.session.execute(query.where(ARTICLE.c.slug == slug, CLAIM.c.local_id == local)).mappings().first()
-    claim = None
-    if found is not None:
-        key = found["id"]
-        evidence = [{k: v for k, v in packet.items() if k != "source"}
-                    for packet in resolved_evidence(scope, [key]).get(key, [])]  # fmt: skip
-        claim = {"text": found["text"], "confidence": found["confidence"], "kind": found["kind"],
-                 "verificationStatus": found["verification_status"], "evidence": evidence,
-                 "counterevidence": counterevidence(scope, [key]).get(key, [])}  # fmt: skip
+    article_columns = [ARTICLE.c.id, ARTICLE.c.canonical_path, *(ARTICLE.c[n] for n in ARTICLE_VALUES)]
+    article = scope.session.execute(select(*article_columns).where(ARTICLE.c.slug == slug)).mappings().first()
     claims = [row for row in rows if row.type == "claim"]
     articles = [row for row in rows if row.type == "article"]
-    return Known(claim_id, slug, local, claims, sources, articles, claim, bool(found and found["is_public"]), found)
+    claim, public = _current_claim(scope, article, local)
+    return Known(claim_id, slug, local, claims, sources, articles, claim, public, article)
+
+
+def _current_claim(scope: Scope, article: Any, local: str) -> tuple[Values | None, bool]:
+    """The claim's values as stored now (None if its article no longer has it), and whether it is public."""
+    if article is None:
+        return None, False
+    names = ("id", "is_public", "text", "confidence", "kind", "verification_status")
+    query = select(*(CLAIM.c[name] for name in names)).where(CLAIM.c.article_id == article["id"])
+    found = scope.session.execute(query.where(CLAIM.c.local_id == local)).mappings().first()
+    if found is None:
+        return None, False
+    key = found["id"]
+    evidence = [{k: v for k, v in packet.items() if k != "source"}
+                for packet in resolved_evidence(scope, [key]).get(key, [])]  # fmt: skip
+    claim = {"text": found["text"], "confidence": found["confidence"], "kind": found["kind"],
+             "verificationStatus": found["verification_status"], "evidence": evidence,
+             "counterevidence": counterevidence(scope, [key]).get(key, [])}  # fmt: skip
+    return claim, bool(found["is_public"])
 
 
 def _bounds(scope: Scope) -> tuple[int, int]:
@@ -282,7 +290,7 @@ def _current_sources(scope: Scope, known: Known) -> dict[str, Values]:
     if known.article is None:
         return {}
     query = select(SOURCE.c.source_id, *(SOURCE.c[name] for name in SOURCE_FIELDS))
-    rows = scope.session.execute(query.where(SOURCE.c.article_id == known.article["article_id"])).mappings()
+    rows = scope.session.execute(query.where(SOURCE.c.article_id == known.article["id"])).mappings()
     return {row["source_id"]: {label: row[name] for name, label in SOURCE_FIELDS.items()} for row in rows}
 
 
