@@ -224,6 +224,22 @@ def test_evidence_and_sources_as_they_were(engine: Engine, tree: Path, db_url: s
         assert entry["before"]["evidence"][0]["snippet"] == first["evidence"][0]["snippet"]
 
 
+def test_every_answer_conforms_to_the_openapi_document(two_versions: tuple[TestClient, Path]) -> None:
+    """Bodies and statuses as tests/test_openapi_bodies.py checks them: 200s, 404s, 422s and paged answers."""
+    from tests.test_openapi_bodies import _check
+
+    client, _ = two_versions
+    removed, published = f"article:{REMOVED}:claim-001", f"article:{PUBLISHED}:claim-001"
+    found = []
+    for headers in ({}, PREVIEW):
+        for claim_id in (TEXT, CONFIDENCE, CONTESTED, removed, published, "article:nope:claim-001"):
+            found += _check(client, f"/claims/{claim_id}/history", "/claims/{claim_id}/history", headers)
+            found += _check(client, f"/claims/{claim_id}/history?limit=1", "/claims/{claim_id}/history", headers)
+            for version in (1, 2, 3):
+                found += _check(client, f"/claims/{claim_id}?version={version}", "/claims/{claim_id}", headers)
+    assert found == []
+
+
 @pytest.mark.parametrize("path", ["/claims/{id}/history", "/claims/{id}?version=1"])
 def test_answers_are_documented_in_the_openapi_document(two_versions: tuple[TestClient, Path], path: str) -> None:
     client, _ = two_versions

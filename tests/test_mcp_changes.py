@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from jsonschema import Draft202012Validator
 from sqlalchemy import Engine
 
 from tests.conftest import api_client
@@ -147,3 +148,17 @@ def test_versions_older_than_the_log_say_how_to_go_on(engine: Engine, tree: Path
             "(nor whether it changed since); the oldest version answered is 2.")  # fmt: skip
         assert [step["version"] for step in _ok(client, "get_claim", claim_id=CLAIM)["history"]] == [2, 3]
         assert _ok(client, "changes_since", since=2)["items"][0]["after"] == {"confidence": "medium"}
+
+
+def test_results_conform_to_the_listed_output_schemas(two_versions: tuple[TestClient, Path]) -> None:
+    """What a client validating with tools/list's (compacted) output schemas checks: today's claim, a claim at a
+    version, a removed claim's version and a page of changes all conform."""
+    client, _ = two_versions
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    tools = {tool["name"]: tool for tool in client.post("/mcp", json=body, headers=HEADERS).json()["result"]["tools"]}
+    results = [("get_claim", _ok(client, "get_claim", claim_id=CLAIM)),
+               ("get_claim", _ok(client, "get_claim", claim_id=CLAIM, version=1)),
+               ("get_claim", _ok(client, "get_claim", claim_id=f"article:{REMOVED}:claim-001", version=1)),
+               ("changes_since", _ok(client, "changes_since", PREVIEW, since=1, limit=20))]  # fmt: skip
+    for tool, result in results:
+        assert list(Draft202012Validator(tools[tool]["outputSchema"]).iter_errors(result)) == [], tool
