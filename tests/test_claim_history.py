@@ -5,6 +5,8 @@ raises a confidence, marks a claim contested, removes an article, publishes a dr
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +14,38 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
+from app.db import make_engine, upgrade_to_head
 from app.responses_changes import ChangeList
 from app.responses_history import ClaimHistory, ClaimVersion
-from tests.conftest import CONTENT, api_client
-from tests.test_changes import EDITED, HIDDEN, PREVIEW, PUBLISHED, REMOVED, TOKEN, _artifact, _ingest
-from tests.test_changes import tree as tree  # the module's fixtures
-from tests.test_changes import two_versions as two_versions
+from tests.conftest import CONTENT, Databases, api_client
+from tests.test_changes import EDITED, HIDDEN, PREVIEW, PUBLISHED, REMOVED, TOKEN, _artifact, _ingest, _version_two
+from tests.test_changes import tree as tree  # the module's fixture
 
 TEXT, CONFIDENCE, CONTESTED = (f"article:{EDITED}:claim-{n:03}" for n in (1, 2, 3))
+
+
+@pytest.fixture(scope="module")
+def versions_db(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """tests/test_changes.py's two versions, ingested once per module and backend (the tests only read them)."""
+    tree = tmp_path_factory.mktemp("history") / "content"
+    shutil.copytree(CONTENT, tree)
+    db_url = databases.new("history")
+    engine = make_engine(db_url)
+    try:
+        upgrade_to_head(engine)
+        assert _ingest(engine, tree) == 1
+        _version_two(tree)
+        assert _ingest(engine, tree) == 2
+    finally:
+        engine.dispose()
+    return db_url, tree
+
+
+@pytest.fixture
+def two_versions(versions_db: tuple[str, Path]) -> Iterator[tuple[TestClient, Path]]:
+    db_url, tree = versions_db
+    with api_client(db_url, GARDEN_PREVIEW_TOKEN=TOKEN) as client:
+        yield client, tree
 
 
 def _claims(slug: str) -> list[dict[str, Any]]:
@@ -240,14 +266,14 @@ def test_every_answer_conforms_to_the_openapi_document(two_versions: tuple[TestC
     assert found == []
 
 
-@pytest.mark.parametrize("path", ["/claims/{id}/history", "/claims/{id}?version=1"])
-def test_answers_are_documented_in_the_openapi_document(two_versions: tuple[TestClient, Path], path: str) -> None:
-    client, _ = two_versions
-    document = client.get("/openapi.json").json()
-    operation = document["paths"]["/claims/{claim_id}/history" if "history" in path else "/claims/{claim_id}"]["get"]
-    assert operation["operationId"] == ("get_claim_history" if "history" in path else "get_claim")
-    schema = json.dumps(operation["responses"]["200"]["content"]["application/json"]["schema"])
-    assert ("ClaimHistory" if "history" in path else "ClaimVersion") in schema
+def test_answers_are_documented_in_the_openapi_document() -> None:
+    from tests.test_openapi_bodies import DOCUMENT
+
+    history, claim = (DOCUMENT["paths"][path]["get"] for path in ("/claims/{claim_id}/history", "/claims/{claim_id}"))
+    assert (history["operationId"], claim["operationId"]) == ("get_claim_history", "get_claim")
+    for operation, model in ((history, "ClaimHistory"), (claim, "ClaimVersion")):
+        assert model in json.dumps(operation["responses"]["200"]["content"]["application/json"]["schema"])
+    assert "version" in {parameter["name"] for parameter in claim["parameters"]}
 
 
 def test_evidence_the_log_did_not_keep_is_unknown(engine: Engine, tree: Path, db_url: str) -> None:

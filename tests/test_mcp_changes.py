@@ -18,8 +18,9 @@ from sqlalchemy import Engine
 
 from tests.conftest import api_client
 from tests.test_changes import EDITED, HIDDEN, PREVIEW, PUBLISHED, REMOVED, _artifact, _ingest
-from tests.test_changes import tree as tree  # the module's fixtures
-from tests.test_changes import two_versions as two_versions
+from tests.test_changes import tree as tree  # the modules' fixtures
+from tests.test_claim_history import two_versions as two_versions
+from tests.test_claim_history import versions_db as versions_db
 from tests.test_mcp_errors import sentence
 
 HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
