@@ -17,8 +17,11 @@ router = APIRouter(tags=["claims"])
 ClaimId = Annotated[str, Path(description="The global claim id: article:<slug>:claim-NNN.", max_length=300)]
 #: A claim at a version never changes (app.queries.history), so public caches may keep it: a year, as RFC 9111
 #: suggests for "never expires", and ``immutable`` so that browsers do not revalidate it on reload. Preview
-#: answers keep ``private, no-store`` (app.http). The 304 of ``revalidate``, answered before the route, keeps the
-#: ordinary max-age: a client that revalidates gets the short one, which costs it only another revalidation.
+#: answers keep ``private, no-store`` (app.http); problems (404, 410, 422) are never cached this way. The 304 of
+#: ``revalidate``, answered before the route, keeps the ordinary max-age: a client that revalidates gets the short
+#: one, which costs it only another revalidation. What may still move is not the claim: ``articleUrl`` and
+#: ``citationUrl`` are today's (a new GARDEN_SITE_URL or canonical path reaches a cached copy within the year), and
+#: a version the log later trims turns into a 410 while a cached copy still says, truly, what the claim was.
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
