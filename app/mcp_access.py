@@ -17,7 +17,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.shared.exceptions import MCPError
 from mcp.types import INTERNAL_ERROR, INVALID_REQUEST, CallToolResult, TextContent
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from sqlmodel import Session
@@ -32,7 +32,6 @@ from app.problems import ApiProblem
 from app.queries.common import Listing, Scope
 from app.queries.errors import Gone, MalformedCursor, NotFound, QueryError, Unavailable
 from app.queries.paging import page_body, page_extras
-from app.queries.params import ClaimParams
 from app.settings import get_settings
 
 T = TypeVar("T")
@@ -114,7 +113,7 @@ def as_json(payload: Any) -> str:
     return orjson.dumps(payload).decode()
 
 
-_Params = TypeVar("_Params", bound=ClaimParams)
+_Params = TypeVar("_Params", bound=BaseModel)
 
 
 def tool_params(model: type[_Params], given: dict[str, Any], renamed: Mapping[str, str] | None = None) -> _Params:
@@ -131,14 +130,15 @@ def tool_params(model: type[_Params], given: dict[str, Any], renamed: Mapping[st
         raise ToolError(validation_sentence(error, given, names)) from error
 
 
-def page_result(listing: Listing) -> CallToolResult:
+def page_result(listing: Listing, **extra: Any) -> CallToolResult:
     """A page of a list tool: ``{items, total, totalRelation, nextCursor, …}``. With ``max_tokens``, the items
     kept are those that fit in this page as returned, its JSON text being what the budget holds for
-    (app.queries.paging.page_body, as REST's); not even one is a tool error naming the budget that would do."""
+    (app.queries.paging.page_body, as REST's); not even one is a tool error naming the budget that would do.
+    ``extra``: fields the page ends with (changes_since's corpusVersion)."""
 
     def build(items: list[dict[str, Any]], cursor: str | None, truncated: bool | None) -> dict[str, Any]:
         return {"items": items, "total": listing.total, "totalRelation": listing.relation, "nextCursor": cursor,
-                **page_extras(listing, truncated)}  # fmt: skip
+                **page_extras(listing, truncated), **extra}  # fmt: skip
 
     try:
         page, data = page_body(listing, build)

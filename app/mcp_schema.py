@@ -7,8 +7,9 @@ turn, so each schema says what a client needs to call a tool and read its result
 - **Outputs** are generated from the response models (``app.responses*``, shared with the OpenAPI document) and
   keep what a client needs to read and validate a result: the types and ``required`` of the result's fields
   and of the fields of the items it lists (a page's ``items``, a series' ``members``); any other object in it
-  is typed ``object``, and an enum is typed ``string`` (its values are search_claims' input ``$defs`` and the
-  OpenAPI document's). Descriptions, titles, examples and the deeper shapes are the OpenAPI document's to carry
+  is typed ``object`` (a map below the result too: a change's ``before``), a list of such objects ``array``, and
+  an enum or a constant is typed ``string`` (its values are search_claims' input ``$defs`` and the OpenAPI
+  document's). Descriptions, titles, examples and the deeper shapes are the OpenAPI document's to carry
   (``/openapi.json``, ``/docs``); here they would cost tokens on every turn.
 
 ``compact`` does both, one function for every tool; ``app.mcp_server`` applies it as it lists them. Decided where
@@ -16,12 +17,15 @@ the issue is silent: an optional argument is published without its ``null`` bran
 null; the server still accepts null); ``additionalProperties: true`` (JSON Schema's default) is left out; and
 output schemas type only what an agent reads (above), so that ``tools/list`` stays under 12 KB as the response
 models gain typed embedded objects (they did: typed for the OpenAPI document, two levels of them made 15.2 KB).
-Measured on content/: 37,203 bytes before; 10,958 after.
+Measured on content/: 37,203 bytes before; 10,958 after. Issue 17 added changes_since and get_claim's
+``version`` (13,150 bytes as first written); the rules for maps, lists of objects and constants, an id's NUL
+refused by a validator rather than a ``pattern`` (app.mcp_server), and shorter titles and descriptions brought
+tools/list back to 12,238 bytes on the wire (eight tools).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from typing_extensions import TypeAliasType
 
@@ -41,6 +45,8 @@ Verifications = TypeAliasType("Verifications", Verification | list[Verification]
 States = TypeAliasType("States", State | list[State])
 Supports = TypeAliasType("Supports", Support | list[Support])
 Texts = TypeAliasType("Texts", str | list[str])
+ChangeType = Literal["article", "claim", "source"]
+ChangeTypes = TypeAliasType("ChangeTypes", ChangeType | list[ChangeType])
 
 
 #: Keys that only document a schema (titles, examples) or restate JSON Schema's defaults.
@@ -82,8 +88,10 @@ def _to_level(node: Any, defs: dict[str, Any], typed: bool | str = True) -> Any:
     if isinstance(ref, str) and ref.startswith("#/$defs/"):
         rest = {key: value for key, value in node.items() if key != "$ref"}
         return _to_level({**defs[ref.removeprefix("#/$defs/")], **rest}, defs, typed)
-    if "properties" in node and not typed:
-        return {"type": node.get("type", "object")}
+    if ("properties" in node and not typed) or (
+        isinstance(node.get("additionalProperties"), dict) and typed is not True
+    ):
+        return {"type": node.get("type", "object")}  # an embedded object, or a map below the result (a change's before)
     out: dict[str, Any] = {}
     for key, value in node.items():
         if key == "$defs":
@@ -95,6 +103,8 @@ def _to_level(node: Any, defs: dict[str, Any], typed: bool | str = True) -> Any:
             }
         else:
             out[key] = _to_level(value, defs, typed)
+    if out.get("items") == {"type": "object"}:  # a list of embedded objects: typed array (their shape is OpenAPI's)
+        del out["items"]
     return out
 
 
@@ -107,7 +117,7 @@ def _compact(node: Any, describe: bool) -> Any:
     for key, value in node.items():
         if key in _DOCUMENTING or (key == "additionalProperties" and value is True):
             continue
-        if key in ("description", "default", "enum") and not describe:
+        if key in ("description", "default", "enum", "const") and not describe:
             continue
         if key == "default" and value is None:
             continue

@@ -10,12 +10,15 @@ Two kinds of failure reach an MCP caller:
   schema: ``confidence: expected one of low, medium, medium-high, high (or a list of them); got 'bogus'.``
 
 Decided where the issue is silent: every message starts with the argument's name and a colon (the rule a caller,
-or a test, can rely on); the value given is echoed only when short (a long one is described by its length); the
-wrong token's sentence names no argument, as the token is no argument but the HTTP request's Authorization header.
+or a test, can rely on); where REST's message advises REST's means (changes_since's ``since`` older than the log:
+refetch the feeds, follow /changes; the ``X-Corpus-Version`` header), the sentence says the MCP ones; the value
+given is echoed only when short (a long one is described by its length); the wrong token's sentence names no
+argument, as the token is no argument but the HTTP request's Authorization header.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -27,7 +30,7 @@ from pydantic import ValidationError
 
 from app.budget import BudgetTooSmall
 from app.problems import ApiProblem
-from app.queries.errors import CursorMismatch, InvalidParameter, MalformedCursor, QueryError
+from app.queries.errors import CursorMismatch, Expired, InvalidParameter, MalformedCursor, QueryError
 
 _Server = TypeVar("_Server", bound="MCPServer")
 
@@ -45,13 +48,17 @@ def error_sentence(error: QueryError | BudgetTooSmall | ApiProblem, renamed: Map
     if isinstance(error, ApiProblem):  # the 401 of preview access: its detail is one sentence already
         return _period(error.detail)
     name = renamed.get(error.parameter, error.parameter) if error.parameter else None
+    if isinstance(error, Expired) and error.parameter == "since":  # REST's resync advice names REST's feeds
+        oldest = re.search(r"after version (\d+)", error.message)
+        first = error.message.removeprefix("since: ").split(". ")[0]
+        return f"{name}: {first}; re-read what you cache, then pass since={oldest and oldest[1]} from then on."
     if isinstance(error, MalformedCursor):
         return f"{name}: malformed; pass back the previous page's nextCursor unchanged."
     if isinstance(error, CursorMismatch):
         return (f"{name}: made under other filters; start again without a cursor, or keep the arguments the "
                 f"first page had.")  # fmt: skip
     if isinstance(error, InvalidParameter):
-        return f"{name}: {_period(error.problem)}"
+        return f"{name}: {_period(error.problem.replace('(X-Corpus-Version)', '(a corpusVersion)'))}"
     if name is None:
         return _period(error.message)
     message = error.message.removeprefix(f"{error.parameter}: ")

@@ -19,6 +19,14 @@ tool, ranked by ``query`` when given and the claims feed (``GET /claims``) other
 would repeat its fifteen filters, their enums and the page schema (4.5 KB, measured), which left no room under
 12 KB; its substring filter ``q`` is not offered (``query`` finds claims by their words).
 
+Issue 17: ``changes_since`` is ``GET /changes`` as a tool (its filters and cursor; the result adds the corpus
+version it read, the ``since`` of the next call), and ``get_claim`` takes a ``version`` (the claim as it was then,
+``GET /claims/{id}?version=N``) and always lists the claim's latest versions (``history``: version, action and
+fields only, to keep the result small; get_claim with one of them gives its values) and the ``corpusVersion`` it
+read, to cite the claim with. Decided: no separate history tool (tools/list has no room for another); a claim
+removed since is a not-found without ``version`` (as in REST) and answers with any version it had, its history
+included, so that a citation made through MCP stays answerable through MCP.
+
 How a call reaches the query layer (visibility, session, errors) is ``app.mcp_access``; ``app.mcp_http.McpHttp``
 serves the server over streamable HTTP inside the FastAPI app (``app.main``): stateless, with JSON responses
 rather than SSE streams, so that any of several server processes can answer any message.
@@ -34,16 +42,31 @@ from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult, ListResourcesResult, PaginatedRequestParams, ToolAnnotations
 from mcp.types import Tool as MCPTool
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from app.mcp_access import page_result, structured, tool_params, tool_query, url_for
 from app.mcp_resources import article_resources, install_resources
-from app.mcp_schema import ClaimKinds, Confidence, Confidences, States, Supports, Texts, Verifications, compact
+from app.mcp_schema import (
+    ChangeTypes,
+    ClaimKinds,
+    Confidence,
+    Confidences,
+    States,
+    Supports,
+    Texts,
+    Verifications,
+    compact,
+)
 from app.mcp_sentences import install
-from app.queries import articles, claims, series, topics
-from app.queries.params import MAX_BUDGET, ClaimParams, SearchParams
+from app.queries import articles, changes, claims, series, topics
+from app.queries.common import Listing, Scope
+from app.queries.corpus import stored_version
+from app.queries.history import claim_at_version, versions
+from app.queries.params import MAX_BUDGET, ChangeParams, ClaimParams, SearchParams
 from app.queries.search import search
-from app.responses import ArticleDetail, Brief, ClaimDetail
+from app.responses import ArticleDetail, Brief
+from app.responses_changes import ToolChangePage
+from app.responses_history import ToolClaimDetail
 from app.responses_search import ToolClaimPage
 from app.responses_series import SeriesDetail, SeriesList, TopicList
 
@@ -51,7 +74,9 @@ INSTRUCTIONS = """\
 garden-api: agent-readable articles. Each article states claims (ids article:<slug>:claim-NNN) with a confidence,
 a kind (status), a verification status, a computed state, evidence from cited sources and counterevidence.
 Path: search_claims to find claims; get_claim for a claim's evidence, sources and counterevidence; get_article
-or get_brief for its article. Cite a claim by its citationUrl.
+or get_brief for its article. Cite a claim by its citationUrl and get_claim's corpusVersion: get_claim with that
+version shows it as it was then; its history lists the versions at which it changed.
+Sync: changes_since(since=<the last corpusVersion you read>) lists what changed since; pass its corpusVersion next.
 Filters: omit one to not filter; one value or a list (ORed); different filters are ANDed.
 Pages: pass a page's nextCursor as cursor, with the same other arguments, for the next one (null: last page).
 max_tokens: return only the whole items that fit that many tokens; truncated says if some were left.
@@ -110,12 +135,19 @@ READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
 # --- Tools ------------------------------------------------------------------------------------------------------------
 
-_NO_NUL = r"^[^\x00]*$"  # no stored id holds a NUL character (PostgreSQL's text cannot): refused by name
-ClaimId = Annotated[str, Field(description="The claim id, article:<slug>:claim-NNN.", max_length=300,
-                               pattern=_NO_NUL)]  # fmt: skip
-ArticleSlug = Annotated[str, Field(description="The article's slug or id (article:<slug>).", max_length=200,
-                                   pattern=_NO_NUL)]  # fmt: skip
-SeriesSlug = Annotated[str, Field(description="The series slug.", max_length=200, pattern=_NO_NUL)]
+
+def _no_nul(value: str) -> str:
+    """No stored id holds a NUL character (PostgreSQL's text cannot): refused by name (app.mcp_sentences). A
+    validator rather than a schema ``pattern``, which every id argument would carry in tools/list for nothing."""
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character")
+    return value
+
+
+NoNul = AfterValidator(_no_nul)
+ClaimId = Annotated[str, Field(description="The claim id, article:<slug>:claim-NNN.", max_length=300), NoNul]
+ArticleSlug = Annotated[str, Field(description="The article's slug or id (article:<slug>).", max_length=200), NoNul]
+SeriesSlug = Annotated[str, Field(description="The series slug.", max_length=200), NoNul]
 
 
 def _said(name: str) -> str:
@@ -136,18 +168,52 @@ HasCounterevidence = Annotated[bool | None, Field(description=_said("has_counter
 SupportsFilter = Annotated[Supports | None, Field(description=_said("supports"))]
 SourceFilter = Annotated[Texts | None, Field(description=_said("source"))]
 ClaimLimit = Annotated[int, Field(ge=1, le=500, description="Claims per page.")]
-ClaimCursor = Annotated[str | None, Field(max_length=2048, description="The previous page's nextCursor.")]
+#: No maxLength in the schema: the REST parameter model still refuses a cursor past 2,048 characters, by name.
+ClaimCursor = Annotated[str | None, Field(description="The previous page's nextCursor.")]
 ClaimBudget = Annotated[int | None, Field(ge=1, le=MAX_BUDGET, description="Token budget for the page.")]
 
 
-QUERY = "Words to rank claims by (claim, evidence, counterevidence); operators are ignored. Omit: feed order."
+#: How many of a claim's versions get_claim's ``history`` lists: the latest, which an agent checking a citation
+#: needs (GET /claims/{claim_id}/history pages through all of them, with their values).
+HISTORY_LENGTH = 50
+QUERY = "Words to rank claims by; omit for feed order."
+
+
+Version = Annotated[int | None, Field(ge=1, description="The claim as at this corpus version.")]
 
 
 @mcp.tool(title="Get a claim", annotations=READ_ONLY)
-def get_claim(claim_id: ClaimId, ctx: Context) -> Annotated[CallToolResult, ClaimDetail]:
-    """One claim with its evidence resolved to sources, counterevidence, verification, diagnostics, article and
-    citationUrl."""
-    return structured(tool_query(ctx, lambda scope: claims.get_claim(scope, claim_id)))
+def get_claim(claim_id: ClaimId, ctx: Context, version: Version = None) -> Annotated[CallToolResult, ToolClaimDetail]:
+    """A claim with evidence and sources, counterevidence, verification, diagnostics, citationUrl and history (its
+    versions)."""
+
+    def run(scope: Scope) -> dict[str, Any]:
+        read = stored_version(scope.session)[0]  # the session's first read: the version the answer is of
+        found = claims.get_claim(scope, claim_id) if version is None else claim_at_version(scope, claim_id, version)
+        return found | {"corpusVersion": read, "history": versions(scope, claim_id, HISTORY_LENGTH)}
+
+    return structured(tool_query(ctx, run))
+
+
+@mcp.tool(title="List changes", annotations=READ_ONLY)
+def changes_since(
+    ctx: Context,
+    since: Annotated[int, Field(ge=0, description="A corpus version (corpusVersion).")],
+    type: Annotated[ChangeTypes | None, Field(description="Only these.")] = None,
+    topic: Annotated[Texts | None, Field(description="In articles with this topic.")] = None,
+    series: Annotated[Texts | None, Field(description="In articles of this series.")] = None,
+    article: Annotated[Texts | None, Field(description="In this article.")] = None,
+    limit: Annotated[int, Field(ge=1, le=500, description="Changes per page.")] = 50,
+    cursor: ClaimCursor = None,
+) -> Annotated[CallToolResult, ToolChangePage]:
+    """Changes made after since (GET /changes), with old and new values."""
+    params = tool_params(ChangeParams, dict(locals()) | {"ctx": None})
+
+    def run(scope: Scope) -> tuple[int, Listing]:
+        return stored_version(scope.session)[0], changes.list_changes(scope, params)
+
+    version, listing = tool_query(ctx, run)
+    return page_result(listing, corpusVersion=version)
 
 
 @mcp.tool(title="Search claims", annotations=READ_ONLY)
@@ -169,8 +235,8 @@ def search_claims(
     cursor: ClaimCursor = None,
     max_tokens: ClaimBudget = None,
 ) -> Annotated[CallToolResult, ToolClaimPage]:
-    """Claims matching the filters: ranked by relevance to query, with <mark>ed snippets and (first page)
-    facets; without query, in feed order (GET /claims)."""
+    """Claims matching the filters, ranked by query (with <mark>ed snippets and facets) or else in feed order
+    (GET /claims)."""
     given = dict(locals()) | {"ctx": None, "query": None}
     if query is None:
         listed = tool_params(ClaimParams, given)
@@ -186,13 +252,13 @@ def get_article(slug: ArticleSlug, ctx: Context) -> Annotated[CallToolResult, Ar
     return structured(tool_query(ctx, lambda scope: articles.get_article(scope, slug)))
 
 
-@mcp.tool(title="Get an article's agent brief", annotations=READ_ONLY)
+@mcp.tool(title="Get a brief", annotations=READ_ONLY)
 def get_brief(slug: ArticleSlug, ctx: Context) -> Annotated[CallToolResult, Brief]:
     """An article's agent brief: its sections, claims, token estimate and Markdown."""
     return structured(tool_query(ctx, lambda scope: articles.get_brief(scope, slug)))
 
 
-@mcp.tool(title="List the series", annotations=READ_ONLY)
+@mcp.tool(title="List series", annotations=READ_ONLY)
 def list_series(ctx: Context) -> Annotated[CallToolResult, SeriesList]:
     """Every series with its title, season, guide and member count, newest first."""
     items = tool_query(ctx, lambda scope: series.list_series(scope, url_for(ctx)))
@@ -205,7 +271,7 @@ def get_series(slug: SeriesSlug, ctx: Context) -> Annotated[CallToolResult, Seri
     return structured(tool_query(ctx, lambda scope: series.get_series(scope, slug, url_for(ctx))))
 
 
-@mcp.tool(title="List the topics", annotations=READ_ONLY)
+@mcp.tool(title="List topics", annotations=READ_ONLY)
 def list_topics(ctx: Context) -> Annotated[CallToolResult, TopicList]:
     """Every topic with its label and its counts of articles and claims."""
     items = tool_query(ctx, lambda scope: topics.list_topics(scope, url_for(ctx)))

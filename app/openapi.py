@@ -49,6 +49,7 @@ OPERATION_IDS = {
     "/sitemaps/{page}.xml": "get_numbered_sitemap",
     "/claims": "list_claims",
     "/claims/{claim_id}": "get_claim",
+    "/claims/{claim_id}/history": "get_claim_history",
     "/search": "search",
     "/sources": "list_sources",
     "/changes": "list_changes",

@@ -10,6 +10,9 @@ from pydantic import Field
 from app.responses import NEXT_CURSOR, NEXT_URL, RELATION, TOTAL
 from app.responses_parts import Body, TotalRelation, example, make_partial, partial_config
 
+#: A value in an entry's before/after: a scalar field's, or a claim's evidence or counterevidence list (packets as
+#: /claims/{claim_id} gives them, without the resolved source).
+Value = str | int | list[dict[str, str]] | None
 ENTRY: dict[str, Any] = {
     "version": 42, "changedAt": "2026-12-01T09:30:00.123456Z", "type": "claim", "action": "updated",
     "id": "article:composting-without-the-guesswork:claim-002", "article": "composting-without-the-guesswork",
@@ -35,11 +38,14 @@ class ChangeEntry(Body):
         "counterevidence; articles title, status, maturity, updatedAt, topics, contentHash, …; sources title, url, "
         "type, accessed; `public` (preview callers only) when the article was published or unpublished."
     )
-    before: dict[str, str | int | None] | None = Field(
-        description="The old values of the changed scalar fields (all of them for a removal; preview callers only)."
+    before: dict[str, Value] | None = Field(
+        description="The old values of the changed scalar fields (all of them for a removal; preview callers only); "
+        "a claim's also hold its `evidence` and `counterevidence` lists when they are recorded (either changed, or "
+        "all values are given)."
     )
-    after: dict[str, str | int | None] | None = Field(
-        description="The new values of the changed scalar fields (all of them for an addition); null for a removal."
+    after: dict[str, Value] | None = Field(
+        description="The new values of the changed scalar fields (all of them for an addition, a claim's evidence "
+        "and counterevidence lists too); null for a removal."
     )
 
 
@@ -62,3 +68,15 @@ class ChangeList(Body):
     totalRelation: TotalRelation = Field(description=RELATION)
     next: str | None = Field(description=NEXT_URL)
     nextCursor: str | None = Field(description=NEXT_CURSOR)
+
+
+class ToolChangePage(Body):
+    """The MCP tool changes_since's result: /changes' page, without `next` (pass `nextCursor` back as `cursor`), and
+    the corpus version the page was read at (pass it as `since` next time). Its `totalRelation` is always `eq` (the
+    log's totals are counted), so the tool's output schema leaves it out."""
+
+    items: list[ChangeEntry]
+    total: int = Field(description=TOTAL)
+    nextCursor: str | None = Field(description=NEXT_CURSOR)
+    corpusVersion: int = Field(description="The corpus version read: the `since` of the next call, once every page "
+                               "is read.")  # fmt: skip

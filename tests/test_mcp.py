@@ -186,7 +186,9 @@ def test_get_claim_returns_the_claim_with_its_evidence(server: Server) -> None:
     assert len(claim["evidence"]) == expected["evidenceCount"]
     assert len(claim["counterevidence"]) == expected["counterevidenceCount"]
     assert claim["citationUrl"] == f"{expected['articleUrl']}#claim-001"
-    assert claim == server.rest(f"/claims/{CLAIM}").json()
+    rest = server.rest(f"/claims/{CLAIM}")  # and the version read, and the claim's versions (issue 17)
+    first = {"version": 1, "action": None, "fields": []}  # content/ was ingested once: the log starts there
+    assert claim == rest.json() | {"corpusVersion": int(rest.headers["x-corpus-version"]), "history": [first]}
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,7 @@ def rpc(server: Server, method: str, params: dict[str, Any] | None = None, **hea
 def test_tools_list_is_at_most_12_kb_on_the_wire(server: Server) -> None:
     response = rpc(server, "tools/list")
     assert response.status_code == 200, response.text
-    assert len(response.json()["result"]["tools"]) == 7
+    assert len(response.json()["result"]["tools"]) == 8
     assert len(response.content) <= 12_288, len(response.content)
 
 
@@ -109,6 +109,8 @@ class _Claim(BaseModel):
     claimId: str
     confidence: Literal["low", "high"]
     evidence: list[_Evidence]
+    kind: Literal["claim"]
+    before: dict[str, str | list[dict[str, str]]] | None  # a change's old values: a map
 
 
 class _Page(BaseModel):
@@ -120,8 +122,8 @@ class _Page(BaseModel):
 
 def test_an_output_schema_types_the_result_and_the_items_it_lists() -> None:
     """The result's fields and its listed items' fields keep types and required; any other object is typed
-    object and an enum string, so that new fields on embedded models (the typed models of the OpenAPI document)
-    cost an agent's context nothing."""
+    object (a map too), a list of them array, and an enum or a constant string, so that new fields on embedded
+    models (the typed models of the OpenAPI document) cost an agent's context nothing."""
     schema = compact(_Page.model_json_schema(), describe=False)
     assert schema == {
         "properties": {
@@ -129,9 +131,11 @@ def test_an_output_schema_types_the_result_and_the_items_it_lists() -> None:
                 "properties": {
                     "claimId": {"type": "string"},
                     "confidence": {"type": "string"},
-                    "evidence": {"items": {"type": "object"}, "type": "array"},
+                    "evidence": {"type": "array"},
+                    "kind": {"type": "string"},
+                    "before": {"type": ["object", "null"]},
                 },
-                "required": ["claimId", "confidence", "evidence"],
+                "required": ["claimId", "confidence", "evidence", "kind", "before"],
                 "type": "object",
             }, "type": "array"},
             "nextCursor": {"type": ["string", "null"]},

@@ -14,11 +14,15 @@ counterevidence; articles: the scalar fields of ARTICLE_FIELDS, contentHash amon
 title, url, type, accessed;
 ``public`` when visibility changed); ``before``/``after`` the old and new values of the changed scalar fields
 (the whole scalar state on each side for added and removed things, and for a change of visibility, which
-anonymous readers see as an addition or a removal). ``public_before``/``public_after`` say whether anonymous
-readers saw it before and see it after: app.queries.changes maps an entry to what they see from these alone
-(neither: nothing; only after: added; only before: removed; both: the update, without ``public``), so a draft
-published is "added" for them and a published article sent back to draft is "removed", and a draft's
-title, slug or content never reaches them.
+anonymous readers see as an addition or a removal). A claim's values also hold its ``evidence`` and
+``counterevidence`` lists (packets as /claims/{id} spells them, without the resolved source) whenever they are
+recorded: on both sides when either list changed, and in the whole state of an addition, a removal or a change
+of visibility. That is what lets app.queries.history rebuild a claim's evidence at any version in the log; it
+costs no extra read (the states already hold the lists), only larger rows for the claims that changed.
+``public_before``/``public_after`` say whether anonymous readers saw it before and see it after:
+app.queries.changes maps an entry to what they see from these alone (neither: nothing; only after: added; only
+before: removed; both: the update, without ``public``), so a draft published is "added" for them and a published
+article sent back to draft is "removed", and a draft's title, slug or content never reaches them.
 
 Decided where the issue is silent:
 
@@ -36,7 +40,8 @@ Decided where the issue is silent:
 For what comes later (claim history, live events, webhooks): every entry carries its ``version`` and the commit
 time (``changed_at``), ids increase with the version, and the claim entries carry the old and new scalar
 values, so a claim's history is its entries in id order (its text at version N is the ``after`` of its last
-entry at or below N, else the ``before`` of its first entry above N, else its current text). One event per
+entry at or below N, else the ``before`` of its first entry above N, else its current text; app.queries.history
+implements it, field by field). One event per
 committed version is "the versions between the last one sent and ``corpus.version``": the corpus row is the
 signal and ``change`` the payload; an outbox table would be written beside :func:`write` in the same
 transaction.
@@ -66,8 +71,13 @@ ARTICLE_FIELDS = {"title": "title", "dek": "dek", "summary": "summary", "thesis"
                   "content_hash": "contentHash"}  # fmt: skip
 CLAIM_FIELDS = {"text": "text", "confidence": "confidence", "kind": "kind", "verification_status": "verificationStatus"}
 SOURCE_FIELDS = {"title": "title", "url": "url", "type": "type", "accessed": "accessed"}
-_EVIDENCE_COLUMNS = ("source_id", "snippet", "supports", "location", "assessed_at", "notes")
-_COUNTER_COLUMNS = ("summary", "source_id", "snippet", "assessed_at", "notes")
+#: Stored column -> the key of an evidence or counterevidence packet as the API spells it (app.queries.claims).
+_EVIDENCE_COLUMNS = {"source_id": "sourceId", "snippet": "snippet", "supports": "supports", "location": "location",
+                     "assessed_at": "assessedAt", "notes": "notes"}  # fmt: skip
+_COUNTER_COLUMNS = {"summary": "summary", "source_id": "sourceId", "snippet": "snippet", "assessed_at": "assessedAt",
+                    "notes": "notes"}  # fmt: skip
+#: What a claim entry's before/after hold: the scalar fields, and the evidence and counterevidence lists.
+CLAIM_VALUES = (*CLAIM_FIELDS.values(), "evidence", "counterevidence")
 _CHUNK = 500
 DEFAULT_RETENTION = 1000
 
@@ -113,7 +123,8 @@ def _read_chunk(conn: Connection, ids: list[int], states: dict[str, State]) -> N
     ):
         query = select(owned.c.claim_id, *(owned.c[n] for n in names)).where(owned.c.article_id.in_(ids))
         for found in conn.execute(query.order_by(owned.c.claim_id, owned.c.position)):
-            by_row[found[0]][key].append(list(found[1:]))
+            by_row[found[0]][key].append({names[name]: value for name, value in zip(names, found[1:], strict=True)
+                                          if value is not None})  # fmt: skip
     sources = select(_SOURCE.c.article_id, _SOURCE.c.source_id, *(_SOURCE.c[n] for n in SOURCE_FIELDS))
     for row in conn.execute(sources.where(_SOURCE.c.article_id.in_(ids)).order_by(_SOURCE.c.id)).mappings():
         slugs[row["article_id"]].sources[row["source_id"]] = {label: row[n] for n, label in SOURCE_FIELDS.items()}
@@ -167,7 +178,7 @@ def differences(before: dict[str, State], after: dict[str, State]) -> list[dict[
         compared = _compare(article_old, article_new, ARTICLE_FIELDS.values(), flipped)
         if compared is not None:
             entries.append(_entry("article", slug, slug, old, new, (old is not None, new is not None), *compared))
-        for kind, scalars, attr in (("claim", CLAIM_FIELDS.values(), "claims"),
+        for kind, scalars, attr in (("claim", CLAIM_VALUES, "claims"),
                                     ("source", SOURCE_FIELDS.values(), "sources")):  # fmt: skip
             olds, news = getattr(old, attr, {}), getattr(new, attr, {})
             for ref in [*olds, *(ref for ref in news if ref not in olds)]:

@@ -140,6 +140,21 @@ class NoParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class ClaimVersionParams(NoParams):
+    """/claims/{claim_id}: today's claim, or with ``version`` the claim as it was then (app.queries.history)."""
+
+    version: int | None = Field(
+        None, ge=1, le=2**62,
+        description="A corpus version (X-Corpus-Version): the claim as it was then, for a stable citation.",
+    )  # fmt: skip
+
+
+class HistoryParams(Page):
+    """/claims/{claim_id}/history: the claim's forms, oldest first, keyset-paged (app.queries.history)."""
+
+    limit: int = Field(50, ge=1, le=500, description="Versions per page (at most 500).")
+
+
 class IncludeParams(NoParams, Budget):
     include: Many(Literal["evidence", "counterevidence", "sources"], "Embed these in each claim.")  # type: ignore[valid-type]
     cursor: str | None = Field(None, max_length=2048, description="With max_tokens: the `next` of the previous page.")
