@@ -22,9 +22,11 @@ Decided where the issue is silent:
   one wins). Each delivery copies the URL and secret, so serving processes need no settings of their own, and
   ``garden webhooks remove`` also cancels the receiver's pending deliveries (state ``cancelled``, kept).
 * Delivery is at least once: a process claims a due delivery (PostgreSQL: ``FOR UPDATE SKIP LOCKED``; SQLite: a
-  conditional UPDATE) with a lease of twice the request timeout plus 30 s, POSTs it, and records the attempt.
-  A process that dies mid-attempt leaves the lease to run out, and another process (or the same one restarted)
-  sends the event again, with the same webhook-id, so a receiver can drop the duplicate.
+  conditional UPDATE) with a lease of three times GARDEN_WEBHOOK_TIMEOUT (httpx bounds connecting, sending and
+  reading each) plus 2 s, POSTs it, and records the attempt. A process that dies mid-attempt leaves the lease to
+  run out, and another process (or the same one restarted) sends the event again, with the same webhook-id, so
+  a receiver can drop the duplicate; so does one whose record of an attempt comes after its lease (a database
+  stalled for longer than that). A redirect is not followed: a 3xx is a failed attempt.
 * Retries: after the n-th failed attempt, the next is GARDEN_WEBHOOK_RETRY_BASE * 2**(n-1) seconds later, at
   most GARDEN_WEBHOOK_RETRY_MAX, plus up to 25% random jitter. A delivery still failing GARDEN_WEBHOOK_EXPIRY
   seconds after its commit is marked ``expired`` (kept, with its attempts in the log), never silently dropped.

@@ -52,7 +52,7 @@ class Deliverer:
                  jitter: Callable[[], float] = random.random) -> None:  # fmt: skip
         self.url, self.settings, self.clock, self.jitter = url, settings, clock, jitter
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.lease = dt.timedelta(seconds=2 * settings.webhook_timeout + 30)
+        self.lease = dt.timedelta(seconds=3 * settings.webhook_timeout + 2)
         self.client = httpx.Client(timeout=settings.webhook_timeout, follow_redirects=False)
         self._engine: Engine | None = None
         self._stop = threading.Event()
