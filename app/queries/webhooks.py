@@ -76,6 +76,14 @@ def _free(now: dt.datetime) -> Any:
     return or_(DELIVERY.c.lease_until.is_(None), DELIVERY.c.lease_until < now)
 
 
+def has_work(conn: Connection, now: dt.datetime, created_before: dt.datetime) -> bool:
+    """Whether a pending delivery is due or expired: one indexed read, so that an idle outbox costs no write
+    (nor, on SQLite, a wait for the write lock an ingest may hold for minutes)."""
+    pending = DELIVERY.c.state == PENDING
+    work = or_(DELIVERY.c.next_attempt_at <= now, DELIVERY.c.created_at < created_before)
+    return conn.execute(select(DELIVERY.c.id).where(pending, work).limit(1)).first() is not None
+
+
 def expire(conn: Connection, now: dt.datetime, created_before: dt.datetime) -> int:
     """Mark expired every pending delivery committed before ``created_before`` that nobody holds; how many."""
     stale = and_(DELIVERY.c.state == PENDING, DELIVERY.c.created_at < created_before, _free(now))

@@ -94,8 +94,13 @@ class Deliverer:
     def run_once(self) -> int:
         """Mark what expired, then deliver every due delivery no one holds; how many attempts were made."""
         now = self.clock()
+        oldest = now - dt.timedelta(seconds=self.settings.webhook_expiry)
         with self._transaction() as conn:
-            queries.expire(conn, now, now - dt.timedelta(seconds=self.settings.webhook_expiry))
+            idle = not queries.has_work(conn, now, oldest)
+        if idle:
+            return 0
+        with self._transaction() as conn:  # a write transaction of its own (SQLite: no read snapshot to upgrade)
+            queries.expire(conn, now, oldest)
         made = 0
         while not self._stop.is_set():
             now = self.clock()
