@@ -35,9 +35,9 @@ def _wait(condition: Callable[[], bool], what: str, seconds: float = 30) -> None
 
 
 @contextmanager
-def _servers(db_url: str, *logs: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
+def _servers(db_url: str, *logs: Path) -> Iterator[list[tuple[subprocess.Popen[bytes], str]]]:
     """`garden serve` processes (one per log, started together) until the block ends, or until the test kills
-    them."""
+    them: (process, base URL) each."""
     env = {**os.environ, "GARDEN_DATABASE_URL": db_url, "GARDEN_TODAY": "2026-11-22", **FAST}
     started: list[tuple[subprocess.Popen[bytes], int, Path]] = []
     try:
@@ -49,7 +49,7 @@ def _servers(db_url: str, *logs: Path) -> Iterator[list[subprocess.Popen[bytes]]
                                 port, log))  # fmt: skip
         for process, port, log in started:
             _wait(lambda process=process, port=port, log=log: _up(process, port, log), "garden serve answering", 60)
-        yield [process for process, _, _ in started]
+        yield [(process, f"http://127.0.0.1:{port}") for process, port, _ in started]
     finally:
         for process, _, _ in started:
             if process.poll() is None:
@@ -115,8 +115,10 @@ def test_a_server_killed_mid_delivery_loses_nothing(backend: str, db_url: str, t
         receiver.stall.clear()
         assert run_garden("webhooks", "add", receiver.url, "--secret", SECRET, db_url=db_url).returncode == 0
         assert ingest_json(tree, db_url=db_url)[0] == 0
-        with _servers(db_url, tmp_path / "serve.log") as (process,):
+        with _servers(db_url, tmp_path / "serve.log") as [(process, base)]:
             assert receiver.arrived.wait(30), "the first server never sent the delivery"
+            # A delivery waiting on its receiver holds nothing requests need (its own thread and connection).
+            assert httpx.get(f"{base}/articles?limit=5", timeout=5).status_code == 200
             os.kill(process.pid, signal.SIGKILL)
             process.wait(15)
         receiver.stall.set()  # the killed server's attempt is answered 500, to nobody

@@ -173,6 +173,25 @@ def test_each_commit_enqueues_one_event_per_receiver_counted_as_anonymous_reader
     assert HIDDEN not in json.dumps(data) and PUBLISHED not in json.dumps(data)
 
 
+def test_garden_webhooks_setting_adds_receivers_and_a_stored_url_wins(
+    engine: Engine, db_url: str, tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.settings import get_settings
+
+    other = new_secret()
+    _subscribe(engine, "http://127.0.0.1:9/a")
+    configured = [{"url": "http://127.0.0.1:9/a", "secret": other}, {"url": "http://127.0.0.1:9/b", "secret": other}]
+    monkeypatch.setenv("GARDEN_WEBHOOKS", json.dumps(configured))
+    get_settings.cache_clear()
+    try:
+        _ingest(engine, tree)
+    finally:
+        monkeypatch.delenv("GARDEN_WEBHOOKS")
+        get_settings.cache_clear()
+    rows = sql_rows(db_url, "SELECT url, secret FROM webhook_delivery ORDER BY url")
+    assert rows == [("http://127.0.0.1:9/a", SECRET), ("http://127.0.0.1:9/b", other)]
+
+
 def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
