@@ -53,7 +53,7 @@ class Deliverer:
         self.url, self.settings, self.clock, self.jitter = url, settings, clock, jitter
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.lease = dt.timedelta(seconds=3 * settings.webhook_timeout + 2)
-        self.client = httpx.Client(timeout=settings.webhook_timeout, follow_redirects=False)
+        self._client: httpx.Client | None = None  # made at the first POST (its TLS context costs ~10 ms)
         self._engine: Engine | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -70,7 +70,8 @@ class Deliverer:
         self.close()
 
     def close(self) -> None:
-        self.client.close()
+        if self._client is not None:
+            self._client.close()
         if self._engine is not None:
             self._engine.dispose()
 
@@ -123,7 +124,9 @@ class Deliverer:
         status: int | None = None
         error: str | None = None
         try:
-            status = self.client.post(claimed.url, content=body, headers=headers).status_code
+            if self._client is None:
+                self._client = httpx.Client(timeout=self.settings.webhook_timeout, follow_redirects=False)
+            status = self._client.post(claimed.url, content=body, headers=headers).status_code
         except httpx.HTTPError as failed:
             error = f"{type(failed).__name__}: {failed}"[:500]
         duration = round((time.monotonic() - started) * 1000)
