@@ -7,9 +7,10 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
+from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 PREFIX = "whsec_"
 MIN_BYTES, MAX_BYTES = 24, 64
@@ -55,6 +56,19 @@ class Subscription(BaseModel):
 
     url: str
     secret: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shape(cls, value: Any) -> Any:
+        shape = 'each receiver is {"url": "https://…", "secret": "whsec_…"}'
+        if not isinstance(value, dict):
+            raise ValueError(f"{shape}, not {value!r}")
+        missing = [key for key in ("url", "secret") if not isinstance(value.get(key), str)]
+        extra = sorted(set(value) - {"url", "secret"})
+        if missing or extra:
+            wrong = [f"no {key!r} string" for key in missing] + [f"an unknown key {key!r}" for key in extra]
+            raise ValueError(f"{shape}; one has {' and '.join(wrong)}")
+        return value
 
     @field_validator("url")
     @classmethod
