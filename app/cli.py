@@ -23,6 +23,7 @@ from app.db import get_engine, upgrade_to_head
 from app.ingest import ConcurrentIngest, FindingSpool, IngestReport, ingest
 from app.ingest.report import listed_findings
 from app.settings import get_settings
+from app.webhooks.cli import webhooks
 
 cli = typer.Typer(
     help="garden-api: agent-readable articles over HTTP.",
@@ -33,6 +34,7 @@ cli = typer.Typer(
 )
 out = Console(soft_wrap=True)  # a long line is the terminal's to wrap; off a terminal it is never broken
 err = Console(stderr=True, soft_wrap=True)
+cli.add_typer(webhooks, name="webhooks")  # app.webhooks.cli
 
 
 @cli.command("migrate")

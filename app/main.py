@@ -24,6 +24,7 @@ from app.problems import PROBLEM_RESPONSES, install_problem_handlers
 from app.routers import agents, articles, changes, claims, frontend, health, home, search, series, sources, topics
 from app.routers import schemas as input_schemas
 from app.settings import get_settings
+from app.webhooks.deliver import Deliverer
 
 
 def limit_malloc_arenas(arenas: int = 2) -> None:
@@ -63,12 +64,18 @@ def create_app(*, lane: bool = True) -> FastAPI:
         # so that a full collection does not walk it in the middle of a request (1-2% of /series answers took
         # 130 ms instead of 13 at 50,000 articles). Given back at shutdown (a test process starts many apps).
         gc.freeze()
+        # The webhook outbox's delivery thread, on a connection of its own (app.webhooks.deliver).
+        deliverer = Deliverer(settings.database_url, settings) if settings.webhook_delivery else None
+        if deliverer is not None:
+            deliverer.start()
         try:
             async with late.running(), mcp.lifespan(app):
                 yield
         finally:
             gc.unfreeze()
             watch.close()
+            if deliverer is not None:
+                await anyio.to_thread.run_sync(deliverer.stop)
 
     app = FastAPI(
         title="garden-api",

@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, LargeBinary, Table, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from app.models_webhooks import WebhookAttempt, WebhookDelivery, WebhookSubscription  # noqa: F401 (registered here)
+
 #: Series members first, standalone articles after them: the first key of ``sort=series``.
 SERIES_RANK = "CASE WHEN series_slug IS NULL THEN 1 ELSE 0 END"
 #: The same expression as Alembic reads it back from PostgreSQL, for the index on it: Alembic's drift

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.webhooks.subscription import Subscription
+
 
 class Settings(BaseSettings):
     """Every knob garden-api reads. Each field is ``GARDEN_<NAME>`` in the environment."""
@@ -102,6 +104,29 @@ class Settings(BaseSettings):
         ge=1,
         description="How many corpus versions the change log (/changes) keeps; every ingest drops older entries. "
         "A `since` older than that is answered 410 with how to resync.",
+    )
+    webhooks: list[Subscription] = Field(
+        [],
+        description='Webhook receivers besides those of `garden webhooks add`: a JSON list of {"url": "https://…", '
+        '"secret": "whsec_…"}, read by the process that commits an ingest (app.webhooks).',
+    )
+    webhook_delivery: bool = Field(True, description="Whether `garden serve`'s processes deliver webhooks.")
+    webhook_retry_base: float = Field(
+        30.0,
+        gt=0,
+        description="Seconds before a failed webhook delivery's first retry; each later one waits twice as long.",
+    )
+    webhook_retry_max: float = Field(
+        3600.0, gt=0, description="The longest wait, in seconds, between two webhook attempts."
+    )
+    webhook_expiry: float = Field(
+        3 * 24 * 3600.0,
+        gt=0,
+        description="Seconds after its commit at which an undelivered webhook event is marked expired (3 days).",
+    )
+    webhook_timeout: float = Field(10.0, gt=0, description="Seconds a webhook receiver has to answer each POST.")
+    webhook_poll_interval: float = Field(
+        1.0, gt=0, description="Seconds between two looks for due webhook deliveries, in each serving process."
     )
     cache_dir: Path | None = Field(
         None,

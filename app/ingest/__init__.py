@@ -198,6 +198,7 @@ def vacuum(engine: Engine) -> None:
 
     tables = [*owned_tables(), *aggregates.TABLES]
     names = ", ".join(f'"{owned.name}"' for owned in tables) + f", {fulltext.TABLE}, corpus, list_count, change"
+    names += ", webhook_subscription, webhook_delivery, webhook_attempt"  # small: every table has statistics
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("SET statement_timeout = 0")  # a timeout in the URL is for the API's queries
         try:

@@ -39,7 +39,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app import derive, fulltext, models
 from app.db import tune_for_bulk_write
-from app.ingest import rows
+from app.ingest import outbox, rows
 from app.ingest.changes import DEFAULT_RETENTION, ChangeLog
 from app.ingest.derived import Derived
 from app.ingest.prepare import Built
@@ -176,6 +176,7 @@ class Writer:
             stamp = update(article).where(article.c.id == bindparam("pk")).values(file_stat=bindparam("stat"))
             self.conn.execute(stamp, [{"stat": s, "pk": pk} for s, pk in self.restat])
         self.log.write(self.conn, self.seen_version + 1, self.now, range(self.first_new_id, self.bases["article"]))
+        outbox.enqueue(self.conn, self.seen_version + 1, self.now, logged=self.log.enabled)  # webhooks, same commit
         self.derived.finish(self.conn, range(self.first_new_id, self.bases["article"]))
         if progress:
             progress("commit", self.written, self.written)
