@@ -204,7 +204,7 @@ def settings_error(exc: Exception) -> str:
             name = str(error["loc"][0]) if error["loc"] else ""
             variable = f"GARDEN_{name.upper()}"
             given = os.environ.get(variable)
-            shown = f"{variable}={given!r}" if given is not None else variable
+            shown = f"{variable}={_shown(name, given)}" if given is not None else variable
             problems.append(f"{shown}: {error['msg'].removeprefix('Value error, ')}")
         return "; ".join(problems)
     match = _FIELD.search(str(exc))
@@ -214,9 +214,20 @@ def settings_error(exc: Exception) -> str:
     field = Settings.model_fields[name]
     variable = f"GARDEN_{name.upper()}"
     example = orjson.dumps(field.default, default=str).decode()
-    return (f"{variable}={os.environ.get(variable, '')!r} is not valid JSON: it expects a JSON value of type "
-            f"{_type_name(field.annotation)}, e.g. {variable}='{example}'")  # fmt: skip
+    return (f"{variable}={_shown(name, os.environ.get(variable, ''))} is not valid JSON: it expects a JSON value "
+            f"of type {_type_name(field.annotation)}, e.g. {variable}='{example}'")  # fmt: skip
+
+
+#: Settings whose values may hold a secret (a token, a webhook secret, a password in a database URL): an error
+#: names the variable and what it expects, never what it holds, since error output ends up in logs.
+SECRET_SETTINGS = frozenset({"preview_token", "webhooks", "database_url"})
+
+
+def _shown(name: str, given: str) -> str:
+    """The value of ``GARDEN_<name>`` as an error may quote it: secrets withheld (see SECRET_SETTINGS)."""
+    return "<not shown: it may hold a secret>" if name in SECRET_SETTINGS else repr(given)
 
 
 def _type_name(annotation: Any) -> str:
-    return str(annotation).replace("typing.", "")
+    """``list[str]``, ``list[Subscription]``: the annotation without module paths."""
+    return re.sub(r"\b(?:typing|[a-z_]+(?:\.[a-z_]+)+)\.", "", str(annotation))

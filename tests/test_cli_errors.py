@@ -34,6 +34,23 @@ def test_a_bad_setting_is_one_error_line(command: str, variable: str, value: str
     assert not database.exists()
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "expects"),
+    [
+        ("GARDEN_WEBHOOKS", "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0", "not valid JSON"),
+        ("GARDEN_WEBHOOKS", '[{"url": "ftp://x", "secret": "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0"}]', "http(s)"),
+    ],
+)
+def test_a_bad_secret_setting_is_named_but_never_quoted(variable: str, value: str, expects: str, tmp_path: Path) -> None:
+    """Error output ends up in logs: a setting that may hold a secret is named, its value withheld."""
+    result = run_garden("ingest", db_url=f"sqlite:///{tmp_path / 'garden.db'}", env={variable: value}, timeout=60)
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"Error: {variable}=<not shown"), line
+    assert expects in line
+    assert "whsec_" not in line and "c2VjcmV0" not in line
+
+
 @pytest.mark.parametrize("command", ["migrate", "ingest", "serve"])
 @pytest.mark.parametrize("url", ["not a url", "mysql://user:secret@host/db"])
 def test_a_bad_database_url_is_one_error_line(command: str, url: str) -> None:
