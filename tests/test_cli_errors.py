@@ -41,7 +41,7 @@ def test_a_bad_setting_is_one_error_line(command: str, variable: str, value: str
         ("GARDEN_WEBHOOKS", '[{"url": "ftp://x", "secret": "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0"}]', "http(s)"),
     ],
 )
-def test_a_bad_secret_setting_is_named_but_never_quoted(variable: str, value: str, expects: str, tmp_path: Path) -> None:
+def test_a_secret_setting_is_named_not_quoted(variable: str, value: str, expects: str, tmp_path: Path) -> None:
     """Error output ends up in logs: a setting that may hold a secret is named, its value withheld."""
     result = run_garden("ingest", db_url=f"sqlite:///{tmp_path / 'garden.db'}", env={variable: value}, timeout=60)
     assert result.returncode == 1
