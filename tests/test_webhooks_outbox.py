@@ -329,3 +329,30 @@ def test_postgresql_claims_skip_a_row_another_transaction_is_claiming(engine: En
                 second = queries.claim(two, now, lease, "two")  # skips it at once, takes the other
                 third = queries.claim(two, now, lease, "two")
     assert first is not None and second is not None and first.url != second.url and third is None
+
+
+def test_finished_deliveries_are_kept_as_long_as_the_change_log_keeps_their_version(
+    engine: Engine, db_url: str, tree: Path
+) -> None:
+    """Each ingest drops the delivered (and expired, cancelled) deliveries the change log no longer covers, with
+    their attempts; a pending one stays until it is delivered or expires."""
+    with Receiver(SECRET) as receiver:
+        _subscribe(engine, receiver.url)
+        _subscribe(engine, "http://127.0.0.1:9/unreachable")  # port 9 (discard): refused, so it stays pending
+        _ingest(engine, tree)
+        clock = Clock()
+        deliverer = _deliverer(db_url, clock)
+        try:
+            assert deliverer.run_once() == 2
+        finally:
+            deliverer.close()
+        assert [(row[0], row[2]) for row in _outbox(db_url)] == [(1, "delivered"), (1, "pending")]
+        _status(tree / "articles" / "2026" / EDITED, "published")  # edits a claim: version 2
+        report = ingest(engine, [tree], today=TODAY, prune=True, change_retention=1)
+        assert report.ok and report.corpus_version == 2
+    states = [(row[0], row[1], row[2]) for row in _outbox(db_url)]
+    assert states == [(1, "http://127.0.0.1:9/unreachable", "pending"), (2, receiver.url, "pending"),
+                      (2, "http://127.0.0.1:9/unreachable", "pending")]  # fmt: skip
+    attempts = sql_rows(db_url, "SELECT d.version, d.state FROM webhook_attempt a JOIN webhook_delivery d "
+                                "ON d.id = a.delivery_id")  # fmt: skip
+    assert attempts == [(1, "pending")]  # the delivered one's attempt went with it

@@ -21,7 +21,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, delete, insert, select
 
 from app import models, models_webhooks
 from app.models import table
@@ -30,6 +30,7 @@ from app.settings import get_settings
 EVENT_TYPE = "corpus.changed"
 _CHANGE, _SUBSCRIPTION = table(models.Change), table(models_webhooks.WebhookSubscription)
 _DELIVERY = table(models_webhooks.WebhookDelivery)
+_ATTEMPT = table(models_webhooks.WebhookAttempt)
 KINDS = ("article", "claim", "source")
 
 
@@ -59,9 +60,10 @@ def event(version: int, now: dt.datetime, counts: dict[str, dict[str, int]] | No
     return {"type": EVENT_TYPE, "timestamp": stamp, "data": data}
 
 
-def enqueue(conn: Connection, version: int, now: dt.datetime, logged: bool) -> int:
+def enqueue(conn: Connection, version: int, now: dt.datetime, logged: bool, retention: int) -> int:
     """One pending delivery of ``version``'s event per receiver, due now; how many. ``logged``: the change log
-    recorded this version (not the first ingest)."""
+    recorded this version (not the first ingest). Then :func:`prune` with the change log's ``retention``."""
+    prune(conn, version - retention)
     targets = receivers(conn)
     if not targets:
         return 0
@@ -71,3 +73,12 @@ def enqueue(conn: Connection, version: int, now: dt.datetime, logged: bool) -> i
             for url, secret in targets.items()]  # fmt: skip
     conn.execute(insert(_DELIVERY), rows)
     return len(rows)
+
+
+def prune(conn: Connection, floor: int) -> None:
+    """Drop the finished deliveries (delivered, expired, cancelled) of versions at or below ``floor``, and their
+    attempts: the outbox and its log keep as many versions as the change log (GARDEN_CHANGE_RETENTION), so they
+    stay small however many ingests run. A pending delivery is never dropped here (it expires first)."""
+    finished = select(_DELIVERY.c.id).where(_DELIVERY.c.version <= floor, _DELIVERY.c.state != "pending")
+    conn.execute(delete(_ATTEMPT).where(_ATTEMPT.c.delivery_id.in_(finished)))
+    conn.execute(delete(_DELIVERY).where(_DELIVERY.c.id.in_(finished)))

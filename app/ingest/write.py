@@ -176,7 +176,7 @@ class Writer:
             stamp = update(article).where(article.c.id == bindparam("pk")).values(file_stat=bindparam("stat"))
             self.conn.execute(stamp, [{"stat": s, "pk": pk} for s, pk in self.restat])
         self.log.write(self.conn, self.seen_version + 1, self.now, range(self.first_new_id, self.bases["article"]))
-        outbox.enqueue(self.conn, self.seen_version + 1, self.now, logged=self.log.enabled)  # webhooks, same commit
+        outbox.enqueue(self.conn, self.seen_version + 1, self.now, self.log.enabled, self.log.retention)  # webhooks
         self.derived.finish(self.conn, range(self.first_new_id, self.bases["article"]))
         if progress:
             progress("commit", self.written, self.written)

@@ -30,5 +30,8 @@ Decided where the issue is silent:
 * Retries: after the n-th failed attempt, the next is GARDEN_WEBHOOK_RETRY_BASE * 2**(n-1) seconds later, at
   most GARDEN_WEBHOOK_RETRY_MAX, plus up to 25% random jitter. A delivery still failing GARDEN_WEBHOOK_EXPIRY
   seconds after its commit is marked ``expired`` (kept, with its attempts in the log), never silently dropped.
-* Delivered and expired deliveries and their log are kept; ``garden webhooks log`` reads them.
+* Delivered, expired and cancelled deliveries and their log are kept as long as the change log keeps their
+  version (GARDEN_CHANGE_RETENTION versions; each ingest drops older ones: app.ingest.outbox.prune), so the
+  outbox stays small however many ingests run; ``garden webhooks log`` reads them. A pending delivery is never
+  dropped, only marked expired.
 """
