@@ -109,6 +109,7 @@ class ChangeHub:
         """Subscribed to the watch and counting new versions while the app's lifespan runs."""
         loop = asyncio.get_running_loop()
         self.version = self._seen = max(0, self.watch.version)
+        self._wake, self.changed = anyio.Event(), anyio.Event()  # this loop's: an app may run its lifespan again
 
         def notify(version: int) -> None:  # in the watch's thread
             with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is listening

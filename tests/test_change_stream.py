@@ -29,6 +29,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from app.cache import ResponseCache, _storable
+from app.db import make_engine, upgrade_to_head
 from app.responses_stream import ReadyEvent, ResyncEvent, VersionEvent
 from tests.conftest import CONTENT, ROOT, api_client, app_statements, free_port, ingest_json, running_server
 from tests.test_changes import HIDDEN, _artifact, _ingest, _version_two
@@ -260,13 +261,11 @@ def _ingest_process(tree: Path, db_url: str, n: int) -> tuple[int, float]:
 
 
 def test_two_servers_on_postgresql_each_send_the_version_event_of_a_third_process_ingest(
-    backend: str, db_url: str, tree: Path, tmp_path: Path
+    backend: str, engine: Engine, db_url: str, tree: Path, tmp_path: Path
 ) -> None:
     if backend != "postgresql":
         pytest.skip("the issue's setting: several garden serve processes on PostgreSQL")
-    code, report = ingest_json(tree, db_url=db_url)
-    assert code == 0, report["errors"]
-    first = report["corpusVersion"]
+    first = _ingest(engine, tree)
     with running_server(db_url, tmp_path / "a.log") as a, running_server(db_url, tmp_path / "b.log") as b:
         queues: dict[str, queue.Queue[tuple[float, dict[str, Any]]]] = {"a": queue.Queue(), "b": queue.Queue()}
         for name, base in (("a", a), ("b", b)):
@@ -278,7 +277,7 @@ def test_two_servers_on_postgresql_each_send_the_version_event_of_a_third_proces
             assert (event["event"], event["id"]) == ("version", str(version)), (name, event)
             assert arrived - committed < 2.0, f"{name}: the event came {arrived - committed:.2f} s after the ingest"
         # A client away for two ingests reconnects (to the other server) with its Last-Event-ID.
-        missed = [_ingest_process(tree, db_url, n)[0] for n in (2, 3)]
+        missed = [edit(tree, engine, n) for n in (2, 3)]  # in this process: a third one was shown above
         again: queue.Queue[tuple[float, dict[str, Any]]] = queue.Queue()
         threading.Thread(target=_listen, args=(b, again, {"Last-Event-ID": str(version)}), daemon=True).start()
         events = [again.get(timeout=10)[1] for _ in range(3)]
@@ -289,8 +288,10 @@ def test_two_servers_on_postgresql_each_send_the_version_event_of_a_third_proces
 
 def test_garden_serve_with_an_open_stream_exits_promptly_on_sigterm(tmp_path: Path) -> None:
     db_url = f"sqlite:///{tmp_path / 'garden.db'}"
-    code, report = ingest_json(CONTENT, db_url=db_url)
-    assert code == 0, report["errors"]
+    engine = make_engine(db_url)
+    upgrade_to_head(engine)
+    assert _ingest(engine, CONTENT) == 1
+    engine.dispose()
     port = free_port()
     environment = {**os.environ, "GARDEN_DATABASE_URL": db_url, "GARDEN_TODAY": "2026-11-22"}
     with (tmp_path / "serve.log").open("wb") as log:
