@@ -2,17 +2,17 @@
 
 The wire (sse-starlette's ``EventSourceResponse``)::
 
-    retry: 3000
-    event: ready                          first: where the stream stands (or `resync`, below)
-    id: 40
+    id: 40                                first: `ready`, where the stream stands (or `resync`, below)
+    event: ready
     data: {"version": 42}
+    retry: 3000
 
-    event: version                        one per version after the position, in order, then live ones
-    id: 41
+    id: 41                                one `version` event per version after the position, in order,
+    event: version                        then one per new version, live
     data: {"version": 41, "committedAt": "…Z", "changes": 12, "counts": {"article": {…}, …},
            "url": "/changes?since=40"}
 
-and a ``: ping`` comment every ``PING`` seconds, so that proxies keep the connection. Event data are the
+and a ``: ping - <time>`` comment every ``PING`` seconds, so that proxies keep the connection. Event data are the
 models of app.responses_stream.
 
 Decided where the issue is silent:
@@ -39,6 +39,13 @@ Decided where the issue is silent:
 * **Server shutdown** ends every stream cleanly (sse-starlette sees uvicorn's exit flag and sets the streams'
   shutdown event; the generator returns and the response ends), so ``garden serve`` exits promptly on SIGTERM;
   the clients reconnect, to this or another process, with their Last-Event-ID.
+
+The middleware (app.main): the route is FastAPI's, never the lane's (its router is not among those the lane
+answers, and it takes no session: no ``get_context`` or ``revalidate``); the request deadline stops applying
+once the stream's head is sent; the response cache never stores it (``Cache-Control: no-store``, no ETag, and
+app.cache refuses ``text/event-stream`` outright); ``X-Accel-Buffering: no`` keeps nginx from buffering it;
+CORS allows ``Last-Event-ID``, which a browser's EventSource sends when it resumes; a HEAD (app.http.HeadAsGet
+calls the route as a GET) is marked by ``MarkHead`` and answered with the headers only.
 
 Several processes: each one has a ``ChangeHub``, woken by its own ``CorpusWatch`` (app.cache: the corpus version
 polled every 0.25 s on a connection of its own), so a version committed by any process (``garden ingest``, a

@@ -203,6 +203,10 @@ def test_open_streams_are_capped_per_process_and_never_stored(engine: Engine, tr
             assert refused.status_code == 503 and refused.headers["retry-after"] == "5"
             assert "GARDEN_MAX_STREAMS" in refused.json()["detail"]
             assert client.get("/articles?limit=1").status_code == 200  # ordinary requests are not held up
+            preflight = client.options("/changes/stream", headers={
+                "Origin": "https://site.example", "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "last-event-id"})  # fmt: skip
+            assert preflight.status_code == 200, preflight.text  # a browser's EventSource may resume cross-origin
             head = client.head("/changes/stream")  # headers only, and it ends
             assert head.status_code == 200 and head.content == b""
             assert head.headers["content-type"] == headers["content-type"]

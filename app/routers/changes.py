@@ -41,8 +41,8 @@ def get_changes_feed(ctx: ContextDep, params: Annotated[ChangeStreamParams, Quer
 
 
 _WIRE = (
-    f'retry: {change_stream.RETRY_MS}\nevent: ready\nid: 41\ndata: {{"version": 42}}\n\n'
-    f"event: version\nid: 42\ndata: {orjson.dumps(VERSION_EVENT).decode()}\n\n: ping\n\n"
+    f'id: 41\nevent: ready\ndata: {{"version": 42}}\nretry: {change_stream.RETRY_MS}\n\n'
+    f"id: 42\nevent: version\ndata: {orjson.dumps(VERSION_EVENT).decode()}\n\n: ping - 2026-12-01 09:30:15+00:00\n\n"
 )
 _STREAM_EXPLAINED = (
     "Server-Sent Events: `ready` (or `resync`: ResyncEvent) first, then a `version` event "
