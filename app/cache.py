@@ -17,6 +17,12 @@ every ``poll`` seconds (0.25) on a connection of its own, so an old-but-whole re
 long after a re-ingest, and the event loop never waits on the database. Either way a response is always one
 corpus version's, never a mix. A new version empties the cache.
 
+``CorpusWatch.subscribe`` is the live events' wake-up (app.change_stream): a subscriber is called, from the
+watch's thread, with each new version the watch reads. On PostgreSQL that is the poller above; on SQLite the
+first subscription starts a poller of the same kind, on a connection of its own, that reads ``data_version``
+every ``poll`` seconds (a PRAGMA, no table read, until another connection commits). One poller per process,
+however many subscribers; none at all without one.
+
 Memory is bounded: entries are evicted least-recently-used beyond ``GARDEN_RESPONSE_CACHE_MB`` (32 by
 default; 0 turns the cache off), and a response larger than an eighth of that (the feeds on a big corpus) is
 passed through and not kept.
@@ -25,6 +31,7 @@ passed through and not kept.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -39,6 +46,8 @@ from app.db import client_timeouts
 from app.negotiation import accepts_gzip, http_date, not_modified
 from app.queries.corpus import sqlite_data_version, sqlite_version_row, version_row
 from app.settings import get_settings
+
+log = logging.getLogger("garden.api")
 
 _Key = tuple[str, bytes, bool]  # path, query string, gzip or not
 
@@ -74,6 +83,8 @@ class CorpusWatch:
         self._data_version: int | None = None
         self._stop = threading.Event()
         self._poller: threading.Thread | None = None
+        self._subscribers: list[Callable[[int], None]] = []
+        self._lock = threading.Lock()
 
     def current(self) -> int:
         """The corpus version now (-1 before the first ingest). The first call opens the watch: the app's
@@ -111,12 +122,73 @@ class CorpusWatch:
             return version_row(connection)
 
     def _poll(self, engine: Engine) -> None:
-        """Re-read the version every ``poll`` seconds until closed."""
+        """Re-read the version every ``poll`` seconds until closed; tell the subscribers of each change."""
+        last = self.version
         try:
             while not self._stop.wait(self.poll):
-                self.version = self._read(lambda: self._fetch(engine))
+                self.version = version = self._read(lambda: self._fetch(engine))
+                if version != last:
+                    last = version
+                    self._publish(version)
         finally:
             engine.dispose()
+
+    def subscribe(self, callback: Callable[[int], None]) -> Callable[[], None]:
+        """Call ``callback(version)`` from the watch's thread with every new version it reads (it must return at
+        once: hand the version to an event loop); on SQLite, start the poller if none runs. Returns the function
+        that unsubscribes. Opens the watch if needed: call it in a thread."""
+        if not self._opened:
+            self._open()
+        with self._lock:
+            self._subscribers.append(callback)
+            database = self._engine().url.database
+            if self._poller is None and self._probe is not None and database:
+                self._stop.clear()
+                self._poller = threading.Thread(target=self._poll_sqlite, args=(database,), name="corpus-watch",
+                                                daemon=True)  # fmt: skip
+                self._poller.start()
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def _poll_sqlite(self, database: str) -> None:
+        """SQLite's poller (for subscribers only): ``data_version`` every ``poll`` seconds on its own connection,
+        the version read when it moved, the subscribers told when that changed."""
+        try:
+            probe = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
+        except sqlite3.Error:
+            log.warning("the corpus watch could not open %s: no live events", database, exc_info=True)
+            return
+        data_version: int | None = None
+        last: int | None = None
+        try:
+            while not self._stop.wait(self.poll):
+                try:
+                    moved = sqlite_data_version(probe)
+                except sqlite3.Error:  # locked or briefly unavailable: try again at the next poll
+                    continue
+                if moved == data_version:
+                    continue
+                data_version = moved
+                version = self._read(lambda: sqlite_version_row(probe))
+                if version != last:
+                    last = version
+                    self._publish(version)
+        finally:
+            probe.close()
+
+    def _publish(self, version: int) -> None:
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for callback in subscribers:
+            try:
+                callback(version)
+            except Exception:  # one subscriber's failure must not stop the watch or the others
+                log.exception("a corpus watch subscriber failed")
 
     @staticmethod
     def _read(fetch: Callable[[], tuple[int] | None]) -> int:
@@ -257,10 +329,13 @@ class ResponseCache:
 
 
 def _storable(headers: list[tuple[bytes, bytes]]) -> bool:
-    """A public 200 with an ETag, unless it varies on Accept (``/``): the key does not hold the Accept header."""
+    """A public 200 with an ETag, unless it varies on Accept (``/``): the key does not hold the Accept header.
+    Never an event stream (app.change_stream): it has no end to store, whatever its other headers say."""
     has_etag = public = False
     for name, value in headers:
         lowered = name.lower()
+        if lowered == b"content-type" and value.lower().startswith(b"text/event-stream"):
+            return False
         if lowered == b"etag":
             has_etag = True
         elif lowered == b"cache-control":

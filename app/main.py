@@ -12,6 +12,7 @@ import anyio.to_thread
 from fastapi import Depends, FastAPI
 
 from app.cache import CorpusWatch, ResponseCache
+from app.change_stream import ChangeHub, MarkHead
 from app.db import get_engine
 from app.deadline import DetachedTasks, RequestDeadline
 from app.docs import install_docs
@@ -49,6 +50,7 @@ def create_app(*, lane: bool = True) -> FastAPI:
     mcp = McpHttp()  # the MCP server at /mcp; its session manager runs in the app's lifespan
     watch = CorpusWatch(get_engine)
     late = DetachedTasks()  # where requests answered at their deadline finish (app.deadline)
+    hub = ChangeHub(watch)  # the live events' versions (app.change_stream)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -60,6 +62,7 @@ def create_app(*, lane: bool = True) -> FastAPI:
         app.state.db_slots = Slots(anyio.Semaphore(settings.pool_size), anyio.Semaphore(settings.heavy_requests))
         await anyio.to_thread.run_sync(watch.current)  # opens the watch (and its connection) before any request
         await anyio.to_thread.run_sync(code_fingerprint)  # part of every ETag: read the sources once, now
+        app.state.change_hub = hub
         # What exists now (modules, the app, the engine) lives as long as the worker: out of the collector's sight,
         # so that a full collection does not walk it in the middle of a request (1-2% of /series answers took
         # 130 ms instead of 13 at 50,000 articles). Given back at shutdown (a test process starts many apps).
@@ -69,7 +72,7 @@ def create_app(*, lane: bool = True) -> FastAPI:
         if deliverer is not None:
             deliverer.start()
         try:
-            async with late.running(), mcp.lifespan(app):
+            async with late.running(), mcp.lifespan(app), hub.running():
                 yield
         finally:
             gc.unfreeze()
@@ -95,13 +98,17 @@ def create_app(*, lane: bool = True) -> FastAPI:
                frontend.router, changes.router, changes.feed_router, agents.router)  # fmt: skip
     for router in routers:
         app.include_router(router, responses=PROBLEM_RESPONSES, dependencies=[Depends(reject_nul), Depends(revalidate)])
+    # The live events hold no session: no revalidate (no ETag either), and no 304 or 410 to declare.
+    stream_responses = {status: doc for status, doc in PROBLEM_RESPONSES.items() if status not in (304, 410)}
+    app.include_router(changes.stream_router, responses=stream_responses, dependencies=[Depends(reject_nul)])
     app.include_router(health.router, responses=PROBLEM_RESPONSES, dependencies=[Depends(reject_nul)])
     # The front door chooses HTML or JSON by Accept: its 304 is decided by the route, whose ETag names the choice.
     app.include_router(home.router, responses=PROBLEM_RESPONSES, dependencies=[Depends(reject_nul)])
     app.include_router(input_schemas.router, responses=PROBLEM_RESPONSES, dependencies=[Depends(reject_nul)])
     app.router.routes.extend(mcp.routes("/mcp"))
     if lane:  # innermost of the middleware: inside the deadline, the response cache and CORS
-        in_order = [route for router in (*routers, health.router, home.router) for route in router.routes]
+        in_order = [route for router in (*routers, changes.stream_router, health.router, home.router)
+                    for route in router.routes]  # fmt: skip
         streams = (agents.router, changes.feed_router)
         rest = [route for router in routers if router not in streams for route in router.routes]
         app.add_middleware(Lane, fastapi=app, routes=in_order, answering=rest)
@@ -116,11 +123,12 @@ def create_app(*, lane: bool = True) -> FastAPI:
         PathCors,
         origins=settings.cors_origins,
         methods=["GET", "HEAD"],
-        headers=["Authorization", "If-None-Match", "If-Modified-Since"],
+        headers=["Authorization", "If-None-Match", "If-Modified-Since", "Last-Event-ID"],
         exposed=["ETag", "Link", "X-Corpus-Version", "X-Token-Estimate", "WWW-Authenticate"],
         mcp_path="/mcp",
     )
     app.add_middleware(HeadAsGet)
+    app.add_middleware(MarkHead)  # outside HeadAsGet: a HEAD of the event stream ends (app.change_stream)
     return app
 
 

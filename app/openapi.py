@@ -31,6 +31,7 @@ from pydantic.json_schema import models_json_schema
 from app.problems import Problem
 from app.responses_agent import FEED_ROWS
 from app.responses_changes import ChangeEntry
+from app.responses_stream import STREAM_EVENTS
 
 #: GET path -> operation id (snake_case, unique; the HEAD twin is ``head_`` + it).
 OPERATION_IDS = {
@@ -54,6 +55,7 @@ OPERATION_IDS = {
     "/sources": "list_sources",
     "/changes": "list_changes",
     "/changes.jsonl": "get_changes_feed",
+    "/changes/stream": "stream_changes",
     "/series": "list_series",
     "/series/{slug}": "get_series",
     "/topics": "list_topics",
@@ -122,6 +124,8 @@ def _caching(path: str) -> tuple[str, ...]:
     """The caching headers a path's 200 and 304 carry: none on the health checks, no corpus on the schemas."""
     if path in ("/healthz", "/readyz"):
         return ()
+    if path == "/changes/stream":  # no validator: an event stream is never cached
+        return ("Cache-Control", "X-Corpus-Version")
     return ("ETag", "Cache-Control") if path.startswith("/schemas/") else CACHING
 
 
@@ -161,7 +165,7 @@ def finish(document: dict[str, Any]) -> dict[str, Any]:
     """FastAPI's document, finished for generators (see the module's docstring)."""
     components = document.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
-    for name, schema in _components([Problem, *FEED_ROWS, ChangeEntry]).items():
+    for name, schema in _components([Problem, *FEED_ROWS, ChangeEntry, *STREAM_EVENTS]).items():
         schemas.setdefault(name, schema)
     components["headers"] = HEADERS
     for path, item in document["paths"].items():

@@ -163,6 +163,12 @@ class Settings(BaseSettings):
         description="Requests each worker process handles at once (idle connections do not count); beyond, an "
         "immediate 503 with Retry-After: 1.",
     )
+    max_streams: int = Field(
+        64,
+        ge=1,
+        description="Open /changes/stream event streams each worker process serves; beyond, a 503 with Retry-After. "
+        "Open streams count toward GARDEN_MAX_CONCURRENCY: keep this well below it.",
+    )
     max_connections: int = Field(
         10_000,
         ge=16,

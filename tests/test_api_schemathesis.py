@@ -30,7 +30,9 @@ from app.main import create_app
 from tests.conftest import CONTENT, api_client
 
 # The document is read at collection time (it does not touch the database); requests go to ``content_app``.
-schema = schemathesis.openapi.from_asgi("/openapi.json", create_app())
+# GET /changes/stream is left out: a valid request opens an event stream that never ends by itself (its inputs and
+# events are tested in tests/test_change_stream.py); its HEAD twin, which ends, stays in.
+schema = schemathesis.openapi.from_asgi("/openapi.json", create_app()).exclude(path="/changes/stream", method="GET")
 
 SLUG_TEMPLATES = [
     f"/articles/{{slug}}{suffix}" for suffix in ("", "/body", "/claims", "/sources", "/related", "/brief", "/brief.md")

@@ -16,11 +16,14 @@ article slug, then the article before its claims before its sources).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlmodel import Session
 
 from app import models
 from app.models import table
@@ -118,3 +121,98 @@ def stream_changes(scope: Scope, params: ChangeStreamParams) -> Iterator[bytes]:
             last = rows[-1].id
 
     return lines()
+
+
+# --- Live events (/changes/stream, app.change_stream): what each version changed, counted, from one grouped read ---
+
+ACTIONS = ("added", "updated", "removed")
+TYPES = ("article", "claim", "source")
+Counts = dict[str, dict[str, int]]  # type -> action -> entries
+
+
+@dataclass(frozen=True, slots=True)
+class VersionCounts:
+    """One committed version: when it committed (None when it recorded no entry and is no longer the current
+    version: the log keeps no time for it) and its entries counted by type and action, as preview callers and as
+    anonymous callers see them (the rules of :func:`entry`)."""
+
+    version: int
+    committed_at: dt.datetime | None
+    preview: Counts
+    public: Counts
+
+
+@dataclass(frozen=True, slots=True)
+class StreamStart:
+    """Where a stream stands: the corpus version now and its commit time."""
+
+    version: int
+    committed_at: dt.datetime | None
+
+
+def seen_as(action: str, public_before: bool, public_after: bool, preview: bool) -> str | None:
+    """The action a caller sees of an entry (None: anonymous callers do not see it at all), as :func:`entry`."""
+    if preview or (public_before and public_after):
+        return action
+    if not public_before and not public_after:
+        return None
+    return "added" if public_after else "removed"
+
+
+def stream_start(session: Session, position: int | None, parameter: str) -> StreamStart:
+    """The corpus version now; with a ``position`` (a Last-Event-ID or ``since``), :class:`Expired` when the log
+    cannot continue from it: older than the retained log, or ahead of the corpus (the database was replaced).
+    The stream answers that with a ``resync`` event, not a 410 (app.change_stream says why)."""
+    row = session.execute(select(CORPUS.c.version, CORPUS.c.ingested_at, CORPUS.c.changes_from)).first()
+    version = row.version if row else 0
+    start = StreamStart(version, row.ingested_at if row else None)
+    oldest = version if row is None or row.changes_from is None else row.changes_from
+    if position is None or oldest <= position <= version:
+        return start
+    why = (f"the change log starts after version {oldest}, so the changes since {position} are no longer kept"
+           if position < oldest else f"{position} is ahead of this server's corpus version ({version}): "
+           "the database was replaced or rebuilt")  # fmt: skip
+    raise Expired(
+        f"{parameter}: {why}. Resync: refetch what you cache (/agents/feeds/claims.jsonl, "
+        f"/agents/feeds/sources.jsonl, /articles), note their X-Corpus-Version, and follow the events from "
+        f"then on; this stream continues from version {version}.",
+        parameter,
+    )
+
+
+def version_counts(session: Session, after: int, upto: int) -> list[VersionCounts]:
+    """Every version in (``after``, ``upto``], in order, each counted (one grouped read of the log); a version
+    with no entries has zero counts. ``upto`` is at most the corpus version read in the same session."""
+    row = session.execute(select(CORPUS.c.version, CORPUS.c.ingested_at)).first()
+    current, ingested_at = (row.version, row.ingested_at) if row else (0, None)
+    upto = min(upto, current)
+    grouped = (
+        select(CHANGE.c.version, CHANGE.c.type, CHANGE.c.action, CHANGE.c.public_before, CHANGE.c.public_after,
+               func.count().label("n"), func.min(CHANGE.c.changed_at).label("at"))
+        .where(CHANGE.c.version > after, CHANGE.c.version <= upto)
+        .group_by(CHANGE.c.version, CHANGE.c.type, CHANGE.c.action, CHANGE.c.public_before, CHANGE.c.public_after)
+    )  # fmt: skip
+    found: dict[int, tuple[dt.datetime, Counts, Counts]] = {}
+    for entry_row in session.execute(grouped):
+        _, preview, public = found.setdefault(entry_row.version, (entry_row.at, _zero(), _zero()))
+        preview[entry_row.type][entry_row.action] += entry_row.n
+        seen = seen_as(entry_row.action, entry_row.public_before, entry_row.public_after, False)
+        if seen is not None:
+            public[entry_row.type][seen] += entry_row.n
+    counted: list[VersionCounts] = []
+    for version in range(after + 1, upto + 1):
+        if version in found:
+            at, preview, public = found[version]
+            counted.append(VersionCounts(version, _utc(at), preview, public))
+        else:
+            counted.append(VersionCounts(version, _utc(ingested_at) if version == current else None, _zero(), _zero()))
+    return counted
+
+
+def _zero() -> Counts:
+    return {kind: dict.fromkeys(ACTIONS, 0) for kind in TYPES}
+
+
+def _utc(moment: dt.datetime | None) -> dt.datetime | None:
+    """Stored times are UTC; SQLite gives them back naive."""
+    return moment.replace(tzinfo=dt.UTC) if moment is not None and moment.tzinfo is None else moment
