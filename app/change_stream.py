@@ -61,7 +61,7 @@ import contextlib
 import datetime as dt
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -268,17 +268,20 @@ async def _events(hub: ChangeHub, preview: bool, opened: tuple[StreamStart, Expi
 
 
 class _Stream(EventSourceResponse):
-    """An EventSourceResponse that gives its place among the open streams back when it ends, however it ends."""
+    """An EventSourceResponse counted among its process's open streams from the moment it starts sending until it
+    ends, however it ends: a response never sent (the client gone before it started) is never counted. The cap is
+    checked when the route runs, so streams opened in the same instant may pass it by a few."""
 
-    def __init__(self, *args: Any, release: Callable[[], None], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, hub: ChangeHub, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._release = release
+        self._hub = hub
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self._hub.open += 1
         try:
             await super().__call__(scope, receive, send)
         finally:
-            self._release()
+            self._hub.open -= 1
 
 
 async def _no_events() -> AsyncIterator[ServerSentEvent]:
@@ -306,14 +309,9 @@ async def open_stream(request: Request, since: int | None, last_event_id: str | 
     if head:
         return EventSourceResponse(_no_events(), headers=headers, ping=0)
     shutdown = anyio.Event()
-    hub.open += 1
     events = _events(hub, preview, opened, position, shutdown)
     return _Stream(events, headers=headers, ping=PING, shutdown_event=shutdown,
-                   shutdown_grace_period=SHUTDOWN_GRACE, release=lambda: _closed(hub))  # fmt: skip
-
-
-def _closed(hub: ChangeHub) -> None:
-    hub.open -= 1
+                   shutdown_grace_period=SHUTDOWN_GRACE, hub=hub)  # fmt: skip
 
 
 class MarkHead:
