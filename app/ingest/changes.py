@@ -216,3 +216,13 @@ class ChangeLog:
             floor = version
         conn.execute(update(_CORPUS).values(changes_from=floor))
         conn.execute(delete(CHANGE).where(CHANGE.c.version <= floor))
+
+
+def seen_as(action: str, public_before: bool, public_after: bool, preview: bool) -> str | None:
+    """The action a caller sees of an entry (None: anonymous callers do not see it at all): preview callers the
+    stored one; anonymous ones, by visibility (the module's docstring). app.queries.changes, the webhook events."""
+    if preview or (public_before and public_after):
+        return action
+    if not public_before and not public_after:
+        return None
+    return "added" if public_after else "removed"

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select
 
 from app import models, models_webhooks
+from app.ingest.changes import seen_as
 from app.models import table
 from app.settings import get_settings
 
@@ -45,10 +46,11 @@ def receivers(conn: Connection) -> dict[str, str]:
 def public_counts(conn: Connection, version: int) -> dict[str, dict[str, int]]:
     """Per type, the entries of ``version`` anonymous readers see as added, updated and removed."""
     counts = {kind: {"added": 0, "updated": 0, "removed": 0} for kind in KINDS}
-    query = select(_CHANGE.c.type, _CHANGE.c.public_before, _CHANGE.c.public_after).where(_CHANGE.c.version == version)
-    for kind, before, after in conn.execute(query):
-        if before or after:
-            counts[kind]["updated" if before and after else "added" if after else "removed"] += 1
+    query = select(_CHANGE.c.type, _CHANGE.c.action, _CHANGE.c.public_before, _CHANGE.c.public_after)
+    for kind, action, before, after in conn.execute(query.where(_CHANGE.c.version == version)):
+        seen = seen_as(action, before, after, preview=False)
+        if seen is not None:
+            counts[kind][seen] += 1
     return counts
 
 

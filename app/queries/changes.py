@@ -26,6 +26,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlmodel import Session
 
 from app import models
+from app.ingest.changes import seen_as
 from app.models import table
 from app.queries.common import Listing, Scope, article_slug
 from app.queries.errors import Expired, InvalidParameter
@@ -148,15 +149,6 @@ class StreamStart:
 
     version: int
     committed_at: dt.datetime | None
-
-
-def seen_as(action: str, public_before: bool, public_after: bool, preview: bool) -> str | None:
-    """The action a caller sees of an entry (None: anonymous callers do not see it at all), as :func:`entry`."""
-    if preview or (public_before and public_after):
-        return action
-    if not public_before and not public_after:
-        return None
-    return "added" if public_after else "removed"
 
 
 def stream_start(session: Session, position: int | None, parameter: str) -> StreamStart:
