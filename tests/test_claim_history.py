@@ -102,6 +102,10 @@ def test_version_1_returns_the_first_text_after_the_edit(two_versions: tuple[Tes
     for name in ("evidence", "counterevidence", "citationUrl", "articleUrl", "localClaimId", "status"):
         assert old[name] == today[name], name
     assert old["article"]["title"] == today["article"]["title"]
+    # The id as /claims/{id} also takes it, without "article:": the same versions, the same history.
+    short = TEXT.removeprefix("article:")
+    assert _version(client, short, 1) == old and _version(client, short, 2)["claim"] == first + " Edited."
+    assert _history(client, short) == _history(client, TEXT)
 
 
 def test_a_versioned_answer_is_immutable_to_public_caches(two_versions: tuple[TestClient, Path]) -> None:
@@ -173,6 +177,8 @@ def test_anonymous_callers_see_only_public_versions(two_versions: tuple[TestClie
     assert [(item["version"], item["action"]) for item in items] == [(1, None), (2, "removed")]
     assert items[1]["claim"] is None and items[1]["confidence"] is None
     assert _version(client, hidden, 1)["claim"] == _claims(HIDDEN)[0]["claim"]
+    assert _version(client, hidden, 1)["articleUrl"] is None  # gone, for them: not today's (draft's) URL
+    assert _version(client, hidden, 1, PREVIEW)["articleUrl"]
     assert "at version 2" in _problem(client, f"/claims/{hidden}?version=2", 404)["detail"]
     assert _version(client, hidden, 2, PREVIEW)["claim"] == _claims(HIDDEN)[0]["claim"]
 

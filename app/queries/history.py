@@ -127,6 +127,7 @@ class Known:
 def _known(scope: Scope, claim_id: str, *, others: bool) -> Known:
     """The claim's entries (with ``others``: its article's source and article entries too) and current rows."""
     slug, local = _parts(claim_id)
+    claim_id = f"article:{slug}:{local}"  # the log's spelling, however the caller wrote it (slug:claim-001 too)
     mine = and_(CHANGE.c.type == "claim", CHANGE.c.ref == claim_id)
     wanted = or_(mine, CHANGE.c.type.in_(("source", "article"))) if others else mine
     rows = scope.session.execute(select(CHANGE).where(CHANGE.c.article == slug, wanted).order_by(CHANGE.c.id)).all()
@@ -134,7 +135,12 @@ def _known(scope: Scope, claim_id: str, *, others: bool) -> Known:
     for row in rows:
         if row.type == "source":
             sources.setdefault(row.ref, []).append(row)
-    article_columns = [ARTICLE.c.id, ARTICLE.c.canonical_path, *(ARTICLE.c[n] for n in ARTICLE_VALUES)]
+    article_columns = [
+        ARTICLE.c.id,
+        ARTICLE.c.canonical_path,
+        ARTICLE.c.is_public,
+        *(ARTICLE.c[n] for n in ARTICLE_VALUES),
+    ]
     article = scope.session.execute(select(*article_columns).where(ARTICLE.c.slug == slug)).mappings().first()
     claims = [row for row in rows if row.type == "claim"]
     articles = [row for row in rows if row.type == "article"]
@@ -265,10 +271,12 @@ def claim_at_version(scope: Scope, claim_id: str, version: int) -> dict[str, Any
         evidence = [{**packet, "source": _source_at(known, sources, packet.get("sourceId"), version)}
                     for packet in evidence]  # fmt: skip
     article = _article_at(known, version)
-    url = None if known.article is None else shapes.article_url(scope.site, known.article["canonical_path"])
+    seen = known.article is not None and (scope.preview or known.article["is_public"])  # else gone, for the caller
+    url = shapes.article_url(scope.site, known.article["canonical_path"]) if seen else None
     entry = form.entry
     return {
-        "articleId": f"article:{known.slug}", "slug": known.slug, "claimId": claim_id, "localClaimId": known.local,
+        "articleId": f"article:{known.slug}", "slug": known.slug, "claimId": known.claim_id,
+        "localClaimId": known.local,
         **{key: value for key, value in _claim_values(values).items()},
         "evidence": evidence, "counterevidence": values.get("counterevidence"),
         "articleUrl": url, "citationUrl": None if url is None else f"{url}#{known.local}",
