@@ -21,7 +21,7 @@ from app.ingest import derived, ingest
 from app.queries import webhooks as queries
 from app.settings import Settings
 from app.webhooks.deliver import Deliverer
-from app.webhooks.subscription import new_secret
+from app.webhooks.subscription import checked_url, new_secret
 from tests.conftest import CONTENT, api_client, sql_rows
 
 TODAY = dt.date(2026, 11, 22)
@@ -295,6 +295,27 @@ def test_an_unreachable_receiver_is_logged_as_an_error_and_retried(engine: Engin
         [logged] = queries.deliveries(conn, 10)
     [attempt] = logged["log"]
     assert logged["state"] == "pending" and attempt["status_code"] is None and "ConnectError" in attempt["error"]
+
+
+@pytest.mark.parametrize("url", ["http://a..b/hook", "http://xn--/hook"])
+def test_a_host_that_cannot_be_sent_to_is_a_failed_attempt_not_a_stuck_delivery(
+    engine: Engine, db_url: str, tree: Path, url: str
+) -> None:
+    """A URL stored before the check knew better (or by hand) fails inside httpx: logged and retried like any other
+    failure, not an exception that leaves the delivery leased and the log empty. The command refuses it now."""
+    _subscribe(engine, url)
+    _ingest(engine, tree)
+    deliverer = _deliverer(db_url, Clock())
+    try:
+        assert deliverer.run_once() == 1
+    finally:
+        deliverer.close()
+    with engine.connect() as conn:
+        [logged] = queries.deliveries(conn, 10)
+    [attempt] = logged["log"]
+    assert logged["state"] == "pending" and logged["attempts"] == 1 and attempt["error"] and not attempt["success"]
+    with pytest.raises(ValueError, match="cannot be sent to"):
+        checked_url(url)
 
 
 def test_one_process_holds_a_claim_until_its_lease_runs_out(engine: Engine, tree: Path) -> None:

@@ -77,11 +77,11 @@ def _free(now: dt.datetime) -> Any:
 
 
 def has_work(conn: Connection, now: dt.datetime, created_before: dt.datetime) -> bool:
-    """Whether a pending delivery is due or expired: one indexed read, so that an idle outbox costs no write
-    (nor, on SQLite, a wait for the write lock an ingest may hold for minutes)."""
+    """Whether a pending delivery nobody holds is due or expired: one indexed read, so that an idle outbox (or one
+    whose work another process holds) costs no write (nor, on SQLite, a wait for the write lock of an ingest)."""
     pending = DELIVERY.c.state == PENDING
     work = or_(DELIVERY.c.next_attempt_at <= now, DELIVERY.c.created_at < created_before)
-    return conn.execute(select(DELIVERY.c.id).where(pending, work).limit(1)).first() is not None
+    return conn.execute(select(DELIVERY.c.id).where(pending, work, _free(now)).limit(1)).first() is not None
 
 
 def expire(conn: Connection, now: dt.datetime, created_before: dt.datetime) -> int:

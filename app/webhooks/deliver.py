@@ -65,9 +65,10 @@ class Deliverer:
     def stop(self) -> None:
         """Stop after the attempt in progress, if any (at most one POST's timeout)."""
         self._stop.set()
-        if self._thread is not None:
+        if self._thread is None:
+            self.close()
+        else:  # the thread closes its client and engine as it ends (not under its feet, should it be mid-attempt)
             self._thread.join(self.settings.webhook_timeout + 5)
-        self.close()
 
     def close(self) -> None:
         if self._client is not None:
@@ -76,11 +77,14 @@ class Deliverer:
             self._engine.dispose()
 
     def _run(self) -> None:
-        while not self._stop.wait(self.settings.webhook_poll_interval):
-            try:
-                self.run_once()
-            except Exception as error:  # the database away, say: the outbox keeps everything; next look
-                log.warning("webhook delivery: %s: %s", type(error).__name__, error)
+        try:
+            while not self._stop.wait(self.settings.webhook_poll_interval):
+                try:
+                    self.run_once()
+                except Exception as error:  # the database away, say: the outbox keeps everything; next look
+                    log.warning("webhook delivery: %s: %s", type(error).__name__, error)
+        finally:
+            self.close()
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
@@ -126,8 +130,10 @@ class Deliverer:
         try:
             if self._client is None:
                 self._client = httpx.Client(timeout=self.settings.webhook_timeout, follow_redirects=False)
-            status = self._client.post(claimed.url, content=body, headers=headers).status_code
-        except httpx.HTTPError as failed:
+            # The status is the answer: the receiver's body is never read (a never-ending one cannot hold the lease).
+            with self._client.stream("POST", claimed.url, content=body, headers=headers) as response:
+                status = response.status_code
+        except Exception as failed:  # any failure to send (a bad host name too) is a failed attempt, then a retry
             error = f"{type(failed).__name__}: {failed}"[:500]
         duration = round((time.monotonic() - started) * 1000)
         success = status is not None and 200 <= status < 300

@@ -10,6 +10,7 @@ import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 PREFIX = "whsec_"
@@ -17,17 +18,34 @@ MIN_BYTES, MAX_BYTES = 24, 64
 
 
 def checked_url(url: str) -> str:
-    """``url`` if it is an absolute http(s) URL with a host; else ValueError saying what is expected."""
+    """``url`` if it is an absolute http(s) URL with a host that httpx can send to; else ValueError saying what is
+    expected (quoting the URL without any password it holds: errors end up in logs)."""
+    example = "expected an http(s) URL such as https://example.org/hook"
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 (raises on a port that is not a number)
     except ValueError:
-        raise ValueError(f"{url!r} is not a URL; expected an http(s) URL such as https://example.org/hook") from None
+        raise ValueError(f"{_quoted(url)} is not a URL; {example}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{url!r} is not an http(s) URL with a host; expected e.g. https://example.org/hook")
+        raise ValueError(f"{_quoted(url)} is not an http(s) URL with a host; {example}")
     if any(ord(c) <= 32 or ord(c) == 127 for c in url):
-        raise ValueError(f"{url!r} holds spaces or control characters; expected e.g. https://example.org/hook")
+        raise ValueError(f"{_quoted(url)} holds spaces or control characters; {example}")
+    try:
+        httpx.URL(url).host.encode("idna")  # what the delivery will do: a host such as a..b fails here, not there
+    except (httpx.InvalidURL, UnicodeError, ValueError):
+        raise ValueError(f"{_quoted(url)} has a host name that cannot be sent to; {example}") from None
     return url
+
+
+def _quoted(url: str) -> str:
+    """``url`` for an error message: any ``user:password@`` left out."""
+    try:
+        parts = urlsplit(url)
+        if parts.username is not None or parts.password is not None:
+            url = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+    except ValueError:
+        pass
+    return repr(url)
 
 
 def checked_secret(secret: str) -> str:
@@ -62,7 +80,7 @@ class Subscription(BaseModel):
     def _shape(cls, value: Any) -> Any:
         shape = 'each receiver is {"url": "https://…", "secret": "whsec_…"}'
         if not isinstance(value, dict):
-            raise ValueError(f"{shape}, not {value!r}")
+            raise ValueError(f"{shape}, not a {type(value).__name__}")  # the value may be a secret: not quoted
         missing = [key for key in ("url", "secret") if not isinstance(value.get(key), str)]
         extra = sorted(set(value) - {"url", "secret"})
         if missing or extra:
