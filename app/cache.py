@@ -175,6 +175,8 @@ class CorpusWatch:
                     continue
                 data_version = moved
                 version = self._read(lambda: sqlite_version_row(probe))
+                if version < 0:  # unreadable (or no corpus yet): read again at the next poll, moved or not
+                    data_version = None
                 if version != last:
                     last = version
                     self._publish(version)

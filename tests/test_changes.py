@@ -256,3 +256,19 @@ def test_since_outside_the_log_is_a_problem(engine: Engine, tree: Path, db_url: 
         missing = client.get("/changes")
         assert missing.status_code == 422 and missing.json()["parameter"] == "since"
     assert sql_rows(db_url, "SELECT DISTINCT version FROM change") == [(3,)]
+
+
+def test_an_article_sent_back_to_draft_matches_the_filters_by_what_anonymous_readers_saw(
+    engine: Engine, tree: Path, db_url: str
+) -> None:
+    """The draft's new topic is not probed through ?topic=: its removal matches the topics it had when public."""
+    _ingest(engine, tree)
+    old_topics = _topics(tree, HIDDEN)
+    new_topic = next(topic for topic in _topics(tree, EDITED) if topic not in old_topics)
+    _status(tree / "articles/2026" / HIDDEN, "draft")
+    _artifact(tree / "articles/2026" / HIDDEN, lambda data: data.update(topics=[new_topic]))
+    _ingest(engine, tree)
+    with api_client(db_url, GARDEN_PREVIEW_TOKEN=TOKEN) as client:
+        assert _all(client, f"since=1&topic={new_topic}") == []
+        removed = _all(client, f"since=1&topic={old_topics[0]}")
+        assert removed and {(item["article"], item["action"]) for item in removed} == {(HIDDEN, "removed")}

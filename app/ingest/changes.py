@@ -135,14 +135,17 @@ Values = tuple[dict[str, Any] | None, dict[str, Any] | None]
 
 def _entry(kind: str, ref: str, slug: str, old: State | None, new: State | None, exists: tuple[bool, bool],
            fields: list[str], values: Values) -> dict[str, Any]:  # fmt: skip
-    owner = new or old
-    assert owner is not None
     existed, exists_now = exists
+    public_before = existed and old is not None and old.public
+    public_after = exists_now and new is not None and new.public
+    # The series and topics the filters match: the new ones, except for what anonymous readers see removed (an
+    # article sent back to draft), which matches by what they saw: a draft's new topic or series is never probed.
+    owner = old if public_before and not public_after else new or old
+    assert owner is not None
     action = "updated" if existed and exists_now else "added" if exists_now else "removed"
     return {"type": kind, "action": action, "ref": ref, "article": slug, "series": owner.series,
             "topics": "|" + "|".join(owner.topics) + "|" if owner.topics else "",
-            "public_before": existed and old is not None and old.public,
-            "public_after": exists_now and new is not None and new.public,
+            "public_before": public_before, "public_after": public_after,
             "fields": fields, "before": values[0], "after": values[1]}  # fmt: skip
 
 
