@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ctypes
 import gc
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import anyio
 import anyio.to_thread
@@ -24,8 +24,11 @@ from app.openapi import install_openapi
 from app.problems import PROBLEM_RESPONSES, install_problem_handlers
 from app.routers import agents, articles, changes, claims, frontend, health, home, search, series, sources, topics
 from app.routers import schemas as input_schemas
-from app.settings import get_settings
+from app.settings import Settings, get_settings
 from app.webhooks.deliver import Deliverer
+
+#: What FastAPI takes as ``lifespan``.
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
 def limit_malloc_arenas(arenas: int = 2) -> None:
@@ -50,6 +53,25 @@ def create_app(*, lane: bool = True) -> FastAPI:
     mcp = McpHttp()  # the MCP server at /mcp; its session manager runs in the app's lifespan
     watch = CorpusWatch(get_engine)
     late = DetachedTasks()  # where requests answered at their deadline finish (app.deadline)
+    app = FastAPI(
+        title="garden-api",
+        version="0.1.0",
+        summary="Agent-readable articles: claims, evidence, sources, briefs, series and topics.",
+        lifespan=_lifespan(settings, mcp, watch, late),
+        docs_url=None,  # /docs and /redoc are app.docs's: their assets come from an installed package, not a CDN
+        redoc_url=None,
+    )
+    install_docs(app)
+    install_openapi(app)
+    install_problem_handlers(app)
+    app.add_exception_handler(NotModified, not_modified_response)
+    _include_routes(app, mcp, lane)
+    _add_middleware(app, settings, watch, late)
+    return app
+
+
+def _lifespan(settings: Settings, mcp: McpHttp, watch: CorpusWatch, late: DetachedTasks) -> Lifespan:
+    """What each worker starts before its first request and stops at shutdown."""
     hub = ChangeHub(watch)  # the live events' versions (app.change_stream)
 
     @asynccontextmanager
@@ -80,18 +102,11 @@ def create_app(*, lane: bool = True) -> FastAPI:
             if deliverer is not None:
                 await anyio.to_thread.run_sync(deliverer.stop)
 
-    app = FastAPI(
-        title="garden-api",
-        version="0.1.0",
-        summary="Agent-readable articles: claims, evidence, sources, briefs, series and topics.",
-        lifespan=lifespan,
-        docs_url=None,  # /docs and /redoc are app.docs's: their assets come from an installed package, not a CDN
-        redoc_url=None,
-    )
-    install_docs(app)
-    install_openapi(app)
-    install_problem_handlers(app)
-    app.add_exception_handler(NotModified, not_modified_response)
+    return lifespan
+
+
+def _include_routes(app: FastAPI, mcp: McpHttp, lane: bool) -> None:
+    """The routers, the MCP endpoint and (``lane``) the lane that answers most routes (app.lane)."""
     # Every route answering through Context.respond, stream or the store has its 304 decided before it runs
     # (app.http.revalidate); /healthz and /readyz carry no ETag.
     routers = (articles.router, claims.router, search.router, sources.router, series.router, topics.router,
@@ -112,6 +127,10 @@ def create_app(*, lane: bool = True) -> FastAPI:
         streams = (agents.router, changes.feed_router)
         rest = [route for router in routers if router not in streams for route in router.routes]
         app.add_middleware(Lane, fastapi=app, routes=in_order, answering=rest)
+
+
+def _add_middleware(app: FastAPI, settings: Settings, watch: CorpusWatch, late: DetachedTasks) -> None:
+    """The middleware outside the lane, innermost first."""
     app.add_middleware(RequestDeadline, timeout=settings.request_timeout, tasks=late)  # inside the cache: hits skip it
     app.add_middleware(
         ResponseCache,
@@ -129,7 +148,6 @@ def create_app(*, lane: bool = True) -> FastAPI:
     )
     app.add_middleware(HeadAsGet)
     app.add_middleware(MarkHead)  # outside HeadAsGet: a HEAD of the event stream ends (app.change_stream)
-    return app
 
 
 app = create_app()
